@@ -1,0 +1,1 @@
+"""The newsdigest engine: store, news pipeline, digests, scheduling and platform adapters."""

@@ -1,0 +1,77 @@
+"""Wiring: settings in, a ready set of services out.
+
+Kept apart from main.py so tests and every entry point (run, console, demo, one-shot
+digest) build the bot the same way, each with its own database URL, fetcher and clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.digest import DigestComposer
+from bot.ingest import FeedIngestor
+from bot.news.fetch import Fetcher
+from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
+from bot.store.repository import Store
+from config.settings import Settings
+from handlers import CommandRegistry, build_registry
+from handlers.services import Services
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class App:
+    settings: Settings
+    services: Services
+    registry: CommandRegistry
+
+
+def build_fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(
+        allow_private=settings.allow_private_urls,
+        timeout=settings.fetch_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+    )
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    fetcher: Fetcher | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AsyncIterator[App]:
+    """Open the store (migrating it), build the pipeline and handlers; close all on exit."""
+    store = await Store.open(database_url or settings.database_url)
+    own_fetcher = fetcher is None
+    fetcher = fetcher or build_fetcher(settings)
+    summariser = Summariser(
+        algorithm=settings.summary_algorithm or DEFAULT_ALGORITHM,
+        sentences=settings.summary_sentences,
+    )
+    ingestor = FeedIngestor(
+        store,
+        fetcher,
+        summariser,
+        clock=clock,
+        summary_sentences=settings.summary_sentences,
+        summary_algorithm=settings.summary_algorithm,
+    )
+    composer = DigestComposer(store, clock=clock, max_items=settings.digest_max_items)
+    services = Services(
+        settings=settings, store=store, ingestor=ingestor, composer=composer, clock=clock
+    )
+    try:
+        yield App(settings=settings, services=services, registry=build_registry())
+    finally:
+        if own_fetcher:
+            await fetcher.aclose()
+        await store.close()

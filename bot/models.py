@@ -1,0 +1,166 @@
+"""Plain data that crosses module boundaries: parsed feeds, articles, digests.
+
+These dataclasses are the vocabulary shared by the news pipeline, the store, the digest
+composer and the handlers. They carry no behaviour that needs a database, a network or
+a chat platform, so every layer can use them without importing the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """One item of a feed as the parser understood it, before it is stored.
+
+    ``text`` is clean plain text (HTML stripped, boilerplate removed): the summariser's
+    input. ``guid`` is ``None`` when the feed gives no stable id; the store then falls back
+    to the normalised link.
+    """
+
+    title: str
+    link: str | None
+    guid: str | None
+    published: datetime | None
+    author: str | None
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A whole feed document: its metadata and its items, newest first as published."""
+
+    title: str
+    site_url: str | None
+    language: str | None
+    format: str
+    articles: list[ParsedArticle] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One story in a digest: what a reader sees for it on any platform."""
+
+    title: str
+    link: str | None
+    source: str
+    published: datetime | None
+    summary: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """The stories of one source, so a digest reads grouped by where they came from."""
+
+    source: str
+    items: list[DigestItem]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A platform-neutral digest. Adapters render it; nothing here knows about markup.
+
+    ``more_count`` is how many unseen stories did not fit under the cap; they stay unseen
+    and lead the next digest.
+    """
+
+    title: str
+    sections: list[DigestSection]
+    more_count: int = 0
+
+    @property
+    def items(self) -> list[DigestItem]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(section.items for section in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTarget:
+    """Where a command came from and where its replies and digests go.
+
+    ``thread_id`` is the Telegram forum topic or Discord thread ('' for none), so a
+    command issued in a topic targets that topic.
+    """
+
+    platform: str
+    chat_id: str
+    thread_id: str = ""
+
+    def __str__(self) -> str:
+        suffix = f"/{self.thread_id}" if self.thread_id else ""
+        return f"{self.platform}:{self.chat_id}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat target as stored, with its per-chat preferences."""
+
+    pk: int
+    target: ChatTarget
+    timezone: str | None
+    settings: dict[str, object]
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed as stored, with the HTTP validators for the next conditional GET."""
+
+    id: int
+    url: str
+    title: str | None
+    site_url: str | None
+    language: str | None
+    etag: str | None
+    last_modified: str | None
+    disabled: bool
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's subscription as listed to users: ``position`` is the number users type."""
+
+    id: int
+    position: int
+    feed: Feed
+    custom_title: str | None
+
+    @property
+    def display_title(self) -> str:
+        return self.custom_title or self.feed.title or self.feed.url
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article ready to be stored: parsed, cleaned, summarised, with its dedupe keys."""
+
+    entry_key: str
+    link_key: str | None
+    link: str | None
+    title: str
+    author: str | None
+    published: datetime | None
+    text: str
+    summary: list[str]
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article read back for a digest, with the title of the feed that carried it."""
+
+    id: int
+    title: str
+    link: str | None
+    source: str
+    published: datetime | None
+    first_seen: datetime
+    summary: list[str]
+    text: str

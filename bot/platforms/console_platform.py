@@ -1,0 +1,130 @@
+"""The console platform: chat with the bot in a terminal through the shared handlers.
+
+It plays the role of errbot's text backend: no tokens, no network to a chat service, the
+same commands and the same digests as on Telegram or Discord, rendered as plain text. Tests
+drive it line by line to exercise every handler end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from typing import TextIO
+
+from bot.models import ChatTarget, Digest
+from handlers.model import Command, Reply, ReplyKind, User
+from handlers.parsing import parse_command_line
+from handlers.registry import CommandRegistry
+from handlers.services import Services
+
+CONSOLE_TARGET = ChatTarget(platform="console", chat_id="local")
+CONSOLE_USER = User(id="local", name="console user")
+PROMPT = "newsdigest> "
+QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
+
+
+def render_digest_text(digest: Digest, *, width: int = 88) -> str:
+    """A digest as plain text: grouped by source, each story with its summary and link."""
+    out = [digest.title, "=" * len(digest.title)]
+    for section in digest.sections:
+        out += ["", f"## {section.source}"]
+        for item in section.items:
+            when = f" ({item.published:%Y-%m-%d %H:%M} UTC)" if item.published else ""
+            out.append(f"* {item.title}{when}")
+            summary = " ".join(item.summary)
+            if summary:
+                out += textwrap.wrap(
+                    summary, width=width, initial_indent="  ", subsequent_indent="  "
+                )
+            if item.link:
+                out.append(f"  {item.link}")
+    if digest.more_count:
+        out += ["", f"… and {digest.more_count} more: send /digest again to see them."]
+    return "\n".join(out)
+
+
+def render_reply_text(reply: Reply) -> str:
+    """A reply as plain text; errors are marked so they stand out in a terminal."""
+    head = f"Error: {reply.text}" if reply.kind is ReplyKind.ERROR else reply.text
+    parts = [head, *reply.lines]
+    if reply.digest is not None:
+        parts += ["", render_digest_text(reply.digest)]
+    if reply.document is not None:
+        parts.append(f"[file {reply.document.filename}, {len(reply.document.content)} bytes]")
+    return "\n".join(parts)
+
+
+class ConsolePlatform:
+    """Reads commands from a text stream and writes replies to another."""
+
+    name = "console"
+
+    def __init__(
+        self,
+        registry: CommandRegistry,
+        services: Services,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        interactive: bool = False,
+        target: ChatTarget = CONSOLE_TARGET,
+        user: User = CONSOLE_USER,
+    ) -> None:
+        self.registry = registry
+        self.services = services
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = interactive
+        self.target = target
+        self.user = user
+
+    async def start(self) -> None:
+        self._write("Type /help for the commands, /quit to leave.")
+
+    async def stop(self) -> None:
+        self.stdout.flush()
+
+    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+        self._write(render_reply_text(reply))
+        return []
+
+    async def handle_line(self, line: str) -> Reply | None:
+        """Run one typed line as a command and print the reply; blank lines are ignored."""
+        line = line.strip()
+        if not line:
+            return None
+        if not line.startswith("/"):
+            line = "/" + line
+        parsed = parse_command_line(line)
+        if parsed is None:
+            reply = Reply.error("That is not a command. Type /help.")
+        else:
+            name, args = parsed
+            command = Command(
+                platform=self.name,
+                target=self.target,
+                user=self.user,
+                name=name,
+                args=args,
+                is_admin=True,  # the person at the terminal owns this chat
+            )
+            reply = await self.registry.dispatch(self.services, command)
+        await self.send(self.target, reply)
+        return reply
+
+    async def run(self) -> None:
+        """Serve until end of input or /quit."""
+        await self.start()
+        while True:
+            if self.interactive:
+                self.stdout.write(PROMPT)
+                self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line or line.strip().lower() in QUIT_WORDS:
+                break
+            await self.handle_line(line)
+        await self.stop()
+
+    def _write(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()

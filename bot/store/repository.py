@@ -1,0 +1,421 @@
+"""Repository functions: every query the bot runs lives here, behind typed methods.
+
+Why one place: handlers, the digest composer and the pipeline talk in domain records
+(`bot.models`), never in SQL, so the schema can change under them and both database
+backends get exactly the same queries. Each method is its own short transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.models import Chat, ChatTarget, Feed, NewArticle, StoredArticle, Subscription
+from bot.store.database import create_engine, migrate, session_factory
+from bot.store.tables import (
+    ArticleRow,
+    ChatRow,
+    ChatSeenRow,
+    DeliveryRow,
+    FeedEntryRow,
+    FeedRow,
+    SubscriptionRow,
+)
+
+
+def _chat(row: ChatRow) -> Chat:
+    return Chat(
+        pk=row.id,
+        target=ChatTarget(row.platform, row.chat_id, row.thread_id),
+        timezone=row.timezone,
+        settings=dict(row.settings or {}),
+        active=row.active,
+    )
+
+
+def _feed(row: FeedRow) -> Feed:
+    return Feed(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        site_url=row.site_url,
+        language=row.language,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        disabled=row.disabled,
+        last_error=row.last_error,
+    )
+
+
+class Store:
+    """The bot's persistent state. Create with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
+
+    @classmethod
+    async def open(cls, database_url: str) -> Store:
+        """Connect and apply pending migrations: the one way the bot gets a store."""
+        engine = create_engine(database_url)
+        try:
+            await migrate(engine)
+        except Exception:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- chats -----------------------------------------------------------------------------
+
+    async def get_or_create_chat(self, target: ChatTarget, *, timezone: str | None = None) -> Chat:
+        """The stored chat for a target, created on first contact."""
+        async with self.session() as session:
+            row = await self._find_chat_row(session, target)
+            if row is not None:
+                return _chat(row)
+            row = ChatRow(
+                platform=target.platform,
+                chat_id=target.chat_id,
+                thread_id=target.thread_id,
+                timezone=timezone,
+                settings={},
+            )
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:  # created concurrently by another task: use that one
+                await session.rollback()
+                row = await self._find_chat_row(session, target)
+                assert row is not None
+            return _chat(row)
+
+    async def find_chat(self, target: ChatTarget) -> Chat | None:
+        async with self.session() as session:
+            row = await self._find_chat_row(session, target)
+            return _chat(row) if row else None
+
+    @staticmethod
+    async def _find_chat_row(session: AsyncSession, target: ChatTarget) -> ChatRow | None:
+        return await session.scalar(
+            select(ChatRow).where(
+                ChatRow.platform == target.platform,
+                ChatRow.chat_id == target.chat_id,
+                ChatRow.thread_id == target.thread_id,
+            )
+        )
+
+    # -- feeds -----------------------------------------------------------------------------
+
+    async def find_feed(self, url: str) -> Feed | None:
+        async with self.session() as session:
+            row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
+            return _feed(row) if row else None
+
+    async def get_feed(self, feed_id: int) -> Feed | None:
+        async with self.session() as session:
+            row = await session.get(FeedRow, feed_id)
+            return _feed(row) if row else None
+
+    async def get_or_create_feed(self, url: str) -> Feed:
+        async with self.session() as session:
+            row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
+            if row is None:
+                row = FeedRow(url=url)
+                session.add(row)
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
+                    assert row is not None
+            return _feed(row)
+
+    async def record_poll_success(
+        self,
+        feed_id: int,
+        *,
+        now: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None = None,
+        site_url: str | None = None,
+        language: str | None = None,
+    ) -> None:
+        """Remember the validators for the next conditional GET and clear any error state."""
+        values: dict[str, Any] = {
+            "etag": etag,
+            "last_modified": last_modified,
+            "last_polled_at": now,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+            "first_failure_at": None,
+            "last_error": None,
+            "disabled": False,
+        }
+        for name, value in (("title", title), ("site_url", site_url), ("language", language)):
+            if value:
+                values[name] = value
+        async with self.session() as session:
+            await session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+            await session.commit()
+
+    async def record_poll_failure(self, feed_id: int, *, now: datetime, error: str) -> None:
+        async with self.session() as session:
+            row = await session.get(FeedRow, feed_id)
+            if row is None:
+                return
+            row.last_polled_at = now
+            row.consecutive_failures += 1
+            row.first_failure_at = row.first_failure_at or now
+            row.last_error = error[:2000]
+            await session.commit()
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def subscribe(self, chat_pk: int, feed_id: int) -> tuple[Subscription, bool]:
+        """Subscribe a chat; returns the subscription and whether it is new.
+
+        The watermark is the feed's newest entry at this moment, so the backlog a feed
+        carried before the chat subscribed is never dumped into its first digest.
+        """
+        async with self.session() as session:
+            existing = await session.scalar(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.chat_pk == chat_pk, SubscriptionRow.feed_id == feed_id
+                )
+            )
+            created = existing is None
+            if created:
+                watermark = await session.scalar(
+                    select(func.coalesce(func.max(FeedEntryRow.id), 0)).where(
+                        FeedEntryRow.feed_id == feed_id
+                    )
+                )
+                session.add(
+                    SubscriptionRow(chat_pk=chat_pk, feed_id=feed_id, start_entry_id=watermark)
+                )
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    created = False
+        subscriptions = await self.list_subscriptions(chat_pk)
+        subscription = next(s for s in subscriptions if s.feed.id == feed_id)
+        return subscription, created
+
+    async def list_subscriptions(self, chat_pk: int) -> list[Subscription]:
+        """A chat's subscriptions in the order they were added, numbered from 1."""
+        async with self.session() as session:
+            rows = await session.execute(
+                select(SubscriptionRow, FeedRow)
+                .join(FeedRow, FeedRow.id == SubscriptionRow.feed_id)
+                .where(SubscriptionRow.chat_pk == chat_pk)
+                .order_by(SubscriptionRow.created_at, SubscriptionRow.id)
+            )
+            return [
+                Subscription(
+                    id=sub.id, position=index, feed=_feed(feed), custom_title=sub.custom_title
+                )
+                for index, (sub, feed) in enumerate(rows.all(), start=1)
+            ]
+
+    async def unsubscribe(self, subscription_id: int) -> bool:
+        async with self.session() as session:
+            result = await session.execute(
+                delete(SubscriptionRow).where(SubscriptionRow.id == subscription_id)
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
+    # -- articles --------------------------------------------------------------------------
+
+    async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """Which of these entry keys this feed has delivered before (skip re-summarising)."""
+        wanted = list(dict.fromkeys(keys))
+        known: set[str] = set()
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                result = await session.scalars(
+                    select(FeedEntryRow.entry_key).where(
+                        FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key.in_(chunk)
+                    )
+                )
+                known.update(result)
+        return known
+
+    async def store_articles(
+        self, feed_id: int, articles: Sequence[NewArticle], *, now: datetime
+    ) -> list[int]:
+        """Store each article once; return the ids of articles new to this feed.
+
+        An item this feed carried before (same entry key) is skipped. An item whose
+        normalised link is already stored (another feed ran the same story) is linked to
+        the existing article instead of creating a second copy.
+        """
+        new_ids: list[int] = []
+        async with self.session() as session:
+            for article in articles:
+                article_id = await self._store_one(session, feed_id, article, now)
+                if article_id is not None:
+                    new_ids.append(article_id)
+            await session.commit()
+        return new_ids
+
+    async def _store_one(
+        self, session: AsyncSession, feed_id: int, article: NewArticle, now: datetime
+    ) -> int | None:
+        seen = await session.scalar(
+            select(FeedEntryRow.id).where(
+                FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key == article.entry_key
+            )
+        )
+        if seen is not None:
+            return None
+        article_id = None
+        if article.link_key:
+            article_id = await session.scalar(
+                select(ArticleRow.id).where(ArticleRow.link_key == article.link_key)
+            )
+        async with session.begin_nested():  # a concurrent poller may win the race: skip then
+            try:
+                if article_id is None:
+                    row = ArticleRow(
+                        link_key=article.link_key,
+                        link=article.link,
+                        title=article.title[:1024],
+                        author=(article.author or None) and article.author[:512],
+                        published_at=article.published,
+                        text=article.text,
+                        summary="\n".join(article.summary),
+                        language=article.language,
+                        created_at=now,
+                    )
+                    session.add(row)
+                    await session.flush()
+                    article_id = row.id
+                session.add(
+                    FeedEntryRow(
+                        feed_id=feed_id,
+                        entry_key=article.entry_key,
+                        article_id=article_id,
+                        first_seen_at=now,
+                    )
+                )
+                await session.flush()
+            except IntegrityError:
+                return None
+        return article_id
+
+    async def unseen_articles(self, chat_pk: int) -> list[StoredArticle]:
+        """Articles this chat's subscriptions brought in since it subscribed, not yet shown.
+
+        An article carried by two subscribed feeds appears once, under the feed that
+        delivered it first. Newest first.
+        """
+        seen = select(ChatSeenRow.article_id).where(ChatSeenRow.chat_pk == chat_pk)
+        query = (
+            select(ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow)
+            .join(FeedEntryRow, FeedEntryRow.article_id == ArticleRow.id)
+            .join(SubscriptionRow, SubscriptionRow.feed_id == FeedEntryRow.feed_id)
+            .join(FeedRow, FeedRow.id == FeedEntryRow.feed_id)
+            .where(
+                SubscriptionRow.chat_pk == chat_pk,
+                FeedEntryRow.id > SubscriptionRow.start_entry_id,
+                ArticleRow.id.not_in(seen),
+            )
+            .order_by(FeedEntryRow.id)
+        )
+        async with self.session() as session:
+            rows = (await session.execute(query)).all()
+        by_article: dict[int, StoredArticle] = {}
+        for article, feed, custom_title, entry in rows:
+            if article.id in by_article:
+                continue
+            by_article[article.id] = StoredArticle(
+                id=article.id,
+                title=article.title,
+                link=article.link,
+                source=custom_title or feed.title or feed.url,
+                published=article.published_at,
+                first_seen=entry.first_seen_at,
+                summary=[line for line in article.summary.split("\n") if line],
+                text=article.text,
+            )
+        return sorted(
+            by_article.values(),
+            key=lambda a: (a.published or a.first_seen, a.id),
+            reverse=True,
+        )
+
+    async def mark_seen(self, chat_pk: int, article_ids: Iterable[int], *, now: datetime) -> None:
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return
+        async with self.session() as session:
+            already = set(
+                await session.scalars(
+                    select(ChatSeenRow.article_id).where(
+                        ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
+                    )
+                )
+            )
+            session.add_all(
+                ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
+                for article_id in ids
+                if article_id not in already
+            )
+            await session.commit()
+
+    # -- deliveries (outbox) ---------------------------------------------------------------
+
+    async def enqueue_delivery(
+        self, chat_pk: int, slot: str, payload: dict[str, Any], *, now: datetime
+    ) -> int | None:
+        """Write a digest to the outbox; None if this chat's slot was already enqueued."""
+        async with self.session() as session:
+            row = DeliveryRow(chat_pk=chat_pk, slot=slot, payload=payload, created_at=now)
+            session.add(row)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return None
+            return row.id
+
+    async def mark_delivered(
+        self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]
+    ) -> None:
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    message_ids={"ids": list(message_ids)},
+                    attempts=DeliveryRow.attempts + 1,
+                )
+            )
+            await session.commit()
+
+    async def pending_deliveries(self) -> list[tuple[int, Chat, str, dict[str, Any]]]:
+        async with self.session() as session:
+            rows = await session.execute(
+                select(DeliveryRow, ChatRow)
+                .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+                .where(DeliveryRow.status == "pending")
+                .order_by(DeliveryRow.id)
+            )
+            return [(d.id, _chat(c), d.slot, d.payload) for d, c in rows.all()]

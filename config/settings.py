@@ -1,0 +1,267 @@
+"""Operator settings: environment variables, a `.env` file and an optional TOML file.
+
+Why one module: every tunable the bot has lives here, validated once at start, so a typo in
+a deployment fails loudly at `python main.py check-config` instead of at 3 a.m. inside a
+scheduled job. The environment variable names are a contract with operators and tests;
+change them only with a migration note in the README.
+
+Precedence, highest first: explicit arguments, environment, `.env`, the TOML file named by
+`NEWSDIGEST_CONFIG`. TOML keys are the field names below (``database_url = "..."``) or the
+environment names.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "NEWSDIGEST_CONFIG"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/newsdigest.db"
+KNOWN_PLATFORMS = ("telegram", "discord", "console")
+
+
+def _env(name: str, *more: str) -> AliasChoices:
+    """Accept the environment name and the plain field name (used in TOML files)."""
+    return AliasChoices(name, *more)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
+    )
+    telegram_api_base_url: str | None = Field(
+        default=None,
+        validation_alias=_env("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
+        description="Bot API server, e.g. a self-hosted one; defaults to Telegram's.",
+    )
+    discord_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("DISCORD_BOT_TOKEN", "discord_bot_token")
+    )
+    discord_api_base_url: str | None = Field(
+        default=None, validation_alias=_env("DISCORD_API_BASE_URL", "discord_api_base_url")
+    )
+    discord_gateway_url: str | None = Field(
+        default=None, validation_alias=_env("DISCORD_GATEWAY_URL", "discord_gateway_url")
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL", "database_url")
+    )
+    allow_private_urls: bool = Field(
+        default=False,
+        validation_alias=_env("NEWSDIGEST_ALLOW_PRIVATE_URLS", "allow_private_urls"),
+        description="Let users subscribe to feeds on loopback/private networks (off: SSRF guard).",
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("NEWSDIGEST_ADMINS", "admins"),
+        description="Bot operators, comma-separated `platform:user_id`.",
+    )
+    default_timezone: str = Field(
+        default="UTC",
+        validation_alias=_env("NEWSDIGEST_DEFAULT_TIMEZONE", "default_timezone"),
+    )
+    min_poll_seconds: int = Field(
+        default=600,
+        ge=1,
+        validation_alias=_env("NEWSDIGEST_MIN_POLL_SECONDS", "min_poll_seconds"),
+    )
+    summary_algorithm: str | None = Field(
+        default=None,
+        validation_alias=_env("NEWSDIGEST_SUMMARY_ALGORITHM", "summary_algorithm"),
+        description="sumy algorithm for summaries; unset means the measured default.",
+    )
+    summary_sentences: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        validation_alias=_env("NEWSDIGEST_SUMMARY_SENTENCES", "summary_sentences"),
+    )
+    digest_max_items: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        validation_alias=_env("NEWSDIGEST_DIGEST_MAX_ITEMS", "digest_max_items"),
+    )
+    fetch_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias=_env("NEWSDIGEST_FETCH_TIMEOUT", "fetch_timeout_seconds"),
+    )
+    fetch_max_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        validation_alias=_env("NEWSDIGEST_FETCH_MAX_BYTES", "fetch_max_bytes"),
+    )
+    fetch_max_redirects: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        validation_alias=_env("NEWSDIGEST_FETCH_MAX_REDIRECTS", "fetch_max_redirects"),
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=_env("NEWSDIGEST_LOG_LEVEL", "log_level")
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config_path = os.environ.get(CONFIG_FILE_ENV)
+        if config_path:
+            path = Path(config_path)
+            if not path.is_file():
+                raise ConfigError(f"{CONFIG_FILE_ENV}={config_path}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _check_admins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            platform, sep, user_id = entry.partition(":")
+            if not sep or platform not in KNOWN_PLATFORMS or not user_id:
+                raise ValueError(
+                    f"{entry!r} is not `platform:user_id` "
+                    f"(platform one of {', '.join(KNOWN_PLATFORMS)})"
+                )
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin)"
+            ) from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("summary_algorithm")
+    @classmethod
+    def _check_algorithm(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from bot.news.summarise import ALGORITHMS
+
+        name = value.strip().lower()
+        if name not in ALGORITHMS:
+            raise ValueError(f"{value!r} is not one of: {', '.join(sorted(ALGORITHMS))}")
+        return name
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return level
+
+    def is_bot_admin(self, platform: str, user_id: str) -> bool:
+        """Operators named in NEWSDIGEST_ADMINS may administer every chat."""
+        return f"{platform}:{user_id}" in self.admins
+
+    def masked(self) -> dict[str, str]:
+        """The effective settings with secrets shown only as their last characters."""
+        shown: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            label = _env_name(field.validation_alias) or name
+            if isinstance(value, SecretStr):
+                secret = value.get_secret_value()
+                shown[label] = f"***{secret[-4:]}" if len(secret) > 8 else "***"
+            elif value is None:
+                shown[label] = "(not set)"
+            elif isinstance(value, list):
+                shown[label] = ",".join(value) or "(none)"
+            elif label == "DATABASE_URL":
+                shown[label] = mask_database_url(value)
+            else:
+                shown[label] = str(value)
+        return shown
+
+
+class ConfigError(Exception):
+    """Settings could not be loaded; the message is meant for the operator as is."""
+
+
+def _env_name(alias: Any) -> str | None:
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        return first if isinstance(first, str) else None
+    return None
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for plain URLs so operators can paste the usual forms."""
+    url = url.strip()
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(
+            "DATABASE_URL must be sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
+        )
+    return url
+
+
+def mask_database_url(url: str) -> str:
+    """Hide a password embedded in a database URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load and validate settings, turning pydantic's report into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            lines.append(f"  {where}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from exc

@@ -1,0 +1,130 @@
+"""/subscribe, /unsubscribe and /list: which feeds a chat follows.
+
+Every bad input gets a specific reply and changes nothing: a subscription is written only
+after the feed was fetched and parsed, so a typo never leaves a dead feed behind.
+"""
+
+from __future__ import annotations
+
+from bot.ingest import NotAFeedError
+from bot.models import Subscription
+from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
+from bot.news.links import normalise_link
+from handlers.model import Command, Reply
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+PREVIEW_ITEMS = 3
+
+
+async def subscribe(services: Services, command: Command) -> Reply:
+    raw = command.args[0]
+    try:
+        url = check_url_syntax(raw)
+    except (InvalidURLError, BlockedURLError) as exc:
+        return Reply.error(f"{exc}\nSend a feed address such as https://example.com/feed.xml")
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    if match := _find_by_url(current, url):
+        return Reply.error(f"Already subscribed: {match.position}. {match.display_title}")
+    try:
+        resolved = await services.ingestor.resolve(url)
+    except FetchError as exc:
+        return Reply.error(f"Could not subscribe to {url}: {exc}")
+    except NotAFeedError as exc:
+        return Reply.error(str(exc))
+    if match := _find_by_url(current, resolved.url):
+        return Reply.error(f"Already subscribed: {match.position}. {match.display_title}")
+    feed = await services.store.get_or_create_feed(resolved.url)
+    await services.ingestor.store_parsed(
+        feed,
+        resolved.parsed,
+        etag=resolved.fetched.etag,
+        last_modified=resolved.fetched.last_modified,
+    )
+    subscription, created = await services.store.subscribe(chat.pk, feed.id)
+    if not created:
+        return Reply.error(f"Already subscribed: {subscription.display_title}")
+    title = resolved.parsed.title or resolved.url
+    lines = [f"Feed: {resolved.url}"]
+    if resolved.url != url:
+        lines.append(f"(found from {url})")
+    latest = [article.title for article in resolved.parsed.articles[:PREVIEW_ITEMS]]
+    if latest:
+        lines.append(
+            f"It has {len(resolved.parsed.articles)} stories now; those are marked as read. Latest:"
+        )
+        lines += [f"• {headline}" for headline in latest]
+    lines.append("New stories will appear in your digests. /digest shows them now.")
+    return Reply.success(f"Subscribed to {title}.", *lines)
+
+
+async def unsubscribe(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    if not current:
+        return Reply.error("This chat has no subscriptions.")
+    wanted = command.args[0]
+    match: Subscription | None
+    if wanted.isdigit():
+        number = int(wanted)
+        match = next((s for s in current if s.position == number), None)
+        if match is None:
+            return Reply.error(
+                f"There is no subscription number {number}: this chat has {len(current)}. "
+                "Send /list to see the numbers."
+            )
+    else:
+        match = _find_by_url(current, wanted)
+        if match is None:
+            return Reply.error(
+                f"No subscription matches {wanted}. Send /list, then /unsubscribe <number>."
+            )
+    await services.store.unsubscribe(match.id)
+    return Reply.success(f"Unsubscribed from {match.display_title}.", f"Feed: {match.feed.url}")
+
+
+async def list_subscriptions(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    if not current:
+        return Reply.info("No subscriptions yet. Add one with /subscribe <url>.")
+    lines = []
+    for sub in current:
+        problem = f" (failing: {sub.feed.last_error})" if sub.feed.last_error else ""
+        lines.append(f"{sub.position}. {sub.display_title} — {sub.feed.url}{problem}")
+    return Reply.info(f"Subscriptions ({len(current)}):", *lines)
+
+
+def _find_by_url(subscriptions: list[Subscription], url: str) -> Subscription | None:
+    key = normalise_link(url)
+    for sub in subscriptions:
+        if sub.feed.url == url or (key and normalise_link(sub.feed.url) == key):
+            return sub
+    return None
+
+
+def add_subscription_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="subscribe",
+            summary="Follow a feed (RSS, Atom or JSON Feed) or a site that advertises one",
+            handler=subscribe,
+            args=(ArgSpec("url", "the feed's or the site's address", ArgKind.URL),),
+            admin_only=True,
+            fetches=True,
+            details="Stories already in the feed are marked as read; only new ones are posted.",
+        )
+    )
+    registry.add(
+        CommandSpec(
+            name="unsubscribe",
+            summary="Stop following a feed",
+            handler=unsubscribe,
+            args=(ArgSpec("target", "the number shown by /list, or the feed's address"),),
+            admin_only=True,
+        )
+    )
+    registry.add(
+        CommandSpec(name="list", summary="Show this chat's feeds", handler=list_subscriptions)
+    )

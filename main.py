@@ -1,0 +1,194 @@
+"""newsdigest command line: run the bot, try it locally, or use its pieces one-shot.
+
+python main.py                 run the configured platforms (Telegram, Discord)
+python main.py demo            digest of the bundled sample feed: no tokens, no network
+python main.py console         chat with the bot in this terminal
+python main.py digest SRC...   one-shot digest of feed files or URLs to stdout
+python main.py summarise ...   summarise text (or a JSONL file of articles)
+python main.py check-config    show the effective settings, secrets masked
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from config.settings import ConfigError, Settings, load_settings
+
+SAMPLE_FEED = Path(__file__).resolve().parent / "config" / "sample-feed.xml"
+
+NO_PLATFORM_HELP = """\
+No chat platform is configured, so there is nothing to run.
+
+To connect the bot, set a token (in the environment, in .env, or in a TOML file
+named by NEWSDIGEST_CONFIG; see config/example.env):
+  TELEGRAM_BOT_TOKEN=123456:ABC...   (from @BotFather)
+  DISCORD_BOT_TOKEN=...              (from the Discord developer portal)
+
+To try the bot without any token:
+  python main.py demo      a digest of the bundled sample feed
+  python main.py console   chat with the bot in this terminal
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="newsdigest: news feeds in, summarised digests out."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the configured platforms (the default)")
+    sub.add_parser("demo", help="print a digest of the bundled sample feed (offline)")
+    sub.add_parser("console", help="chat with the bot in this terminal")
+    digest = sub.add_parser("digest", help="one-shot digest of feed files or URLs")
+    digest.add_argument("sources", nargs="+", metavar="URL_OR_FILE")
+    summarise = sub.add_parser("summarise", aliases=["summarize"], help="summarise text")
+    summarise.add_argument("file", nargs="?", default="-", help="text file, or - for stdin")
+    summarise.add_argument("--sentences", type=int, default=None, help="sentences to keep")
+    summarise.add_argument("--algorithm", default=None, help="sumy algorithm name")
+    summarise.add_argument("--language", default=None, help="language, e.g. en, de, french")
+    summarise.add_argument(
+        "--jsonl", metavar="IN", help='read {"id","article"} lines, write {"id","summary"} lines'
+    )
+    sub.add_parser("check-config", help="print the effective settings (secrets masked)")
+    return parser
+
+
+def configure_logging(settings: Settings | None, verbose: bool) -> None:
+    level = "DEBUG" if verbose else (settings.log_level if settings else "INFO")
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic", "httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def cmd_check_config() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(name) for name in settings.masked())
+    for name, value in settings.masked().items():
+        print(f"{name.ljust(width)}  {value}")
+    print("configuration OK")
+    return 0
+
+
+async def cmd_digest(settings: Settings, sources: list[str]) -> int:
+    from bot.ingest import NotAFeedError
+    from bot.news.fetch import FetchError
+    from bot.news.parse import FeedParseError
+    from bot.oneshot import one_shot_digest
+    from bot.platforms.console_platform import render_digest_text
+
+    try:
+        digest = await one_shot_digest(sources, settings)
+    except (FetchError, FeedParseError, NotAFeedError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    if digest is None:
+        print("No stories found.")
+        return 0
+    print(render_digest_text(digest))
+    return 0
+
+
+async def cmd_console(settings: Settings) -> int:
+    from bot.app import open_app
+    from bot.platforms.console_platform import ConsolePlatform
+
+    async with open_app(settings) as app:
+        console = ConsolePlatform(
+            app.registry,
+            app.services,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            interactive=sys.stdin.isatty(),
+        )
+        await console.run()
+    return 0
+
+
+def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.news.summarise import DEFAULT_ALGORITHM, Summariser, UnknownAlgorithmError
+
+    summariser = Summariser(
+        algorithm=args.algorithm or settings.summary_algorithm or DEFAULT_ALGORITHM,
+        sentences=args.sentences or settings.summary_sentences,
+    )
+    try:
+        if args.jsonl:
+            return _summarise_jsonl(summariser, args.jsonl, args.language)
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        for sentence in summariser.summarise(text, language=args.language):
+            print(sentence)
+    except UnknownAlgorithmError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _summarise_jsonl(summariser, path: str, language: str | None) -> int:  # type: ignore[no-untyped-def]
+    source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    with source:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                article_id, article = record["id"], record["article"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                print(f'Error: line {number}: expected {{"id", "article"}}: {exc}', file=sys.stderr)
+                return 1
+            summary = summariser.summarise(article, language=language)
+            print(json.dumps({"id": article_id, "summary": "\n".join(summary)}, ensure_ascii=False))
+    return 0
+
+
+async def cmd_run(settings: Settings) -> int:
+    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
+        print(NO_PLATFORM_HELP, file=sys.stderr)
+        return 2
+    print(
+        "This version has no Telegram or Discord adapter yet; "
+        "use `python main.py console` to talk to the bot.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "check-config":
+        return cmd_check_config()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 1
+    configure_logging(settings, args.verbose)
+    if command in ("summarise", "summarize"):
+        return cmd_summarise(args, settings)
+    if command == "demo":
+        return asyncio.run(cmd_digest(settings, [str(SAMPLE_FEED)]))
+    if command == "digest":
+        return asyncio.run(cmd_digest(settings, args.sources))
+    if command == "console":
+        return asyncio.run(cmd_console(settings))
+    return asyncio.run(cmd_run(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Shared test fixtures: databases, a local feed server, a controllable clock, the console bot.
+
+Store tests run on SQLite always and on PostgreSQL too when TEST_DATABASE_URL is set.
+Nothing here talks to the internet: feeds are served from 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.store.repository import Store
+from config.settings import Settings, normalise_database_url
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.platforms.console_platform import ConsolePlatform
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+
+CONTRACT_ENV = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE_URL",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_API_BASE_URL",
+    "DISCORD_GATEWAY_URL",
+    "DATABASE_URL",
+    "NEWSDIGEST_CONFIG",
+    "NEWSDIGEST_ALLOW_PRIVATE_URLS",
+    "NEWSDIGEST_ADMINS",
+    "NEWSDIGEST_DEFAULT_TIMEZONE",
+    "NEWSDIGEST_MIN_POLL_SECONDS",
+    "NEWSDIGEST_SUMMARY_ALGORITHM",
+    "NEWSDIGEST_SUMMARY_SENTENCES",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator's own settings must never leak into a test."""
+    for name in CONTRACT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand: no sleeping, no flakiness."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _database_params() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get("TEST_DATABASE_URL"):
+        params.append(pytest.param("postgresql", id="postgresql"))
+    return params
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=_database_params())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database per test: a SQLite file, or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+    await _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(database_url)
+    yield store
+    await store.close()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "allow_private_urls": True,  # test feeds are served from 127.0.0.1
+        "fetch_timeout_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class FeedServer:
+    """A local HTTP server whose routes tests change between polls."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[bytes, str, int]] = {}
+        self.hits: dict[str, int] = {}
+        self.base_url = ""
+
+    def serve(
+        self,
+        path: str,
+        body: bytes | str,
+        content_type: str = "application/rss+xml",
+        status: int = 200,
+    ) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = (data, content_type, status)
+        return self.base_url + path
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
+        if request.path not in self.routes:
+            return web.Response(status=404, text="not found")
+        body, content_type, status = self.routes[request.path]
+        return web.Response(body=body, status=status, headers={"Content-Type": content_type})
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.base_url = f"http://127.0.0.1:{port}"
+    yield server
+    await runner.cleanup()
+
+
+@dataclass
+class ConsoleBot:
+    """The bot as a console user sees it: send a line, read the printed reply."""
+
+    app: App
+    console: ConsolePlatform
+    output: io.StringIO
+
+    async def say(self, line: str) -> str:
+        start = self.output.tell()
+        await self.console.handle_line(line)
+        self.output.seek(start)
+        printed = self.output.read()
+        return printed
+
+
+@pytest.fixture
+async def console_bot(database_url: str, clock: FakeClock) -> AsyncIterator[ConsoleBot]:
+    from bot.app import open_app
+    from bot.platforms.console_platform import ConsolePlatform
+
+    settings = make_settings(database_url)
+    async with open_app(settings, clock=clock) as app:
+        output = io.StringIO()
+        console = ConsolePlatform(app.registry, app.services, stdin=io.StringIO(), stdout=output)
+        yield ConsoleBot(app=app, console=console, output=output)
+
+
+@pytest.fixture
+def sample_feed_bytes() -> bytes:
+    return (REPO / "config" / "sample-feed.xml").read_bytes()
+
+
+def rss_feed(items: list[dict[str, str]], *, title: str = "Test Feed") -> str:
+    """A small RSS 2.0 document; each item dict may have guid, title, link, description."""
+    parts = []
+    for item in items:
+        guid = f'<guid isPermaLink="false">{item["guid"]}</guid>' if "guid" in item else ""
+        parts.append(
+            "<item>"
+            f"<title>{item.get('title', 'Untitled')}</title>"
+            f"<link>{item.get('link', '')}</link>{guid}"
+            f"<description><![CDATA[{item.get('description', '')}]]></description>"
+            f"<pubDate>{item.get('pubDate', 'Thu, 15 Jan 2026 08:00:00 +0000')}</pubDate>"
+            "</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><link>https://example.test/</link>"
+        f"<description>test</description>{''.join(parts)}</channel></rss>"
+    )
