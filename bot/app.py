@@ -17,7 +17,8 @@ from bot.news.fetch import Fetcher
 from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
 from bot.store.repository import Store
 from config.settings import Settings
-from handlers import CommandRegistry, build_registry
+from handlers.builtin import build_registry
+from handlers.registry import CommandRegistry
 from handlers.services import Services
 
 

@@ -1,18 +1,1 @@
 """The shared, platform-neutral command layer. It never imports telegram or discord."""
-
-from handlers.basics import add_basic_commands
-from handlers.digest_now import add_digest_commands
-from handlers.registry import CommandRegistry
-from handlers.subscriptions import add_subscription_commands
-
-
-def build_registry() -> CommandRegistry:
-    """Every command the bot understands, in the order /help lists them."""
-    registry = CommandRegistry()
-    add_basic_commands(registry)
-    add_subscription_commands(registry)
-    add_digest_commands(registry)
-    return registry
-
-
-__all__ = ["CommandRegistry", "build_registry"]
