@@ -6,8 +6,10 @@ after the feed was fetched and parsed, so a typo never leaves a dead feed behind
 
 from __future__ import annotations
 
-from bot.ingest import NotAFeedError
-from bot.models import Subscription
+from dataclasses import dataclass
+
+from bot.ingest import NotAFeedError, ResolvedFeed
+from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
 from handlers.model import Command, Reply
@@ -17,24 +19,42 @@ from handlers.services import Services
 PREVIEW_ITEMS = 3
 
 
-async def subscribe(services: Services, command: Command) -> Reply:
-    raw = command.args[0]
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What happened when a chat asked to follow a URL; ``error`` set means nothing changed."""
+
+    subscription: Subscription | None = None
+    resolved: ResolvedFeed | None = None
+    already: Subscription | None = None
+    error: str | None = None
+
+
+async def check_feed(services: Services, current: list[Subscription], raw_url: str) -> AddOutcome:
+    """Validate, fetch and parse a URL without writing anything (safe to run concurrently)."""
     try:
-        url = check_url_syntax(raw)
+        url = check_url_syntax(raw_url)
     except (InvalidURLError, BlockedURLError) as exc:
-        return Reply.error(f"{exc}\nSend a feed address such as https://example.com/feed.xml")
-    chat = await services.store.get_or_create_chat(command.target)
-    current = await services.store.list_subscriptions(chat.pk)
+        return AddOutcome(error=str(exc))
     if match := _find_by_url(current, url):
-        return Reply.error(f"Already subscribed: {match.position}. {match.display_title}")
+        return AddOutcome(already=match)
     try:
         resolved = await services.ingestor.resolve(url)
     except FetchError as exc:
-        return Reply.error(f"Could not subscribe to {url}: {exc}")
+        return AddOutcome(error=f"could not fetch {url}: {exc}")
     except NotAFeedError as exc:
-        return Reply.error(str(exc))
+        return AddOutcome(error=str(exc))
     if match := _find_by_url(current, resolved.url):
-        return Reply.error(f"Already subscribed: {match.position}. {match.display_title}")
+        return AddOutcome(already=match)
+    return AddOutcome(resolved=resolved)
+
+
+async def commit_feed(
+    services: Services, chat: Chat, checked: AddOutcome, *, custom_title: str | None = None
+) -> AddOutcome:
+    """Store a checked feed's current items as read, then subscribe the chat to it."""
+    resolved = checked.resolved
+    if resolved is None:
+        return checked
     feed = await services.store.get_or_create_feed(resolved.url)
     await services.ingestor.store_parsed(
         feed,
@@ -42,9 +62,34 @@ async def subscribe(services: Services, command: Command) -> Reply:
         etag=resolved.fetched.etag,
         last_modified=resolved.fetched.last_modified,
     )
-    subscription, created = await services.store.subscribe(chat.pk, feed.id)
+    subscription, created = await services.store.subscribe(
+        chat.pk, feed.id, custom_title=custom_title
+    )
     if not created:
-        return Reply.error(f"Already subscribed: {subscription.display_title}")
+        return AddOutcome(already=subscription)
+    return AddOutcome(subscription=subscription, resolved=resolved)
+
+
+async def add_feed(services: Services, chat: Chat, raw_url: str) -> AddOutcome:
+    """Follow one URL; shared checks mean /subscribe and /import refuse the same input."""
+    current = await services.store.list_subscriptions(chat.pk)
+    return await commit_feed(services, chat, await check_feed(services, current, raw_url))
+
+
+async def subscribe(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    outcome = await add_feed(services, chat, command.args[0])
+    if outcome.already is not None:
+        return Reply.error(
+            f"Already subscribed: {outcome.already.position}. {outcome.already.display_title}"
+        )
+    if outcome.error is not None or outcome.resolved is None:
+        return Reply.error(
+            f"Could not subscribe: {outcome.error}\n"
+            "Send a feed address such as https://example.com/feed.xml"
+        )
+    resolved = outcome.resolved
+    url = command.args[0]
     title = resolved.parsed.title or resolved.url
     lines = [f"Feed: {resolved.url}"]
     if resolved.url != url:

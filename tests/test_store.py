@@ -162,3 +162,32 @@ async def test_outbox_slot_is_unique_per_chat(store: Store) -> None:
     assert [(d[0], d[2], d[3]) for d in pending] == [(first, "2026-01-15T08:00", payload)]
     await store.mark_delivered(first, now=NOW, message_ids=["m1"])
     assert await store.pending_deliveries() == []
+
+
+async def test_chat_can_be_paused_and_resumed(store: Store) -> None:
+    target = ChatTarget("telegram", "-5")
+    await store.get_or_create_chat(target)
+    assert await store.set_chat_active(target, False)
+    assert not await store.set_chat_active(target, False)  # already paused: no change
+    paused = await store.find_chat(target)
+    assert paused is not None and not paused.active
+    assert await store.set_chat_active(target, True)
+
+
+async def test_moving_a_chat_keeps_and_merges_subscriptions(store: Store) -> None:
+    old = await store.get_or_create_chat(ChatTarget("telegram", "-1"))
+    feed_a = await store.get_or_create_feed("https://a.example/feed")
+    feed_b = await store.get_or_create_feed("https://b.example/feed")
+    await store.subscribe(old.pk, feed_a.id)
+    await store.subscribe(old.pk, feed_b.id)
+    await store.move_chat("telegram", "-1", "-1001")
+    moved = await store.find_chat(ChatTarget("telegram", "-1001"))
+    assert moved is not None and moved.pk == old.pk
+    assert await store.find_chat(ChatTarget("telegram", "-1")) is None
+    # Merging into a chat the bot already knows under the new id:
+    other = await store.get_or_create_chat(ChatTarget("telegram", "-2"))
+    await store.subscribe(other.pk, feed_a.id)
+    await store.move_chat("telegram", "-2", "-1001")
+    urls = [s.feed.url for s in await store.list_subscriptions(moved.pk)]
+    assert sorted(urls) == ["https://a.example/feed", "https://b.example/feed"]
+    assert await store.find_chat(ChatTarget("telegram", "-2")) is None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+from pathlib import Path
 from typing import TextIO
 
 from bot.models import ChatTarget, Digest
-from handlers.model import Command, Reply, ReplyKind, User
+from handlers.model import Command, Document, Reply, ReplyKind, User
 from handlers.parsing import parse_command_line
-from handlers.registry import CommandRegistry
+from handlers.registry import ArgKind, CommandRegistry
 from handlers.services import Services
 
 CONSOLE_TARGET = ChatTarget(platform="console", chat_id="local")
@@ -69,6 +70,7 @@ class ConsolePlatform:
         interactive: bool = False,
         target: ChatTarget = CONSOLE_TARGET,
         user: User = CONSOLE_USER,
+        download_dir: Path | None = None,
     ) -> None:
         self.registry = registry
         self.services = services
@@ -77,6 +79,7 @@ class ConsolePlatform:
         self.interactive = interactive
         self.target = target
         self.user = user
+        self.download_dir = download_dir or Path.cwd()
 
     async def start(self) -> None:
         self._write("Type /help for the commands, /quit to leave.")
@@ -86,6 +89,10 @@ class ConsolePlatform:
 
     async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
         self._write(render_reply_text(reply))
+        if reply.document is not None:
+            path = self.download_dir / reply.document.filename
+            await asyncio.to_thread(path.write_bytes, reply.document.content)
+            self._write(f"Saved {path}")
         return []
 
     async def handle_line(self, line: str) -> Reply | None:
@@ -100,6 +107,7 @@ class ConsolePlatform:
             reply = Reply.error("That is not a command. Type /help.")
         else:
             name, args = parsed
+            args, attachment = await self._attach_file(name, args)
             command = Command(
                 platform=self.name,
                 target=self.target,
@@ -107,10 +115,26 @@ class ConsolePlatform:
                 name=name,
                 args=args,
                 is_admin=True,  # the person at the terminal owns this chat
+                attachment=attachment,
             )
             reply = await self.registry.dispatch(self.services, command)
         await self.send(self.target, reply)
         return reply
+
+    async def _attach_file(
+        self, name: str, args: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], Document | None]:
+        """For commands that take a file, the console's argument is a local path."""
+        spec = self.registry.get(name)
+        if spec is None or not args or not any(a.kind is ArgKind.FILE for a in spec.args):
+            return args, None
+        path = Path(args[0])
+        try:
+            content = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            self._write(f"Error: cannot read {path}: {exc.strerror or exc}")
+            return args[1:], None
+        return args[1:], Document(filename=path.name, content=content)
 
     async def run(self) -> None:
         """Serve until end of input or /quit."""

@@ -105,6 +105,58 @@ class Store:
             row = await self._find_chat_row(session, target)
             return _chat(row) if row else None
 
+    async def set_chat_active(self, target: ChatTarget, active: bool) -> bool:
+        """Pause (bot blocked/kicked) or resume a chat; returns whether anything changed."""
+        async with self.session() as session:
+            result = await session.execute(
+                update(ChatRow)
+                .where(
+                    ChatRow.platform == target.platform,
+                    ChatRow.chat_id == target.chat_id,
+                    ChatRow.active.is_not(active),
+                )
+                .values(active=active)
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """A chat changed id (Telegram group → supergroup): keep its subscriptions.
+
+        If the new id already has a row (the bot saw it first), the old chat's
+        subscriptions are merged into it and the old row is removed.
+        """
+        async with self.session() as session:
+            old_rows = (
+                await session.scalars(
+                    select(ChatRow).where(
+                        ChatRow.platform == platform, ChatRow.chat_id == old_chat_id
+                    )
+                )
+            ).all()
+            for old in old_rows:
+                new = await self._find_chat_row(
+                    session, ChatTarget(platform, new_chat_id, old.thread_id)
+                )
+                if new is None:
+                    old.chat_id = new_chat_id
+                    continue
+                taken = set(
+                    await session.scalars(
+                        select(SubscriptionRow.feed_id).where(SubscriptionRow.chat_pk == new.id)
+                    )
+                )
+                await session.execute(
+                    update(SubscriptionRow)
+                    .where(
+                        SubscriptionRow.chat_pk == old.id,
+                        SubscriptionRow.feed_id.not_in(taken),
+                    )
+                    .values(chat_pk=new.id)
+                )
+                await session.delete(old)
+            await session.commit()
+
     @staticmethod
     async def _find_chat_row(session: AsyncSession, target: ChatTarget) -> ChatRow | None:
         return await session.scalar(
@@ -183,7 +235,9 @@ class Store:
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    async def subscribe(self, chat_pk: int, feed_id: int) -> tuple[Subscription, bool]:
+    async def subscribe(
+        self, chat_pk: int, feed_id: int, *, custom_title: str | None = None
+    ) -> tuple[Subscription, bool]:
         """Subscribe a chat; returns the subscription and whether it is new.
 
         The watermark is the feed's newest entry at this moment, so the backlog a feed
@@ -203,7 +257,12 @@ class Store:
                     )
                 )
                 session.add(
-                    SubscriptionRow(chat_pk=chat_pk, feed_id=feed_id, start_entry_id=watermark)
+                    SubscriptionRow(
+                        chat_pk=chat_pk,
+                        feed_id=feed_id,
+                        start_entry_id=watermark,
+                        custom_title=custom_title[:256] if custom_title else None,
+                    )
                 )
                 try:
                     await session.commit()

@@ -1,0 +1,99 @@
+"""/import and /export: move a chat's subscriptions in and out as OPML files.
+
+Adapters only move the file (a Telegram document, a Discord attachment, a console path);
+parsing, limits and the per-feed report live here, the same on every platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.news.opml import OPMLError, OPMLFeed, build_opml, parse_opml
+from handlers.model import Command, Document, Reply
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+from handlers.subscriptions import AddOutcome, check_feed, commit_feed
+
+# Feeds fetched at once during an import: quick enough, gentle on the servers.
+IMPORT_CONCURRENCY = 4
+OPML_MIME = "text/x-opml"
+
+
+async def import_opml(services: Services, command: Command) -> Reply:
+    if command.attachment is None:
+        return Reply.error(
+            "Send an OPML file (.opml or .xml) with /import as its caption, "
+            "or reply /import to one."
+        )
+    try:
+        feeds = parse_opml(command.attachment.content)
+    except OPMLError as exc:
+        return Reply.error(f"Could not import {command.attachment.filename}: {exc}")
+    if not feeds:
+        return Reply.error(f"{command.attachment.filename} lists no feeds (no xmlUrl outlines).")
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    limit = asyncio.Semaphore(IMPORT_CONCURRENCY)
+
+    async def check(feed: OPMLFeed) -> AddOutcome:
+        async with limit:
+            return await check_feed(services, current, feed.url)
+
+    # Fetch concurrently, subscribe in the file's order so /list numbers follow it.
+    checked = await asyncio.gather(*(check(feed) for feed in feeds))
+    outcomes = [
+        await commit_feed(services, chat, result, custom_title=feed.title)
+        for feed, result in zip(feeds, checked, strict=True)
+    ]
+    added, present, failed = [], [], []
+    for feed, outcome in zip(feeds, outcomes, strict=True):
+        name = feed.title or feed.url
+        if outcome.subscription is not None:
+            added.append(f"+ {name}")
+        elif outcome.already is not None:
+            present.append(f"= {name}")
+        else:
+            failed.append(f"✗ {name}: {outcome.error}")
+    summary = (
+        f"Imported {command.attachment.filename}: {len(added)} added, "
+        f"{len(present)} already present, {len(failed)} failed."
+    )
+    reply = Reply.success if added or present else Reply.error
+    return reply(summary, *added, *present, *failed)
+
+
+async def export_opml(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    subscriptions = await services.store.list_subscriptions(chat.pk)
+    if not subscriptions:
+        return Reply.error("This chat has no subscriptions to export.")
+    feeds = [
+        OPMLFeed(url=sub.feed.url, title=sub.display_title, html_url=sub.feed.site_url)
+        for sub in subscriptions
+    ]
+    content = build_opml(feeds, title="newsdigest subscriptions", now=services.clock())
+    return Reply(
+        text=f"{len(feeds)} subscriptions exported as OPML.",
+        document=Document(filename="subscriptions.opml", content=content, mime_type=OPML_MIME),
+    )
+
+
+def add_opml_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="import",
+            summary="Subscribe to every feed in an OPML file",
+            handler=import_opml,
+            args=(ArgSpec("file", "an OPML file (.opml or .xml)", ArgKind.FILE, required=False),),
+            admin_only=True,
+            fetches=True,
+            details="Each feed is checked; the reply lists what was added, present or failed.",
+        )
+    )
+    registry.add(
+        CommandSpec(
+            name="export",
+            summary="Download this chat's subscriptions as an OPML file",
+            handler=export_opml,
+        )
+    )
