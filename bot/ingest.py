@@ -80,7 +80,7 @@ class FeedIngestor:
             return ResolvedFeed(url=fetched.url, fetched=fetched, parsed=parsed)
         except FeedParseError as exc:
             if not looks_like_html(fetched.content, fetched.content_type):
-                raise NotAFeedError(f"{url} is not a feed: {exc}") from exc
+                raise NotAFeedError(f"{url}: {exc}") from exc
         candidates = discover_feed_links(fetched.content, fetched.url)
         if not candidates:
             raise NotAFeedError(

@@ -1,0 +1,1 @@
+"""The news pipeline: fetching, parsing, cleaning and dedupe keys for feed articles."""
