@@ -1,0 +1,1 @@
+"""In-process fakes of external services (chat platform APIs) for end-to-end tests."""
