@@ -58,8 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(settings: Settings | None, verbose: bool) -> None:
+def configure_logging(settings: Settings | None, verbose: bool, *, quiet: bool = False) -> None:
+    """One-shot commands keep stderr quiet (warnings only) unless asked for more."""
     level = "DEBUG" if verbose else (settings.log_level if settings else "INFO")
+    if quiet and not verbose:
+        level = "WARNING"
     logging.basicConfig(
         level=level,
         stream=sys.stderr,
@@ -120,11 +123,11 @@ async def cmd_console(settings: Settings) -> int:
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     from bot.news.summarise import DEFAULT_ALGORITHM, Summariser, UnknownAlgorithmError
 
-    summariser = Summariser(
-        algorithm=args.algorithm or settings.summary_algorithm or DEFAULT_ALGORITHM,
-        sentences=args.sentences or settings.summary_sentences,
-    )
     try:
+        summariser = Summariser(
+            algorithm=args.algorithm or settings.summary_algorithm or DEFAULT_ALGORITHM,
+            sentences=args.sentences or settings.summary_sentences,
+        )
         if args.jsonl:
             return _summarise_jsonl(summariser, args.jsonl, args.language)
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
@@ -160,12 +163,16 @@ async def cmd_run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         print(NO_PLATFORM_HELP, file=sys.stderr)
         return 2
-    print(
-        "This version has no Telegram or Discord adapter yet; "
-        "use `python main.py console` to talk to the bot.",
-        file=sys.stderr,
-    )
-    return 2
+    if settings.telegram_bot_token is None:
+        print(
+            "This version has no Discord adapter yet; set TELEGRAM_BOT_TOKEN, "
+            "or use `python main.py console` to talk to the bot.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.runner import run_platforms
+
+    return await run_platforms(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 1
-    configure_logging(settings, args.verbose)
+    configure_logging(
+        settings, args.verbose, quiet=command in ("demo", "digest", "summarise", "summarize")
+    )
     if command in ("summarise", "summarize"):
         return cmd_summarise(args, settings)
     if command == "demo":

@@ -34,6 +34,8 @@ async def one_shot_digest(sources: list[str], settings: Settings) -> Digest | No
                 if local is not None:
                     url = local[0]
                     parsed = parse_feed(local[1], url)
+                elif "://" not in source:
+                    raise FileNotFoundError(f"no such file: {source}")
                 else:
                     resolved = await services.ingestor.resolve(source)
                     url, parsed = resolved.url, resolved.parsed

@@ -193,9 +193,7 @@ async def test_subscribe_to_something_that_is_not_a_feed(
     assert "No subscriptions yet" in await console_bot.say("/list")
 
 
-async def test_subscribe_twice_is_refused(
-    console_bot: ConsoleBot, feed_server: FeedServer
-) -> None:
+async def test_subscribe_twice_is_refused(console_bot: ConsoleBot, feed_server: FeedServer) -> None:
     url = feed_server.serve("/feed.xml", rss_feed(items(1), title="Once"))
     await console_bot.say(f"/subscribe {url}")
     out = await console_bot.say(f"/subscribe {url}")
@@ -249,12 +247,14 @@ async def test_digest_cap_leaves_the_rest_for_next_time(
         await console.handle_line(f"/subscribe {url}")
         feed_server.serve("/feed.xml", rss_feed(items(1, 2, 3)))
         first = await console.handle_line("/digest")
-        assert first is not None and first.digest is not None
+        assert first is not None
+        assert first.digest is not None
         assert len(first.digest.items) == 2
         assert first.digest.more_count == 1
         assert "and 1 more" in output.getvalue()
         second = await console.handle_line("/digest")
-        assert second is not None and second.digest is not None
+        assert second is not None
+        assert second.digest is not None
         assert len(second.digest.items) == 1
         assert second.digest.more_count == 0
 

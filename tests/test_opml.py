@@ -85,7 +85,7 @@ def test_export_round_trips_titles_and_special_characters() -> None:
     parsed = parse_opml(document)
     assert parsed[0] == feeds[0]
     assert parsed[1].url == "https://b.example/rss"
-    assert parsed[1].title == "https://b.example/rss"  # text attribute falls back to the URL
+    assert parsed[1].title is None  # the text attribute only repeats the URL
 
 
 async def test_import_and_export_through_the_console(

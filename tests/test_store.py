@@ -170,7 +170,8 @@ async def test_chat_can_be_paused_and_resumed(store: Store) -> None:
     assert await store.set_chat_active(target, False)
     assert not await store.set_chat_active(target, False)  # already paused: no change
     paused = await store.find_chat(target)
-    assert paused is not None and not paused.active
+    assert paused is not None
+    assert not paused.active
     assert await store.set_chat_active(target, True)
 
 
@@ -182,7 +183,8 @@ async def test_moving_a_chat_keeps_and_merges_subscriptions(store: Store) -> Non
     await store.subscribe(old.pk, feed_b.id)
     await store.move_chat("telegram", "-1", "-1001")
     moved = await store.find_chat(ChatTarget("telegram", "-1001"))
-    assert moved is not None and moved.pk == old.pk
+    assert moved is not None
+    assert moved.pk == old.pk
     assert await store.find_chat(ChatTarget("telegram", "-1")) is None
     # Merging into a chat the bot already knows under the new id:
     other = await store.get_or_create_chat(ChatTarget("telegram", "-2"))

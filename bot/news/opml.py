@@ -83,6 +83,8 @@ def _collect(parent: Element, path: list[str], feeds: dict[str, OPMLFeed]) -> No
         attributes = {key.lower(): value for key, value in outline.attrib.items()}
         title = (attributes.get("title") or attributes.get("text") or "").strip() or None
         url = (attributes.get("xmlurl") or "").strip()
+        if title == url:
+            title = None  # exporters write the URL as text when a feed has no title
         if url:
             feeds.setdefault(
                 url,

@@ -58,7 +58,7 @@ async def migrate(engine: AsyncEngine) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)
-    log.info("database schema is up to date (%s)", engine.url.get_backend_name())
+    log.debug("database schema is up to date (%s)", engine.url.get_backend_name())
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/summaries.py` (or `python -m bench.summaries`)."""
