@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -54,6 +61,25 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=_env("TELEGRAM_API_BASE_URL", "telegram_api_base_url"),
         description="Bot API server, e.g. a self-hosted one; defaults to Telegram's.",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        validation_alias=_env("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url"),
+        description="Public HTTPS URL Telegram posts updates to; unset means long polling.",
+    )
+    telegram_webhook_listen: str = Field(
+        default="0.0.0.0",
+        validation_alias=_env("TELEGRAM_WEBHOOK_LISTEN", "telegram_webhook_listen"),
+    )
+    telegram_webhook_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=_env("TELEGRAM_WEBHOOK_PORT", "telegram_webhook_port"),
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret"),
     )
     discord_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_env("DISCORD_BOT_TOKEN", "discord_bot_token")
@@ -195,6 +221,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
         return level
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_port is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_PORT (the port to listen on)"
+            )
+        return self
 
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
         """Operators named in NEWSDIGEST_ADMINS may administer every chat."""

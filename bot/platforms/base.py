@@ -26,3 +26,16 @@ class Platform(Protocol):
 
     async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
         """Deliver a reply (text, digest or document); returns the platform message ids."""
+
+
+class TargetUnavailableError(Exception):
+    """The platform refused delivery for good (bot blocked, kicked, chat deleted).
+
+    The adapter has already paused the chat; callers must not retry, and must keep the
+    undelivered content (the outbox row stays pending) rather than drop it.
+    """
+
+    def __init__(self, target: ChatTarget, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target = target
+        self.reason = reason

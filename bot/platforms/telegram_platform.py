@@ -1,0 +1,389 @@
+"""Telegram adapter: python-telegram-bot 22 ↔ the shared handler layer.
+
+Thin by design: it turns Telegram messages into neutral `Command`s, asks the registry, and
+sends the neutral `Reply` back as Telegram HTML. It owns only what is Telegram's: who is an
+admin, forum topics, file transfer, message size (via telegram_render), flood limits and
+Telegram's error codes. No command logic lives here.
+
+Delivery guarantees: a flood wait (429) delays a message, never drops it; markup Telegram
+rejects is resent as plain text; a migrated group is followed to its new id; a chat that
+blocked or removed the bot is paused (no retry storm) and resumes when it talks to the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Chat, InputFile, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, filters
+from telegram.ext import MessageHandler as TelegramMessageHandler
+
+from bot.models import ChatTarget
+from bot.news.opml import MAX_OPML_BYTES
+from bot.platforms.base import TargetUnavailableError
+from bot.platforms.telegram_render import TelegramMessage, render_reply
+from config.settings import Settings
+from handlers.model import Command, Document, Reply, User
+from handlers.parsing import parse_command_line
+from handlers.registry import CommandRegistry
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+# Published Bot API limits: ~30 messages/s overall, 20/min per group or channel.
+OVERALL_PER_SECOND = 30
+GROUP_PER_MINUTE = 20
+ADMIN_CACHE_SECONDS = 60.0
+MAX_FLOOD_WAITS = 8
+MAX_NETWORK_RETRIES = 3
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def api_urls(base_url: str | None) -> tuple[str, str]:
+    """PTB's (base_url, base_file_url) from TELEGRAM_API_BASE_URL.
+
+    Accepts the Bot API root (``http://host:8081``) or PTB's form ending in ``/bot``.
+    """
+    if not base_url:
+        return DEFAULT_BASE_URL, "https://api.telegram.org/file/bot"
+    root = base_url.rstrip("/").removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def build_rate_limiter(*, group_limit: bool = True) -> AIORateLimiter:
+    """PTB's limiter sized to Telegram's published limits; flood waits are retried by us."""
+    return AIORateLimiter(
+        overall_max_rate=OVERALL_PER_SECOND,
+        overall_time_period=1,
+        group_max_rate=GROUP_PER_MINUTE if group_limit else 0,
+        group_time_period=60 if group_limit else 0,
+        max_retries=0,
+    )
+
+
+def target_of(message: Message) -> ChatTarget:
+    """Replies go where the command was issued, including a forum topic."""
+    thread = str(message.message_thread_id) if message.is_topic_message else ""
+    return ChatTarget(PLATFORM, str(message.chat.id), thread)
+
+
+@dataclass(slots=True)
+class _CachedAdmins:
+    user_ids: frozenset[int]
+    fetched_at: float
+
+
+class TelegramPlatform:
+    """Runs one bot token: receives commands, sends replies and digests."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: CommandRegistry,
+        services: Services,
+        *,
+        rate_limiter: AIORateLimiter | None = None,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        poll_timeout: int = 30,
+    ) -> None:
+        if settings.telegram_bot_token is None:
+            raise ValueError("TelegramPlatform needs TELEGRAM_BOT_TOKEN")
+        self.settings = settings
+        self.registry = registry
+        self.services = services
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.poll_timeout = poll_timeout
+        self._admins: dict[int, _CachedAdmins] = {}
+        self._in_flight = 0
+        base_url, base_file_url = api_urls(settings.telegram_api_base_url)
+        self.application: Application = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(base_url)
+            .base_file_url(base_file_url)
+            .rate_limiter(rate_limiter or build_rate_limiter())
+            .concurrent_updates(True)
+            .job_queue(None)  # scheduling is the bot's own, not PTB's
+            .build()
+        )
+        self.application.add_handler(
+            TelegramMessageHandler(
+                (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
+                & (filters.COMMAND | filters.CaptionRegex(r"^/")),
+                self._on_command_message,
+            )
+        )
+        self.application.add_error_handler(self._on_error)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a command is being handled right now (for shutdown and tests)."""
+        return self._in_flight > 0
+
+    @property
+    def bot_username(self) -> str:
+        return self.application.bot.username
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.publish_command_menu()
+        await self.application.start()
+        updater = self.application.updater
+        assert updater is not None
+        if self.settings.telegram_webhook_url:
+            secret = self.settings.telegram_webhook_secret
+            await updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port or 8443,
+                url_path=urlsplit(self.settings.telegram_webhook_url).path.lstrip("/"),
+                webhook_url=self.settings.telegram_webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=["message", "channel_post"],
+            )
+            log.info("telegram: @%s receiving updates by webhook", self.bot_username)
+        else:
+            await updater.start_polling(
+                timeout=self.poll_timeout,
+                allowed_updates=["message", "channel_post"],
+                error_callback=self._on_polling_error,
+            )
+            log.info("telegram: @%s receiving updates by long polling", self.bot_username)
+
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+        log.info("telegram: stopped")
+
+    async def publish_command_menu(self) -> None:
+        """The "/" menu in Telegram clients, generated from the shared registry."""
+        commands = [BotCommand(spec.name, spec.summary[:256]) for spec in self.registry.all()]
+        await self.application.bot.set_my_commands(commands)
+
+    # -- incoming --------------------------------------------------------------------------
+
+    async def _on_command_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._in_flight += 1
+        try:
+            await self._handle_command(update)
+        finally:
+            self._in_flight -= 1
+
+    async def _handle_command(self, update: Update) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        parsed = parse_command_line(
+            message.text or message.caption or "", bot_username=self.bot_username
+        )
+        if parsed is None:
+            return  # addressed to another bot
+        name, args = parsed
+        chat = message.chat
+        if self.registry.get(name) is None and chat.type != ChatType.PRIVATE:
+            return  # an unknown command in a group is probably another bot's
+        target = target_of(message)
+        if await self.services.store.set_chat_active(target, True):
+            log.info("telegram: chat %s talks to the bot again: resumed", target)
+        user = update.effective_user
+        sender = User(
+            id=str(user.id) if user else str(chat.id),
+            name=(user.username or user.full_name) if user else chat.title,
+        )
+        attachment, problem = await self._attachment(message)
+        if problem:
+            await self._reply_safely(target, Reply.error(problem))
+            return
+        command = Command(
+            platform=PLATFORM,
+            target=target,
+            user=sender,
+            name=name,
+            args=args,
+            is_admin=await self._is_admin(message),
+            attachment=attachment,
+        )
+        spec = self.registry.get(name)
+        if spec is not None and spec.fetches:
+            await self._typing(target)
+        reply = await self.registry.dispatch(self.services, command)
+        await self._reply_safely(target, reply)
+
+    async def _reply_safely(self, target: ChatTarget, reply: Reply) -> None:
+        try:
+            await self.send(target, reply)
+        except TargetUnavailableError as exc:
+            log.warning("telegram: could not answer %s: %s", target, exc.reason)
+
+    async def _attachment(self, message: Message) -> tuple[Document | None, str | None]:
+        """The document sent with the command, or the one it replies to (for /import)."""
+        document = message.document
+        if document is None and message.reply_to_message is not None:
+            document = message.reply_to_message.document
+        if document is None:
+            return None, None
+        if document.file_size and document.file_size > MAX_OPML_BYTES:
+            return None, f"{document.file_name} is too large (at most {MAX_OPML_BYTES:,} bytes)."
+        telegram_file = await document.get_file()
+        content = bytes(await telegram_file.download_as_bytearray())
+        return (
+            Document(
+                filename=document.file_name or "upload",
+                content=content,
+                mime_type=document.mime_type or "application/octet-stream",
+            ),
+            None,
+        )
+
+    async def _is_admin(self, message: Message) -> bool:
+        """Private chats: always. Groups and channels: chat admins and bot operators."""
+        chat = message.chat
+        if chat.type == ChatType.PRIVATE:
+            return True
+        if message.sender_chat is not None and message.sender_chat.id == chat.id:
+            return True  # a channel post, or an anonymous group admin
+        user = message.from_user
+        if user is None:
+            return False
+        if self.settings.is_bot_admin(PLATFORM, str(user.id)):
+            return True
+        return user.id in await self._chat_admin_ids(chat)
+
+    async def _chat_admin_ids(self, chat: Chat) -> frozenset[int]:
+        cached = self._admins.get(chat.id)
+        now = self.monotonic()
+        if cached is not None and now - cached.fetched_at < ADMIN_CACHE_SECONDS:
+            return cached.user_ids
+        members = await self.application.bot.get_chat_administrators(chat.id)
+        ids = frozenset(member.user.id for member in members)
+        self._admins[chat.id] = _CachedAdmins(ids, now)
+        return ids
+
+    async def _typing(self, target: ChatTarget) -> None:
+        try:
+            await self.application.bot.send_chat_action(
+                chat_id=int(target.chat_id),
+                action="typing",
+                message_thread_id=int(target.thread_id) if target.thread_id else None,
+            )
+        except (NetworkError, Forbidden) as exc:
+            log.debug("telegram: typing indicator failed for %s: %s", target, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: error while handling an update", exc_info=context.error)
+
+    def _on_polling_error(self, error: Exception) -> None:
+        log.warning("telegram: polling error (retrying): %s", error)
+
+    # -- outgoing --------------------------------------------------------------------------
+
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, silent: bool = False, previews: bool = False
+    ) -> list[str]:
+        """Send a reply or digest; returns the message ids. Raises TargetUnavailableError."""
+        ids = []
+        for message in render_reply(reply):
+            sent_id, target = await self._send_message(target, message, silent, previews)
+            ids.append(sent_id)
+        if reply.document is not None:
+            ids.append(await self._send_document(target, reply.document, silent))
+        return ids
+
+    async def _send_message(
+        self, target: ChatTarget, message: TelegramMessage, silent: bool, previews: bool
+    ) -> tuple[str, ChatTarget]:
+        variants = [(message.html, ParseMode.HTML), (message.plain, None)]
+        for attempt, (text, parse_mode) in enumerate(variants):
+            try:
+                sent = await self._with_retries(
+                    target,
+                    lambda t, text=text, parse_mode=parse_mode: self.application.bot.send_message(
+                        chat_id=int(t.chat_id),
+                        text=text,
+                        parse_mode=parse_mode,
+                        message_thread_id=int(t.thread_id) if t.thread_id else None,
+                        link_preview_options=LinkPreviewOptions(is_disabled=not previews),
+                        disable_notification=silent,
+                    ),
+                )
+            except BadRequest as exc:
+                if attempt == 0 and "can't parse entities" in exc.message.lower():
+                    log.warning("telegram: markup rejected for %s, resending as text", target)
+                    continue
+                raise
+            return str(sent.message_id), target_of(sent)
+
+    async def _send_document(self, target: ChatTarget, document: Document, silent: bool) -> str:
+        sent = await self._with_retries(
+            target,
+            lambda t: self.application.bot.send_document(
+                chat_id=int(t.chat_id),
+                document=InputFile(document.content, filename=document.filename),
+                message_thread_id=int(t.thread_id) if t.thread_id else None,
+                disable_notification=silent,
+            ),
+        )
+        return str(sent.message_id)
+
+    async def _with_retries(
+        self, target: ChatTarget, call: Callable[[ChatTarget], Awaitable[Message]]
+    ) -> Message:
+        """One Bot API send with Telegram's error handling (see the module docstring)."""
+        flood_waits = network_errors = 0
+        while True:
+            try:
+                return await call(target)
+            except RetryAfter as exc:
+                flood_waits += 1
+                if flood_waits > MAX_FLOOD_WAITS:
+                    raise
+                delay = _seconds(exc.retry_after)
+                log.info("telegram: flood wait %.1fs before sending to %s", delay, target)
+                await self.sleep(delay)
+            except ChatMigrated as exc:
+                new_id = str(exc.new_chat_id)
+                log.info("telegram: chat %s migrated to %s", target.chat_id, new_id)
+                await self.services.store.move_chat(PLATFORM, target.chat_id, new_id)
+                target = replace(target, chat_id=new_id)
+            except Forbidden as exc:
+                if await self.services.store.set_chat_active(target, False):
+                    log.warning("telegram: %s refused delivery (%s): chat paused", target, exc)
+                raise TargetUnavailableError(target, exc.message) from exc
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    await self.services.store.set_chat_active(target, False)
+                    raise TargetUnavailableError(target, exc.message) from exc
+                raise
+            except NetworkError as exc:
+                network_errors += 1
+                if network_errors > MAX_NETWORK_RETRIES:
+                    raise
+                delay = 2.0 ** (network_errors - 1)
+                log.warning(
+                    "telegram: network error to %s (%s), retry in %.0fs", target, exc, delay
+                )
+                await self.sleep(delay)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

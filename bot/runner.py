@@ -1,0 +1,59 @@
+"""Running the bot: every configured platform in one event loop until SIGINT/SIGTERM.
+
+Why here and not in main.py: tests start and stop the same runner in-process (with a stop
+event instead of a signal), and later the scheduler joins the same loop from this place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.app import App, open_app
+from bot.platforms.base import Platform
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_platforms(app: App) -> list[Platform]:
+    """One adapter per platform whose token is configured."""
+    platforms: list[Platform] = []
+    if app.settings.telegram_bot_token is not None:
+        from bot.platforms.telegram_platform import TelegramPlatform
+
+        platforms.append(TelegramPlatform(app.settings, app.registry, app.services))
+    if app.settings.discord_bot_token is not None:
+        log.warning("DISCORD_BOT_TOKEN is set, but this version has no Discord adapter yet")
+    return platforms
+
+
+async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Serve until ``stop`` is set or the process gets SIGINT/SIGTERM; 0 on a clean exit."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with open_app(settings) as app:
+        platforms = build_platforms(app)
+        if not platforms:
+            log.error("no platform could be started")
+            return 2
+        started: list[Platform] = []
+        try:
+            for platform in platforms:
+                await platform.start()
+                started.append(platform)
+            log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            for platform in reversed(started):
+                try:
+                    await platform.stop()
+                except Exception:
+                    log.exception("%s did not stop cleanly", platform.name)
+    return 0
