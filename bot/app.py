@@ -51,7 +51,7 @@ async def open_app(
     clock: Callable[[], datetime] = utc_now,
 ) -> AsyncIterator[App]:
     """Open the store (migrating it), build the pipeline and handlers; close all on exit."""
-    store = await Store.open(database_url or settings.database_url)
+    store = await Store.open(database_url or settings.database_url, clock=clock)
     own_fetcher = fetcher is None
     fetcher = fetcher or build_fetcher(settings)
     summariser = Summariser(

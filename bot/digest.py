@@ -47,17 +47,29 @@ class DigestComposer:
         self.clock = clock
         self.max_items = max_items
 
-    async def compose(
+    async def prepare(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE
-    ) -> Digest | None:
-        """The next digest for a chat, or None when nothing new arrived (never send empties)."""
+    ) -> tuple[Digest, list[int]] | None:
+        """The next digest and the ids of the stories in it, without marking anything.
+
+        The scheduler commits both together with the outbox row (Store.commit_digest).
+        """
         unseen = await self.store.unseen_articles(chat.pk)
         if not unseen:
             return None
-        cap = max_items or self.max_items
-        shown = unseen[:cap]
+        shown = unseen[: max_items or self.max_items]
         digest = build_digest(shown, title=title, more_count=len(unseen) - len(shown))
-        await self.store.mark_seen(chat.pk, [article.id for article in shown], now=self.clock())
+        return digest, [article.id for article in shown]
+
+    async def compose(
+        self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE
+    ) -> Digest | None:
+        """The next digest for a chat, marked as seen; None when nothing new arrived."""
+        prepared = await self.prepare(chat, max_items=max_items, title=title)
+        if prepared is None:
+            return None
+        digest, article_ids = prepared
+        await self.store.mark_seen(chat.pk, article_ids, now=self.clock())
         return digest
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
 from bot.news.discover import discover_feed_links, looks_like_html
-from bot.news.fetch import Fetcher, FetchError, FetchResult
+from bot.news.fetch import Fetcher, FetchError, FetchResult, HTTPStatusError
 from bot.news.links import entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
 from bot.news.summarise import Summariser
@@ -42,10 +42,25 @@ class ResolvedFeed:
 
 @dataclass(slots=True)
 class PollOutcome:
+    """What one poll found, with what the server said about when to come back."""
+
     feed_id: int
     not_modified: bool = False
     new_article_ids: list[int] = field(default_factory=list)
     error: str | None = None
+    status_code: int | None = None
+    retry_after: float | None = None  # seconds, from Retry-After on 429/503
+    max_age: float | None = None  # seconds, from Cache-Control: max-age
+    ttl: float | None = None  # seconds, from RSS <ttl>
+
+
+def cache_max_age(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Cache-Control max-age directive, if the server sent one."""
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    return None
 
 
 class FeedIngestor:
@@ -105,6 +120,8 @@ class FeedIngestor:
             fetched = await self.fetcher.fetch(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
             )
+            outcome.status_code = fetched.status_code
+            outcome.max_age = cache_max_age(fetched.headers)
             if fetched.not_modified:
                 outcome.not_modified = True
                 await self.store.record_poll_success(
@@ -117,9 +134,13 @@ class FeedIngestor:
             parsed = parse_feed(fetched.content, fetched.url, fetched.content_type)
         except (FetchError, FeedParseError) as exc:
             outcome.error = str(exc)
+            if isinstance(exc, HTTPStatusError):
+                outcome.status_code = exc.status_code
+                outcome.retry_after = exc.retry_after
             await self.store.record_poll_failure(feed.id, now=self.clock(), error=str(exc))
             log.warning("poll failed feed=%s url=%s: %s", feed.id, feed.url, exc)
             return outcome
+        outcome.ttl = parsed.ttl_seconds
         outcome.new_article_ids = await self.store_parsed(
             feed, parsed, etag=fetched.etag, last_modified=fetched.last_modified
         )

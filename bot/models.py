@@ -38,6 +38,7 @@ class ParsedFeed:
     language: str | None
     format: str
     articles: list[ParsedArticle] = field(default_factory=list)
+    ttl_seconds: int | None = None  # RSS <ttl>: how long the publisher asks us to wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class Chat:
     timezone: str | None
     settings: dict[str, object]
     active: bool
+    last_digest_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,10 @@ class Feed:
     last_modified: str | None
     disabled: bool
     last_error: str | None
+    poll_interval_seconds: int | None = None
+    consecutive_failures: int = 0
+    first_failure_at: datetime | None = None
+    next_poll_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

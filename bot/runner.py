@@ -12,10 +12,39 @@ import logging
 import signal
 
 from bot.app import App, open_app
+from bot.outbox import OutboxSender
 from bot.platforms.base import Platform
+from bot.polling import FeedPoller
+from bot.scheduler import BotScheduler
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
+    """Polling, digests and the outbox, delivering through the running platforms."""
+    services, settings = app.services, app.settings
+    outbox = OutboxSender(services.store, {p.name: p for p in platforms}, clock=services.clock)
+    scheduler: BotScheduler
+    poller = FeedPoller(
+        services.store,
+        services.ingestor,
+        clock=services.clock,
+        min_interval=settings.min_poll_seconds,
+        max_interval=settings.max_poll_seconds,
+        on_feed_disabled=lambda feed, reason: scheduler.notify_feed_disabled(feed, reason),
+    )
+    scheduler = BotScheduler(
+        services.store,
+        services.composer,
+        poller,
+        outbox,
+        clock=services.clock,
+        default_timezone=settings.default_timezone,
+        poll_every_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
+        digest_check_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
+    )
+    return scheduler
 
 
 def build_platforms(app: App) -> list[Platform]:
@@ -43,14 +72,17 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
             log.error("no platform could be started")
             return 2
         started: list[Platform] = []
+        scheduler = build_scheduler(app, platforms)
         try:
             for platform in platforms:
                 await platform.start()
                 started.append(platform)
+            await scheduler.start()
             log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
             await stop.wait()
             log.info("stopping")
         finally:
+            await scheduler.stop()
             for platform in reversed(started):
                 try:
                     await platform.stop()

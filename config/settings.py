@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias=_env("NEWSDIGEST_MIN_POLL_SECONDS", "min_poll_seconds"),
     )
+    max_poll_seconds: int = Field(
+        default=6 * 3600,
+        ge=60,
+        validation_alias=_env("NEWSDIGEST_MAX_POLL_SECONDS", "max_poll_seconds"),
+        description="Longest interval between polls of a quiet feed.",
+    )
     summary_algorithm: str | None = Field(
         default=None,
         validation_alias=_env("NEWSDIGEST_SUMMARY_ALGORITHM", "summary_algorithm"),

@@ -4,6 +4,7 @@ from handlers.basics import add_basic_commands
 from handlers.digest_now import add_digest_commands
 from handlers.opml_commands import add_opml_commands
 from handlers.registry import CommandRegistry
+from handlers.schedule_commands import add_schedule_commands
 from handlers.subscriptions import add_subscription_commands
 
 
@@ -13,5 +14,6 @@ def build_registry() -> CommandRegistry:
     add_basic_commands(registry)
     add_subscription_commands(registry)
     add_digest_commands(registry)
+    add_schedule_commands(registry)
     add_opml_commands(registry)
     return registry

@@ -27,6 +27,7 @@ class AddOutcome:
     resolved: ResolvedFeed | None = None
     already: Subscription | None = None
     error: str | None = None
+    reenabled: bool = False  # the chat already followed it, but it had been disabled
 
 
 async def check_feed(services: Services, current: list[Subscription], raw_url: str) -> AddOutcome:
@@ -35,7 +36,7 @@ async def check_feed(services: Services, current: list[Subscription], raw_url: s
         url = check_url_syntax(raw_url)
     except (InvalidURLError, BlockedURLError) as exc:
         return AddOutcome(error=str(exc))
-    if match := _find_by_url(current, url):
+    if (match := _find_by_url(current, url)) and not match.feed.disabled:
         return AddOutcome(already=match)
     try:
         resolved = await services.ingestor.resolve(url)
@@ -43,7 +44,7 @@ async def check_feed(services: Services, current: list[Subscription], raw_url: s
         return AddOutcome(error=f"could not fetch {url}: {exc}")
     except NotAFeedError as exc:
         return AddOutcome(error=str(exc))
-    if match := _find_by_url(current, resolved.url):
+    if (match := _find_by_url(current, resolved.url)) and not match.feed.disabled:
         return AddOutcome(already=match)
     return AddOutcome(resolved=resolved)
 
@@ -66,7 +67,7 @@ async def commit_feed(
         chat.pk, feed.id, custom_title=custom_title
     )
     if not created:
-        return AddOutcome(already=subscription)
+        return AddOutcome(already=subscription, reenabled=feed.disabled)
     return AddOutcome(subscription=subscription, resolved=resolved)
 
 
@@ -79,6 +80,10 @@ async def add_feed(services: Services, chat: Chat, raw_url: str) -> AddOutcome:
 async def subscribe(services: Services, command: Command) -> Reply:
     chat = await services.store.get_or_create_chat(command.target)
     outcome = await add_feed(services, chat, command.args[0])
+    if outcome.reenabled and outcome.already is not None:
+        return Reply.success(
+            f"{outcome.already.display_title} works again: it is re-enabled for every chat."
+        )
     if outcome.already is not None:
         return Reply.error(
             f"Already subscribed: {outcome.already.position}. {outcome.already.display_title}"

@@ -103,6 +103,7 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None, limit: i
         language=feed_language,
         format=version or "unknown",
         articles=articles,
+        ttl_seconds=_ttl_seconds(feed.get("ttl")),
     )
 
 
@@ -470,3 +471,12 @@ def _clean_str(value: object) -> str | None:
 
 def _as_str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _ttl_seconds(value: object) -> int | None:
+    """RSS <ttl> is minutes the publisher asks readers to cache the feed."""
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60 if 0 < minutes <= 7 * 24 * 60 else None

@@ -7,7 +7,7 @@ backends get exactly the same queries. Each method is its own short transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.store.tables import (
     FeedEntryRow,
     FeedRow,
     SubscriptionRow,
+    utcnow,
 )
 
 
@@ -35,6 +36,7 @@ def _chat(row: ChatRow) -> Chat:
         timezone=row.timezone,
         settings=dict(row.settings or {}),
         active=row.active,
+        last_digest_at=row.last_digest_at,
     )
 
 
@@ -49,18 +51,23 @@ def _feed(row: FeedRow) -> Feed:
         last_modified=row.last_modified,
         disabled=row.disabled,
         last_error=row.last_error,
+        poll_interval_seconds=row.poll_interval_seconds,
+        consecutive_failures=row.consecutive_failures,
+        first_failure_at=row.first_failure_at,
+        next_poll_at=row.next_poll_at,
     )
 
 
 class Store:
     """The bot's persistent state. Create with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        self.clock = clock
         self._sessions: async_sessionmaker[AsyncSession] = session_factory(engine)
 
     @classmethod
-    async def open(cls, database_url: str) -> Store:
+    async def open(cls, database_url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
         """Connect and apply pending migrations: the one way the bot gets a store."""
         engine = create_engine(database_url)
         try:
@@ -68,7 +75,7 @@ class Store:
         except Exception:
             await engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, clock=clock)
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -90,6 +97,8 @@ class Store:
                 thread_id=target.thread_id,
                 timezone=timezone,
                 settings={},
+                created_at=self.clock(),
+                last_digest_at=self.clock(),  # scheduled digests start from first contact
             )
             session.add(row)
             try:
@@ -119,6 +128,35 @@ class Store:
             )
             await session.commit()
             return bool(result.rowcount)
+
+    async def list_chats(self, *, active_only: bool = True) -> list[Chat]:
+        query = select(ChatRow).order_by(ChatRow.id)
+        if active_only:
+            query = query.where(ChatRow.active.is_(True))
+        async with self.session() as session:
+            return [_chat(row) for row in await session.scalars(query)]
+
+    async def update_chat_settings(
+        self,
+        chat_pk: int,
+        *,
+        changes: dict[str, Any] | None = None,
+        timezone: str | None = None,
+        last_digest_at: datetime | None = None,
+    ) -> Chat:
+        """Merge settings changes; a new schedule or zone restarts the catch-up window."""
+        async with self.session() as session:
+            row = await session.get(ChatRow, chat_pk)
+            if row is None:
+                raise LookupError(f"no chat {chat_pk}")
+            if changes:
+                row.settings = {**(row.settings or {}), **changes}
+            if timezone is not None:
+                row.timezone = timezone
+            if last_digest_at is not None:
+                row.last_digest_at = last_digest_at
+            await session.commit()
+            return _chat(row)
 
     async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed id (Telegram group → supergroup): keep its subscriptions.
@@ -232,6 +270,64 @@ class Store:
             row.first_failure_at = row.first_failure_at or now
             row.last_error = error[:2000]
             await session.commit()
+
+    async def due_feeds(self, now: datetime, *, limit: int = 500) -> list[Feed]:
+        """Enabled feeds whose next poll time has come and that an active chat follows."""
+        followed = (
+            select(SubscriptionRow.feed_id)
+            .join(ChatRow, ChatRow.id == SubscriptionRow.chat_pk)
+            .where(ChatRow.active.is_(True))
+        )
+        query = (
+            select(FeedRow)
+            .where(
+                FeedRow.disabled.is_(False),
+                FeedRow.id.in_(followed),
+                (FeedRow.next_poll_at.is_(None)) | (FeedRow.next_poll_at <= now),
+            )
+            .order_by(FeedRow.next_poll_at.is_not(None), FeedRow.next_poll_at, FeedRow.id)
+            .limit(limit)
+        )
+        async with self.session() as session:
+            return [_feed(row) for row in await session.scalars(query)]
+
+    async def schedule_next_poll(
+        self, feed_id: int, *, next_poll_at: datetime, interval_seconds: int
+    ) -> None:
+        async with self.session() as session:
+            await session.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(next_poll_at=next_poll_at, poll_interval_seconds=interval_seconds)
+            )
+            await session.commit()
+
+    async def disable_feed(self, feed_id: int, *, reason: str) -> bool:
+        """Stop polling a feed; True only for the call that actually disabled it."""
+        async with self.session() as session:
+            result = await session.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id, FeedRow.disabled.is_(False))
+                .values(disabled=True, last_error=reason[:2000])
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
+    async def subscribers(self, feed_id: int) -> list[Chat]:
+        async with self.session() as session:
+            rows = await session.scalars(
+                select(ChatRow)
+                .join(SubscriptionRow, SubscriptionRow.chat_pk == ChatRow.id)
+                .where(SubscriptionRow.feed_id == feed_id)
+                .order_by(ChatRow.id)
+            )
+            return [_chat(row) for row in rows]
+
+    async def list_feeds(self) -> list[Feed]:
+        async with self.session() as session:
+            return [
+                _feed(row) for row in await session.scalars(select(FeedRow).order_by(FeedRow.id))
+            ]
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -452,6 +548,95 @@ class Store:
                 await session.rollback()
                 return None
             return row.id
+
+    async def commit_digest(
+        self,
+        chat_pk: int,
+        slot: str,
+        payload: dict[str, Any],
+        article_ids: Sequence[int],
+        *,
+        now: datetime,
+        slot_time: datetime | None = None,
+    ) -> int | None:
+        """In one transaction: outbox row, articles marked seen, the chat's last slot.
+
+        Either all of it happens or none, so a crash can neither lose a composed digest
+        nor show its stories twice. None when this slot was already enqueued.
+        """
+        async with self.session() as session:
+            row = DeliveryRow(chat_pk=chat_pk, slot=slot, payload=payload, created_at=now)
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError:
+                await session.rollback()
+                return None
+            ids = list(dict.fromkeys(article_ids))
+            if ids:
+                already = set(
+                    await session.scalars(
+                        select(ChatSeenRow.article_id).where(
+                            ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
+                        )
+                    )
+                )
+                session.add_all(
+                    ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
+                    for article_id in ids
+                    if article_id not in already
+                )
+            if slot_time is not None:
+                await session.execute(
+                    update(ChatRow).where(ChatRow.id == chat_pk).values(last_digest_at=slot_time)
+                )
+            await session.commit()
+            return row.id
+
+    async def mark_delivery_failed(self, delivery_id: int, *, error: str) -> None:
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(attempts=DeliveryRow.attempts + 1, last_error=error[:2000])
+            )
+            await session.commit()
+
+    async def counts(self, *, since: datetime) -> dict[str, int]:
+        """Numbers for `main.py status` and operators' /stats."""
+        async with self.session() as session:
+
+            async def count(query) -> int:  # type: ignore[no-untyped-def]
+                return int(await session.scalar(query) or 0)
+
+            return {
+                "chats": await count(select(func.count()).select_from(ChatRow)),
+                "active_chats": await count(
+                    select(func.count()).select_from(ChatRow).where(ChatRow.active.is_(True))
+                ),
+                "feeds": await count(select(func.count()).select_from(FeedRow)),
+                "failing_feeds": await count(
+                    select(func.count()).select_from(FeedRow).where(FeedRow.last_error.is_not(None))
+                ),
+                "disabled_feeds": await count(
+                    select(func.count()).select_from(FeedRow).where(FeedRow.disabled.is_(True))
+                ),
+                "articles_since": await count(
+                    select(func.count())
+                    .select_from(ArticleRow)
+                    .where(ArticleRow.created_at >= since)
+                ),
+                "deliveries_pending": await count(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(DeliveryRow.status == "pending")
+                ),
+                "deliveries_sent": await count(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(DeliveryRow.status == "sent")
+                ),
+            }
 
     async def mark_delivered(
         self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]

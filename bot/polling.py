@@ -1,0 +1,170 @@
+"""Polling feeds on their own schedules: adaptive intervals, back-off, disabling dead feeds.
+
+Each feed carries its own next-poll time. A poll cycle takes the feeds that are due, polls
+them with bounded concurrency (and at most a few at a time per host, to be polite), and
+sets each feed's next poll from what happened:
+
+- new stories → the interval halves; nothing new (or 304) → it grows by half;
+- never below NEWSDIGEST_MIN_POLL_SECONDS, never above the maximum (6 h by default), and
+  never sooner than the server's Cache-Control max-age or the feed's RSS <ttl>;
+- errors back off exponentially from the minimum, honouring Retry-After on 429/503;
+- a 410 Gone, or failures spanning two days, disable the feed; its chats are told once.
+
+The same feed is never polled twice at the same time, even if cycles overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.ingest import FeedIngestor, PollOutcome
+from bot.models import Feed
+from bot.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_INTERVAL = 6 * 3600
+DISABLE_AFTER = timedelta(days=2)
+GROWTH = 1.5
+PER_HOST_LIMIT = 2
+
+FeedDisabledHook = Callable[[Feed, str], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """One poll cycle in numbers: what the log line and the tests look at."""
+
+    due: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_articles: int = 0
+    disabled: int = 0
+
+
+def next_interval(
+    feed: Feed,
+    outcome: PollOutcome,
+    *,
+    min_seconds: int,
+    max_seconds: int,
+) -> float:
+    """Seconds until this feed's next poll (see the module docstring for the rules)."""
+    current = float(feed.poll_interval_seconds or min_seconds)
+    if outcome.error is not None:
+        failures = feed.consecutive_failures + 1  # this poll's failure is not counted yet
+        interval = min_seconds * (2 ** min(failures - 1, 20))
+        if outcome.retry_after:
+            interval = max(interval, outcome.retry_after)
+        return float(min(max(interval, min_seconds), max_seconds))
+    interval = current / 2 if outcome.new_article_ids else current * GROWTH
+    for floor in (outcome.max_age, outcome.ttl):
+        if floor:
+            interval = max(interval, floor)
+    return float(min(max(interval, min_seconds), max_seconds))
+
+
+class FeedPoller:
+    """Runs poll cycles; the scheduler calls :meth:`poll_due` on a timer."""
+
+    def __init__(
+        self,
+        store: Store,
+        ingestor: FeedIngestor,
+        *,
+        clock: Callable[[], datetime],
+        min_interval: int,
+        max_interval: int = DEFAULT_MAX_INTERVAL,
+        concurrency: int = 8,
+        per_host: int = PER_HOST_LIMIT,
+        on_feed_disabled: FeedDisabledHook | None = None,
+    ) -> None:
+        self.store = store
+        self.ingestor = ingestor
+        self.clock = clock
+        self.min_interval = min_interval
+        self.max_interval = max(max_interval, min_interval)
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.on_feed_disabled = on_feed_disabled
+        self._in_flight: set[int] = set()
+        self._host_limits: dict[str, asyncio.Semaphore] = {}
+
+    async def poll_due(self) -> tuple[CycleReport, list[int]]:
+        """Poll every due feed once; returns the report and the new article ids."""
+        now = self.clock()
+        due = [feed for feed in await self.store.due_feeds(now) if feed.id not in self._in_flight]
+        report = CycleReport(due=len(due))
+        limit = asyncio.Semaphore(self.concurrency)
+        new_ids: list[int] = []
+
+        async def poll(feed: Feed) -> None:
+            if feed.id in self._in_flight:
+                return
+            self._in_flight.add(feed.id)
+            try:
+                async with limit, self._host_limit(feed.url):
+                    outcome = await self.ingestor.poll(feed)
+                await self._after_poll(feed, outcome, report)
+                new_ids.extend(outcome.new_article_ids)
+            finally:
+                self._in_flight.discard(feed.id)
+
+        await asyncio.gather(*(poll(feed) for feed in due))
+        if due:
+            log.info(
+                "poll cycle: due=%d fetched=%d not_modified=%d failed=%d new_articles=%d "
+                "disabled=%d",
+                report.due,
+                report.fetched,
+                report.not_modified,
+                report.failed,
+                report.new_articles,
+                report.disabled,
+            )
+        return report, new_ids
+
+    def _host_limit(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in self._host_limits:
+            self._host_limits[host] = asyncio.Semaphore(self.per_host)
+        return self._host_limits[host]
+
+    async def _after_poll(self, feed: Feed, outcome: PollOutcome, report: CycleReport) -> None:
+        now = self.clock()
+        if outcome.error is not None:
+            report.failed += 1
+            refreshed = await self.store.get_feed(feed.id) or feed
+            gone = outcome.status_code == 410
+            failing_since = refreshed.first_failure_at or now
+            if gone or now - failing_since >= DISABLE_AFTER:
+                reason = (
+                    "the server says the feed is gone for good (HTTP 410)"
+                    if gone
+                    else f"it has failed since {failing_since:%Y-%m-%d %H:%M} UTC: {outcome.error}"
+                )
+                if await self.store.disable_feed(feed.id, reason=reason):
+                    report.disabled += 1
+                    log.warning("feed %s disabled: %s", feed.url, reason)
+                    if self.on_feed_disabled is not None:
+                        await self.on_feed_disabled(refreshed, reason)
+                return
+        elif outcome.not_modified:
+            report.not_modified += 1
+        else:
+            report.fetched += 1
+            report.new_articles += len(outcome.new_article_ids)
+        interval = next_interval(
+            feed, outcome, min_seconds=self.min_interval, max_seconds=self.max_interval
+        )
+        await self.store.schedule_next_poll(
+            feed.id,
+            next_poll_at=now + timedelta(seconds=interval),
+            interval_seconds=round(interval),
+        )

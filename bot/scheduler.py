@@ -1,0 +1,184 @@
+"""The bot's clockwork: poll feeds, enqueue due digests, deliver the outbox.
+
+APScheduler 3 (`AsyncIOScheduler`) runs three jobs in the bot's event loop; each job is a
+method here that reads the injected clock, so tests call the methods directly and never
+wait for real time:
+
+- :meth:`BotScheduler.poll_feeds` — one poll cycle (bot.polling), then `instant` chats get
+  the new stories right away;
+- :meth:`BotScheduler.enqueue_due_digests` — for every chat whose slot has come (in its
+  own time zone), the digest is written to the outbox in one transaction with the
+  articles it marks seen; slots missed while the bot was down become one catch-up digest;
+- :meth:`BotScheduler.deliver` — the outbox sender; it also runs once at start, so what
+  was pending when the bot stopped is sent first.
+
+Every job runs at most once at a time (APScheduler ``max_instances=1``, ``coalesce``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.digest import DigestComposer
+from bot.models import Chat, Feed
+from bot.outbox import DeliveryReport, OutboxSender, reply_to_payload
+from bot.polling import CycleReport, FeedPoller
+from bot.schedule import INSTANT, Schedule, latest_due_slot, slot_id
+from bot.store.repository import Store
+from handlers.model import Reply
+
+log = logging.getLogger(__name__)
+
+DIGEST_TITLE = "Your news digest"
+
+
+def chat_schedule(chat: Chat) -> Schedule:
+    raw = chat.settings.get("schedule")
+    return Schedule.from_dict(raw if isinstance(raw, dict) else None)
+
+
+def chat_zone(chat: Chat, default_timezone: str) -> ZoneInfo:
+    return ZoneInfo(chat.timezone or default_timezone)
+
+
+class BotScheduler:
+    """Owns the timed work of a running bot."""
+
+    def __init__(
+        self,
+        store: Store,
+        composer: DigestComposer,
+        poller: FeedPoller,
+        outbox: OutboxSender,
+        *,
+        clock: Callable[[], datetime],
+        default_timezone: str,
+        poll_every_seconds: float = 30,
+        digest_check_seconds: float = 30,
+    ) -> None:
+        self.store = store
+        self.composer = composer
+        self.poller = poller
+        self.outbox = outbox
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.poll_every_seconds = poll_every_seconds
+        self.digest_check_seconds = digest_check_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    # -- the jobs --------------------------------------------------------------------------
+
+    async def poll_feeds(self) -> CycleReport:
+        report, new_ids = await self.poller.poll_due()
+        if new_ids:
+            await self.enqueue_instant_digests()
+            await self.deliver()
+        return report
+
+    async def enqueue_instant_digests(self) -> int:
+        """Chats on `instant` get what the last poll brought, batched into one message."""
+        now = self.clock()
+        enqueued = 0
+        for chat in await self.store.list_chats():
+            if chat_schedule(chat).kind == INSTANT and await self._enqueue(
+                chat, f"instant:{now.isoformat()}", slot_time=None
+            ):
+                enqueued += 1
+        return enqueued
+
+    async def enqueue_due_digests(self) -> int:
+        """Write every digest whose slot has come to the outbox; returns how many."""
+        now = self.clock()
+        enqueued = 0
+        for chat in await self.store.list_chats():
+            schedule = chat_schedule(chat)
+            if not schedule.is_timed:
+                continue
+            zone = chat_zone(chat, self.default_timezone)
+            slot = latest_due_slot(schedule, zone, chat.last_digest_at, now)
+            if slot is None:
+                continue
+            if await self._enqueue(chat, slot_id(slot), slot_time=slot):
+                enqueued += 1
+            else:  # nothing new: the slot passes quietly (empty digests are never sent)
+                await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
+        if enqueued:
+            log.info("digests enqueued: %d", enqueued)
+        return enqueued
+
+    async def _enqueue(self, chat: Chat, slot: str, *, slot_time: datetime | None) -> bool:
+        prepared = await self.composer.prepare(chat, title=DIGEST_TITLE)
+        if prepared is None:
+            return False
+        digest, article_ids = prepared
+        count = len(digest.items)
+        reply = Reply(text=f"{count} new {'story' if count == 1 else 'stories'}.", digest=digest)
+        delivery_id = await self.store.commit_digest(
+            chat.pk,
+            slot,
+            reply_to_payload(reply),
+            article_ids,
+            now=self.clock(),
+            slot_time=slot_time,
+        )
+        return delivery_id is not None
+
+    async def deliver(self) -> DeliveryReport:
+        return await self.outbox.deliver_pending()
+
+    async def digest_tick(self) -> None:
+        await self.enqueue_due_digests()
+        await self.deliver()
+
+    async def notify_feed_disabled(self, feed: Feed, reason: str) -> None:
+        """Each subscribed chat is told once (the outbox slot is unique per chat and feed)."""
+        name = feed.title or feed.url
+        reply = Reply.error(
+            f"I stopped checking {name}: {reason}.",
+            f"Feed: {feed.url}",
+            "If it works again, /subscribe to it once more to re-enable it.",
+        )
+        for chat in await self.store.subscribers(feed.id):
+            await self.store.commit_digest(
+                chat.pk,
+                f"feed-disabled:{feed.id}:{self.clock():%Y%m%d%H%M%S}",
+                reply_to_payload(reply),
+                [],
+                now=self.clock(),
+            )
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Send what was pending, catch up on missed slots, then start the timers."""
+        await self.deliver()
+        await self.digest_tick()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+        scheduler.add_job(
+            self.poll_feeds, "interval", seconds=self.poll_every_seconds, id="poll", **options
+        )
+        scheduler.add_job(
+            self.digest_tick,
+            "interval",
+            seconds=self.digest_check_seconds,
+            id="digests",
+            **options,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info(
+            "scheduler started: polling every %ss, digest check every %ss",
+            self.poll_every_seconds,
+            self.digest_check_seconds,
+        )
+
+    async def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None

@@ -1,0 +1,106 @@
+"""/schedule and /timezone: when this chat gets its digests, in its own time zone."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.models import Chat
+from bot.schedule import (
+    INSTANT,
+    OFF,
+    Schedule,
+    ScheduleError,
+    next_slot,
+    parse_schedule,
+    parse_timezone,
+)
+from handlers.model import Command, Reply
+from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+
+def _current(chat: Chat, default_timezone: str) -> tuple[Schedule, str]:
+    raw = chat.settings.get("schedule")
+    schedule = Schedule.from_dict(raw if isinstance(raw, dict) else None)
+    return schedule, chat.timezone or default_timezone
+
+
+def _next_run_line(schedule: Schedule, zone_name: str, services: Services) -> str:
+    zone = ZoneInfo(zone_name)
+    upcoming = next_slot(schedule, zone, services.clock())
+    if upcoming is None:
+        return ""
+    local = upcoming.astimezone(zone)
+    return f"Next digest: {local:%A %Y-%m-%d %H:%M} ({zone_name})."
+
+
+async def schedule_command(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    schedule, zone_name = _current(chat, services.settings.default_timezone)
+    if not command.args:
+        lines = [f"Time zone: {zone_name}. Change it with /timezone <Area/City>."]
+        if next_line := _next_run_line(schedule, zone_name, services):
+            lines.insert(0, next_line)
+        return Reply.info(f"Schedule: {schedule.describe()}.", *lines)
+    if not command.is_admin:
+        return Reply.error("Only administrators of this chat can change the schedule.")
+    try:
+        new = parse_schedule(command.args)
+    except ScheduleError as exc:
+        return Reply.error(str(exc))
+    await services.store.update_chat_settings(
+        chat.pk, changes={"schedule": new.to_dict()}, last_digest_at=services.clock()
+    )
+    lines = []
+    if next_line := _next_run_line(new, zone_name, services):
+        lines.append(next_line)
+    if new.kind == INSTANT:
+        lines.append("New stories will be posted after each check of the feeds.")
+    if new.kind == OFF:
+        lines.append("Send /digest whenever you want the news.")
+    return Reply.success(f"Schedule set: {new.describe()}.", *lines)
+
+
+async def timezone_command(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    schedule, zone_name = _current(chat, services.settings.default_timezone)
+    if not command.args:
+        return Reply.info(f"Time zone: {zone_name}.", "Change it with /timezone Europe/Berlin.")
+    if not command.is_admin:
+        return Reply.error("Only administrators of this chat can change the time zone.")
+    try:
+        zone = parse_timezone(command.args[0])
+    except ScheduleError as exc:
+        return Reply.error(str(exc))
+    await services.store.update_chat_settings(
+        chat.pk, timezone=zone.key, last_digest_at=services.clock()
+    )
+    lines = [line for line in [_next_run_line(schedule, zone.key, services)] if line]
+    return Reply.success(f"Time zone set to {zone.key}.", *lines)
+
+
+def add_schedule_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="schedule",
+            summary="Show or set when digests are posted",
+            handler=schedule_command,
+            args=(
+                ArgSpec(
+                    "when",
+                    "times like 08:00 18:30, or every 6h, instant, off",
+                    required=False,
+                    rest=True,
+                ),
+            ),
+            details="Times are in the chat's time zone (see /timezone). Default: daily 08:00.",
+        )
+    )
+    registry.add(
+        CommandSpec(
+            name="timezone",
+            summary="Show or set this chat's time zone",
+            handler=timezone_command,
+            args=(ArgSpec("zone", "an IANA name such as Europe/Berlin", required=False),),
+        )
+    )
