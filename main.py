@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl", metavar="IN", help='read {"id","article"} lines, write {"id","summary"} lines'
     )
     sub.add_parser("check-config", help="print the effective settings (secrets masked)")
+    sub.add_parser("status", help="feeds, failing feeds, pending deliveries, next digests")
     return parser
 
 
@@ -159,6 +160,19 @@ def _summarise_jsonl(summariser, path: str, language: str | None) -> int:  # typ
     return 0
 
 
+async def cmd_status(settings: Settings) -> int:
+    from bot.app import utc_now
+    from bot.status import status_report
+    from bot.store.repository import Store
+
+    store = await Store.open(settings.database_url)
+    try:
+        print(await status_report(store, now=utc_now(), default_timezone=settings.default_timezone))
+    finally:
+        await store.close()
+    return 0
+
+
 async def cmd_run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         print(NO_PLATFORM_HELP, file=sys.stderr)
@@ -194,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_digest(settings, [str(SAMPLE_FEED)]))
     if command == "digest":
         return asyncio.run(cmd_digest(settings, args.sources))
+    if command == "status":
+        return asyncio.run(cmd_status(settings))
     if command == "console":
         return asyncio.run(cmd_console(settings))
     return asyncio.run(cmd_run(settings))

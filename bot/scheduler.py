@@ -77,6 +77,7 @@ class BotScheduler:
         report, new_ids = await self.poller.poll_due()
         if new_ids:
             await self.enqueue_instant_digests()
+        if new_ids or report.disabled:
             await self.deliver()
         return report
 

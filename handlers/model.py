@@ -73,8 +73,8 @@ class Reply:
     lines: tuple[str, ...] = field(default=())
 
     @classmethod
-    def error(cls, text: str) -> Reply:
-        return cls(text=text, kind=ReplyKind.ERROR)
+    def error(cls, text: str, *lines: str) -> Reply:
+        return cls(text=text, kind=ReplyKind.ERROR, lines=tuple(lines))
 
     @classmethod
     def success(cls, text: str, *lines: str) -> Reply:

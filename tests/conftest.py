@@ -6,6 +6,7 @@ Nothing here talks to the internet: feeds are served from 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from collections.abc import AsyncIterator
@@ -116,13 +117,29 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@dataclass
+class Route:
+    body: bytes
+    content_type: str
+    status: int
+    headers: dict[str, str]
+    etag: str | None
+
+
 class FeedServer:
-    """A local HTTP server whose routes tests change between polls."""
+    """A local HTTP server whose routes tests change between polls.
+
+    A route with an ``etag`` answers 304 to a matching If-None-Match, like a real feed
+    server; ``gate`` (an asyncio.Event) holds every request until the test sets it.
+    """
 
     def __init__(self) -> None:
-        self.routes: dict[str, tuple[bytes, str, int]] = {}
+        self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = {}
+        self.not_modified: dict[str, int] = {}
         self.base_url = ""
+        self.gate: asyncio.Event | None = None
+        self.request_seen = asyncio.Event()
 
     def serve(
         self,
@@ -130,17 +147,29 @@ class FeedServer:
         body: bytes | str,
         content_type: str = "application/rss+xml",
         status: int = 200,
+        *,
+        headers: dict[str, str] | None = None,
+        etag: str | None = None,
     ) -> str:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = (data, content_type, status)
+        self.routes[path] = Route(data, content_type, status, dict(headers or {}), etag)
         return self.base_url + path
 
     async def handle(self, request: web.Request) -> web.Response:
         self.hits[request.path] = self.hits.get(request.path, 0) + 1
-        if request.path not in self.routes:
+        self.request_seen.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        route = self.routes.get(request.path)
+        if route is None:
             return web.Response(status=404, text="not found")
-        body, content_type, status = self.routes[request.path]
-        return web.Response(body=body, status=status, headers={"Content-Type": content_type})
+        headers = {"Content-Type": route.content_type, **route.headers}
+        if route.etag:
+            headers["ETag"] = route.etag
+            if request.headers.get("If-None-Match") == route.etag:
+                self.not_modified[request.path] = self.not_modified.get(request.path, 0) + 1
+                return web.Response(status=304, headers={"ETag": route.etag})
+        return web.Response(body=route.body, status=route.status, headers=headers)
 
 
 @pytest.fixture

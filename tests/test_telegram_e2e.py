@@ -404,3 +404,32 @@ async def test_main_runs_against_the_fake_and_exits_cleanly_on_sigint(
             await process.wait()
     assert process.returncode == 0, stderr.decode()
     assert b"telegram: stopped" in stderr
+
+
+async def test_running_bot_posts_new_stories_instantly(
+    fake: FakeTelegramAPI, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The whole runtime: platform, scheduler and poller together, min poll interval 2 s."""
+    from bot.runner import run_platforms
+
+    settings = settings_for(fake, tmp_path, min_poll_seconds=2)
+    url = feed_server.serve("/feed.xml", rss_feed(story_items(1, prefix="Old")))
+    stop = asyncio.Event()
+    runner = asyncio.create_task(run_platforms(settings, stop=stop))
+    try:
+        await fake.wait_for_call("getUpdates", timeout=30)
+        fake.send_command(f"/subscribe {url}")
+        await fake.wait_until(lambda: len(fake.sent_messages()) == 1)
+        fake.send_command("/schedule instant")
+        await fake.wait_until(lambda: len(fake.sent_messages()) == 2)
+        assert "Schedule set: instant" in fake.sent_messages()[1]["text"]
+        feed_server.serve("/feed.xml", rss_feed(story_items(2, prefix="Old")))
+        await fake.wait_until(
+            lambda: any("Old 1" in m["text"] for m in fake.sent_messages()), timeout=30
+        )
+        texts = [m["text"] for m in fake.sent_messages()]
+        assert sum("Old 1</a>" in text for text in texts) == 1
+        assert not any("Old 0</a>" in text for text in texts)  # seen at subscribe time
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(runner, timeout=30) == 0

@@ -1,0 +1,48 @@
+"""`python main.py status`: what the bot is doing, read straight from the database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.schedule import next_slot
+from bot.scheduler import chat_schedule, chat_zone
+from bot.store.repository import Store
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "-"
+
+
+async def status_report(store: Store, *, now: datetime, default_timezone: str) -> str:
+    counts = await store.counts(since=now - timedelta(days=1))
+    feeds = await store.list_feeds()
+    lines = [
+        f"chats: {counts['chats']} ({counts['active_chats']} active)",
+        f"feeds: {counts['feeds']} ({counts['failing_feeds']} failing, "
+        f"{counts['disabled_feeds']} disabled)",
+        f"articles in the last 24 h: {counts['articles_since']}",
+        f"deliveries: {counts['deliveries_pending']} pending, {counts['deliveries_sent']} sent",
+        "",
+        "Feeds:",
+    ]
+    for feed in feeds:
+        state = "disabled" if feed.disabled else ("failing" if feed.last_error else "ok")
+        lines.append(
+            f"  [{feed.id}] {state:8} next poll {_when(feed.next_poll_at)}  "
+            f"{feed.title or '(untitled)'} <{feed.url}>"
+        )
+        if feed.last_error:
+            lines.append(f"        last error: {feed.last_error}")
+    pending = await store.pending_deliveries()
+    lines += ["", f"Pending deliveries: {len(pending)}"]
+    lines += [f"  #{d_id} {chat.target} slot {slot}" for d_id, chat, slot, _ in pending]
+    lines += ["", "Next digests:"]
+    for chat in await store.list_chats(active_only=False):
+        schedule = chat_schedule(chat)
+        zone: ZoneInfo = chat_zone(chat, default_timezone)
+        upcoming = next_slot(schedule, zone, now)
+        paused = "" if chat.active else " (paused)"
+        when = f"{upcoming.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}" if upcoming else "-"
+        lines.append(f"  {chat.target}{paused}: {schedule.describe()}; next {when}")
+    return "\n".join(lines)
