@@ -43,6 +43,7 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Published Bot API limits: ~30 messages/s overall, 20/min per group or channel.
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+PER_CHAT_INTERVAL = 1.0
 ADMIN_CACHE_SECONDS = 60.0
 MAX_FLOOD_WAITS = 8
 MAX_NETWORK_RETRIES = 3
@@ -62,10 +63,15 @@ def api_urls(base_url: str | None) -> tuple[str, str]:
 
 
 def build_rate_limiter(*, group_limit: bool = True) -> AIORateLimiter:
-    """PTB's limiter sized to Telegram's published limits; flood waits are retried by us."""
+    """PTB's limiter sized to Telegram's published limits; flood waits are retried by us.
+
+    The overall limit is a steady drip (a bucket of one refilled every 1/29 s) rather than
+    a bucket of 30: a full bucket plus a second's refill would put ~60 messages in the
+    first second and earn a 429.
+    """
     return AIORateLimiter(
-        overall_max_rate=OVERALL_PER_SECOND,
-        overall_time_period=1,
+        overall_max_rate=1,
+        overall_time_period=1 / (OVERALL_PER_SECOND - 1),
         group_max_rate=GROUP_PER_MINUTE if group_limit else 0,
         group_time_period=60 if group_limit else 0,
         max_retries=0,
@@ -110,6 +116,7 @@ class TelegramPlatform:
         self.poll_timeout = poll_timeout
         self._admins: dict[int, _CachedAdmins] = {}
         self._in_flight = 0
+        self._next_send_at: dict[str, float] = {}  # chat id → monotonic time of next send
         base_url, base_file_url = api_urls(settings.telegram_api_base_url)
         self.application: Application = (
             ApplicationBuilder()
@@ -351,6 +358,7 @@ class TelegramPlatform:
         """One Bot API send with Telegram's error handling (see the module docstring)."""
         flood_waits = network_errors = 0
         while True:
+            await self._pace(target.chat_id)
             try:
                 return await call(target)
             except RetryAfter as exc:
@@ -359,7 +367,7 @@ class TelegramPlatform:
                     raise
                 delay = _seconds(exc.retry_after)
                 log.info("telegram: flood wait %.1fs before sending to %s", delay, target)
-                await self.sleep(delay)
+                self._next_send_at[target.chat_id] = self.monotonic() + delay  # _pace waits
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 log.info("telegram: chat %s migrated to %s", target.chat_id, new_id)
@@ -383,6 +391,14 @@ class TelegramPlatform:
                     "telegram: network error to %s (%s), retry in %.0fs", target, exc, delay
                 )
                 await self.sleep(delay)
+
+    async def _pace(self, chat_id: str) -> None:
+        """At most one message per second to the same chat (Telegram's per-chat limit)."""
+        now = self.monotonic()
+        ready_at = self._next_send_at.get(chat_id, now)
+        self._next_send_at[chat_id] = max(ready_at, now) + PER_CHAT_INTERVAL
+        if ready_at > now:
+            await self.sleep(ready_at - now)
 
 
 def _seconds(value: int | float | timedelta) -> float:
