@@ -154,9 +154,10 @@ async def test_every_command_happy_path(tg: TelegramHarness, feed_server: FeedSe
     assert f"1. Tram &lt;News&gt; &amp; Co — {url}" in listing[0]["text"]
     feed_server.serve("/feed.xml", rss_feed(story_items(4), title="Tram &lt;News&gt; &amp; Co"))
     digest = await tg.command("/digest")
-    assert digest[0]["text"] == "1 new story."
-    assert '<a href="https://news.example/Story-3">Story 3</a>' in digest[1]["text"]
-    assert digest[1]["link_preview_options"] == {"is_disabled": True}
+    [message] = digest  # a short digest and its announcement share one message
+    assert message["text"].startswith("1 new story.\n\n<b>Your news digest</b>")
+    assert '<a href="https://news.example/Story-3">Story 3</a>' in message["text"]
+    assert message["link_preview_options"] == {"is_disabled": True}
     gone = await tg.command("/unsubscribe 1")
     assert "Unsubscribed from" in gone[0]["text"]
 
@@ -185,7 +186,7 @@ async def test_long_digest_is_split_within_telegram_limits(
     await tg.command(f"/subscribe {url}")
     feed_server.serve("/feed.xml", rss_feed(story_items(20, words=300), title="Busy"))
     sent = await tg.command("/digest")
-    digest_messages = sent[1:]
+    digest_messages = sent
     assert len(digest_messages) >= 2
     assert all(len(m["text"]) <= 4096 for m in digest_messages)
     combined = "".join(m["text"] for m in digest_messages)

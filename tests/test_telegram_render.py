@@ -109,8 +109,8 @@ def test_reply_text_is_escaped_and_errors_are_marked() -> None:
     assert message.plain == "⚠️ Bad <url> & stuff"
 
 
-def test_reply_with_digest_sends_text_then_digest() -> None:
+def test_reply_with_a_short_digest_is_one_message_text_first() -> None:
     reply = Reply(text="2 new stories.", digest=Digest("D", [DigestSection("S", [item(1)])]))
-    messages = render_reply(reply)
-    assert messages[0].plain == "2 new stories."
-    assert "Story 1" in messages[1].html
+    [message] = render_reply(reply)
+    assert message.plain.startswith("2 new stories.\n\nD")
+    assert "Story 1" in message.html

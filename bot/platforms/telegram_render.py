@@ -119,11 +119,18 @@ def _pack(blocks: list[_Block], limit: int, separator: str) -> list[TelegramMess
 
 
 def render_reply(reply: Reply, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMessage]:
-    """All messages for a reply: its text first, then its digest, each within the limit."""
-    messages = _pack(_blocks_for_text(reply, limit), limit, "\n")
-    if reply.digest is not None:
-        messages += render_digest(reply.digest, limit=limit)
-    return messages
+    """All messages for a reply: its text, then its digest, packed together within the limit.
+
+    A short digest and its one-line announcement share one message: every message counts
+    against Telegram's per-chat and overall rate limits.
+    """
+    text_blocks = [
+        _Block(html="\n".join(b.html for b in group), plain="\n".join(b.plain for b in group))
+        for group in pack(_blocks_for_text(reply, limit), lambda g: _fits(g, limit, "\n"))
+    ]
+    if reply.digest is None:
+        return _pack(text_blocks, limit, SEPARATOR)
+    return _pack(text_blocks + _blocks_for_digest(reply.digest, limit), limit, SEPARATOR)
 
 
 def render_digest(digest: Digest, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMessage]:
