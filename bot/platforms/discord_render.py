@@ -1,0 +1,139 @@
+"""Neutral replies and digests → Discord messages: content plus embeds, within every limit.
+
+One embed per story (clickable title, summary as description, source as author), at most
+10 embeds and 6000 embed characters per message, content at most 2000 characters; a digest
+is split between stories, never inside one. Feed text is markdown-escaped so a title cannot
+format, link or hide anything, and mentions are neutralised by the adapter
+(``allowed_mentions`` none). ``render_plain`` is the fallback for channels where the bot may
+not embed links. Pure: this module does not import discord.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.models import Digest, DigestItem
+from bot.platforms.chunking import pack, shorten
+from bot.platforms.telegram_render import safe_href
+from handlers.model import Reply, ReplyKind
+
+CONTENT_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_LIMIT = 6000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+AUTHOR_LIMIT = 256
+FOOTER_LIMIT = 2048
+# What a story's description is trimmed to: a digest is for skimming.
+SUMMARY_LIMIT = 1000
+ERROR_COLOUR = 0xD9534F
+DIGEST_COLOUR = 0x2F80ED
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]()<])")
+_LINE_START = re.compile(r"^(\s*)([#>-])", re.MULTILINE)
+_URL = re.compile(r"https?://[^\s<>]+")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Discord markdown so feed text shows literally; URLs stay clickable."""
+    parts: list[str] = []
+    position = 0
+    for match in _URL.finditer(text):
+        parts.append(_escape_plain(text[position : match.start()]))
+        parts.append(match.group())
+        position = match.end()
+    parts.append(_escape_plain(text[position:]))
+    return "".join(parts)
+
+
+def _escape_plain(text: str) -> str:
+    return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordMessage:
+    """One message: content and embeds as Discord's JSON shapes (dicts)."""
+
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    """Characters Discord counts towards the 6000-per-message embed total."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("author", {}).get("name", ""))
+    total += len(embed.get("footer", {}).get("text", ""))
+    for item in embed.get("fields", []):
+        total += len(item.get("name", "")) + len(item.get("value", ""))
+    return total
+
+
+def story_embed(item: DigestItem) -> dict[str, Any]:
+    embed: dict[str, Any] = {
+        "title": shorten(item.title, TITLE_LIMIT),  # embed titles show markdown literally
+        "author": {"name": shorten(item.source, AUTHOR_LIMIT)},
+        "color": DIGEST_COLOUR,
+    }
+    href = safe_href(item.link)
+    if href and len(href) <= 2048:
+        embed["url"] = href
+    summary = " ".join(item.summary)
+    if summary:
+        description = escape_markdown(shorten(summary, SUMMARY_LIMIT))
+        embed["description"] = shorten(description, DESCRIPTION_LIMIT)
+    if item.published:
+        embed["timestamp"] = item.published.isoformat()
+    return embed
+
+
+def _text_chunks(reply: Reply, limit: int = CONTENT_LIMIT) -> list[str]:
+    head = f"⚠️ {reply.text}" if reply.kind is ReplyKind.ERROR else reply.text
+    lines = [escape_markdown(shorten(line, limit)) for line in (head, *reply.lines)]
+    lines = [shorten(line, limit) for line in lines]
+    return ["\n".join(group) for group in pack(lines, lambda g: len("\n".join(g)) <= limit)]
+
+
+def _more_line(digest: Digest) -> str:
+    return f"… and {digest.more_count} more: use /digest to see them."
+
+
+def render_reply(reply: Reply) -> list[DiscordMessage]:
+    """Text first (its last chunk carries the first embeds), then the digest's embeds."""
+    chunks = _text_chunks(reply)
+    if reply.digest is None:
+        return [DiscordMessage(content=chunk) for chunk in chunks]
+    embeds = [story_embed(item) for item in reply.digest.items]
+    groups = pack(
+        embeds,
+        lambda g: len(g) <= EMBEDS_PER_MESSAGE and sum(map(embed_length, g)) <= EMBED_TOTAL_LIMIT,
+    )
+    messages = [DiscordMessage(content=chunk) for chunk in chunks[:-1]]
+    last_text = chunks[-1] if chunks else ""
+    if reply.digest.more_count:
+        more = _more_line(reply.digest)
+        last_text = (
+            f"{last_text}\n{more}" if len(last_text) + len(more) < CONTENT_LIMIT else last_text
+        )
+    for index, group in enumerate(groups or [[]]):
+        messages.append(DiscordMessage(content=last_text if index == 0 else "", embeds=group))
+    return messages
+
+
+def render_plain(reply: Reply) -> list[DiscordMessage]:
+    """No embeds: text and stories as plain content messages (link previews suppressed)."""
+    lines = [escape_markdown(shorten(line, CONTENT_LIMIT)) for line in (reply.text, *reply.lines)]
+    if reply.digest is not None:
+        for item in reply.digest.items:
+            story = f"**{escape_markdown(shorten(item.title, 300))}**"
+            href = safe_href(item.link)
+            if href:
+                story += f"\n<{href}>"
+            summary = " ".join(item.summary)
+            if summary:
+                story += "\n" + escape_markdown(shorten(summary, 600))
+            lines.append(shorten(story, CONTENT_LIMIT))
+        if reply.digest.more_count:
+            lines.append(_more_line(reply.digest))
+    groups = pack(lines, lambda g: len("\n\n".join(g)) <= CONTENT_LIMIT)
+    return [DiscordMessage(content="\n\n".join(group)) for group in groups]
