@@ -177,13 +177,6 @@ async def cmd_run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         print(NO_PLATFORM_HELP, file=sys.stderr)
         return 2
-    if settings.telegram_bot_token is None:
-        print(
-            "This version has no Discord adapter yet; set TELEGRAM_BOT_TOKEN, "
-            "or use `python main.py console` to talk to the bot.",
-            file=sys.stderr,
-        )
-        return 2
     from bot.runner import run_platforms
 
     return await run_platforms(settings)

@@ -55,7 +55,9 @@ def build_platforms(app: App) -> list[Platform]:
 
         platforms.append(TelegramPlatform(app.settings, app.registry, app.services))
     if app.settings.discord_bot_token is not None:
-        log.warning("DISCORD_BOT_TOKEN is set, but this version has no Discord adapter yet")
+        from bot.platforms.discord_platform import DiscordPlatform
+
+        platforms.append(DiscordPlatform(app.settings, app.registry, app.services))
     return platforms
 
 

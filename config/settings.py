@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(
         default=None, validation_alias=_env("DISCORD_GATEWAY_URL", "discord_gateway_url")
     )
+    discord_dev_guild_id: int | None = Field(
+        default=None,
+        validation_alias=_env("DISCORD_DEV_GUILD_ID", "discord_dev_guild_id"),
+        description="Sync slash commands to this guild only (instant, for development).",
+    )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL", "database_url")
     )

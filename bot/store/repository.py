@@ -158,6 +158,19 @@ class Store:
             await session.commit()
             return _chat(row)
 
+    async def delete_chat(self, target: ChatTarget) -> bool:
+        """Forget a chat that no longer exists (its subscriptions and outbox go with it)."""
+        async with self.session() as session:
+            result = await session.execute(
+                delete(ChatRow).where(
+                    ChatRow.platform == target.platform,
+                    ChatRow.chat_id == target.chat_id,
+                    ChatRow.thread_id == target.thread_id,
+                )
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
     async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed id (Telegram group → supergroup): keep its subscriptions.
 

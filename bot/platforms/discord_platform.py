@@ -1,0 +1,322 @@
+"""Discord adapter: discord.py 2 application (slash) commands ↔ the shared handler layer.
+
+Thin by design: every slash command is generated from the shared registry (name, help,
+typed options), so a command added there appears here without touching this file. The
+adapter owns only what is Discord's: permissions, threads, attachments, interaction
+responses (defer for slow commands, errors ephemeral), embeds within Discord's limits
+(via discord_render), and Discord's error codes. No command logic lives here.
+
+Delivery guarantees: feed text can never ping anyone (``allowed_mentions`` none); where
+the bot may not embed links, the digest is resent as plain text; a channel that refuses
+the bot (403) is paused and logged once; a channel that no longer exists (404) is removed;
+429 and 5xx are retried by discord.py itself.
+
+REST and gateway addresses are module-level defaults in discord.py (``Route.BASE`` and
+``DiscordWebSocket.DEFAULT_GATEWAY``); `use_endpoints` sets them from
+DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL. One Discord client per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import io
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.models import ChatTarget
+from bot.news.opml import MAX_OPML_BYTES
+from bot.platforms.base import TargetUnavailableError
+from bot.platforms.chunking import shorten
+from bot.platforms.discord_render import DiscordMessage, render_plain, render_reply
+from config.settings import Settings
+from handlers.model import Command, Document, Reply, User
+from handlers.registry import ArgKind, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DEFAULT_API_BASE = Route.BASE
+DEFAULT_GATEWAY = str(DiscordWebSocket.DEFAULT_GATEWAY)
+NO_MENTIONS = discord.AllowedMentions.none()
+MISSING_PERMISSIONS = 50013
+ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
+OPTION_TYPES: dict[ArgKind, type] = {
+    ArgKind.TEXT: str,
+    ArgKind.URL: str,
+    ArgKind.INTEGER: int,
+    ArgKind.FILE: discord.Attachment,
+}
+
+
+def use_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
+    """Point discord.py at other REST/gateway servers (a proxy, or a test fake)."""
+    Route.BASE = (api_base_url or DEFAULT_API_BASE).rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url or DEFAULT_GATEWAY)
+
+
+def target_of(interaction: discord.Interaction) -> ChatTarget:
+    """Replies and digests go where the command was used, including a thread."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        return ChatTarget(PLATFORM, str(channel.parent_id), str(channel.id))
+    return ChatTarget(PLATFORM, str(interaction.channel_id))
+
+
+class DiscordPlatform:
+    """Runs one bot token: slash commands in, replies and digests out."""
+
+    name = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: CommandRegistry,
+        services: Services,
+        *,
+        guild_ready_timeout: float = 2.0,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        if settings.discord_bot_token is None:
+            raise ValueError("DiscordPlatform needs DISCORD_BOT_TOKEN")
+        use_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
+        self.settings = settings
+        self.registry = registry
+        self.services = services
+        self.ready_timeout = ready_timeout
+        self.client = discord.Client(
+            intents=discord.Intents.default(), guild_ready_timeout=guild_ready_timeout
+        )
+        self.tree = app_commands.CommandTree(self.client)
+        for spec in registry.all():
+            self.tree.add_command(self._slash_command(spec))
+        self.client.setup_hook = self._sync_commands  # type: ignore[method-assign]
+        self._ready = asyncio.Event()
+        self.client.event(self.on_ready)
+        self._connection: asyncio.Task[None] | None = None
+        self._in_flight = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight > 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        assert self.settings.discord_bot_token is not None
+        await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._connection},
+            timeout=self.ready_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if ready not in done:
+            ready.cancel()
+            if self._connection in done:
+                self._connection.result()  # raises the connection error
+            raise TimeoutError("Discord gateway did not become ready")
+        log.info("discord: logged in as %s", self.client.user)
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection
+        log.info("discord: stopped")
+
+    async def on_ready(self) -> None:
+        self._ready.set()
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.settings.discord_dev_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info(
+            "discord: %d slash commands synced%s",
+            len(synced),
+            " to the dev guild" if guild_id else "",
+        )
+
+    # -- commands --------------------------------------------------------------------------
+
+    def _slash_command(self, spec: CommandSpec) -> app_commands.Command[Any, ..., None]:
+        """A slash command whose typed options mirror the spec's arguments."""
+        parameters = [
+            inspect.Parameter(
+                "interaction",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=discord.Interaction,
+            )
+        ]
+        for arg in spec.args:
+            annotation: Any = OPTION_TYPES[arg.kind]
+            parameters.append(
+                inspect.Parameter(
+                    arg.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=annotation if arg.required else annotation | None,
+                    default=inspect.Parameter.empty if arg.required else None,
+                )
+            )
+
+        async def callback(interaction: discord.Interaction, **options: Any) -> None:
+            await self._on_command(spec, interaction, options)
+
+        callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+            arg.name: shorten(arg.description, 100) for arg in spec.args
+        }
+        command = app_commands.Command(
+            name=spec.name, description=shorten(spec.summary, 100), callback=callback
+        )
+        if spec.admin_only:
+            command.default_permissions = ADMIN_PERMISSIONS
+        return command
+
+    async def _on_command(
+        self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
+    ) -> None:
+        self._in_flight += 1
+        try:
+            deferred = False
+            if spec.fetches:
+                await interaction.response.defer(thinking=True)
+                deferred = True
+            target = target_of(interaction)
+            if await self.services.store.set_chat_active(target, True):
+                log.info("discord: %s talks to the bot again: resumed", target)
+            args, attachment, problem = await self._arguments(spec, options)
+            if problem:
+                reply = Reply.error(problem)
+            else:
+                command = Command(
+                    platform=PLATFORM,
+                    target=target,
+                    user=User(str(interaction.user.id), interaction.user.name),
+                    name=spec.name,
+                    args=args,
+                    is_admin=self._is_admin(interaction),
+                    attachment=attachment,
+                )
+                reply = await self.registry.dispatch(self.services, command)
+            await self._respond(interaction, reply, deferred=deferred)
+        except discord.HTTPException:
+            log.exception("discord: could not answer /%s", spec.name)
+        finally:
+            self._in_flight -= 1
+
+    async def _arguments(
+        self, spec: CommandSpec, options: dict[str, Any]
+    ) -> tuple[tuple[str, ...], Document | None, str | None]:
+        args: list[str] = []
+        attachment: Document | None = None
+        for arg in spec.args:
+            value = options.get(arg.name)
+            if value is None:
+                continue
+            if arg.kind is ArgKind.FILE:
+                if value.size > MAX_OPML_BYTES:
+                    return (
+                        (),
+                        None,
+                        f"{value.filename} is too large (at most {MAX_OPML_BYTES:,} bytes).",
+                    )
+                content = await value.read()
+                attachment = Document(value.filename, content, value.content_type or "")
+            elif arg.rest:
+                args += str(value).split()
+            else:
+                args.append(str(value))
+        return tuple(args), attachment, None
+
+    def _is_admin(self, interaction: discord.Interaction) -> bool:
+        """DMs: always. Servers: Manage Server or Manage Channels, or a bot operator."""
+        if interaction.guild is None:
+            return True
+        if self.settings.is_bot_admin(PLATFORM, str(interaction.user.id)):
+            return True
+        permissions = interaction.permissions
+        return permissions.manage_guild or permissions.manage_channels
+
+    async def _respond(
+        self, interaction: discord.Interaction, reply: Reply, *, deferred: bool
+    ) -> None:
+        """Successes are visible in the channel; errors only to the person who asked."""
+        messages = render_reply(reply)
+        files = self._files(reply)
+        ephemeral = reply.is_error
+        if deferred and ephemeral:
+            await interaction.delete_original_response()  # the "thinking…" was public
+        for index, message in enumerate(messages):
+            kwargs = self._message_kwargs(message)
+            if index == len(messages) - 1 and files:
+                kwargs["files"] = files
+            if index == 0 and not deferred:
+                await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+            else:
+                await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+
+    @staticmethod
+    def _files(reply: Reply) -> list[discord.File]:
+        if reply.document is None:
+            return []
+        return [discord.File(io.BytesIO(reply.document.content), filename=reply.document.filename)]
+
+    @staticmethod
+    def _message_kwargs(message: DiscordMessage) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if message.content:
+            kwargs["content"] = message.content
+        if message.embeds:
+            kwargs["embeds"] = [discord.Embed.from_dict(embed) for embed in message.embeds]
+        return kwargs
+
+    # -- outgoing (digests from the outbox) ------------------------------------------------
+
+    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+        """Post a reply or digest to a channel or thread; returns the message ids."""
+        channel_id = int(target.thread_id or target.chat_id)
+        try:
+            channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
+                channel_id
+            )
+            return await self._post(channel, render_reply(reply), reply)
+        except discord.Forbidden as exc:
+            if exc.code == MISSING_PERMISSIONS and reply.digest is not None:
+                log.info("discord: cannot embed in %s, sending plain text", target)
+                try:
+                    return await self._post(channel, render_plain(reply), reply)
+                except discord.Forbidden as again:
+                    exc = again
+            if await self.services.store.set_chat_active(target, False):
+                log.warning("discord: %s refused the bot (%s): paused", target, exc.text)
+            raise TargetUnavailableError(target, exc.text or "forbidden") from exc
+        except discord.NotFound as exc:
+            log.warning("discord: %s no longer exists: removed", target)
+            await self.services.store.delete_chat(target)
+            raise TargetUnavailableError(target, exc.text or "unknown channel") from exc
+
+    async def _post(self, channel: Any, messages: list[DiscordMessage], reply: Reply) -> list[str]:
+        ids = []
+        files = self._files(reply)
+        for index, message in enumerate(messages):
+            kwargs = self._message_kwargs(message)
+            if index == len(messages) - 1 and files:
+                kwargs["files"] = files
+            sent = await channel.send(**kwargs)
+            ids.append(str(sent.id))
+        return ids
