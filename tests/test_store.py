@@ -154,8 +154,8 @@ async def test_poll_state_is_recorded(store: Store) -> None:
 async def test_outbox_slot_is_unique_per_chat(store: Store) -> None:
     chat = await store.get_or_create_chat(ChatTarget("console", "c"))
     payload = {"title": "Digest", "sections": [], "more_count": 0}
-    first = await store.enqueue_delivery(chat.pk, "2026-01-15T08:00", payload, now=NOW)
-    duplicate = await store.enqueue_delivery(chat.pk, "2026-01-15T08:00", payload, now=NOW)
+    first = await store.commit_digest(chat.pk, "2026-01-15T08:00", payload, [], now=NOW)
+    duplicate = await store.commit_digest(chat.pk, "2026-01-15T08:00", payload, [], now=NOW)
     assert first is not None
     assert duplicate is None
     pending = await store.pending_deliveries()
@@ -193,3 +193,20 @@ async def test_moving_a_chat_keeps_and_merges_subscriptions(store: Store) -> Non
     urls = [s.feed.url for s in await store.list_subscriptions(moved.pk)]
     assert sorted(urls) == ["https://a.example/feed", "https://b.example/feed"]
     assert await store.find_chat(ChatTarget("telegram", "-2")) is None
+
+
+async def test_commit_digest_marks_seen_and_moves_the_slot_together(store: Store) -> None:
+    chat = await store.get_or_create_chat(ChatTarget("console", "c"))
+    feed = await store.get_or_create_feed("https://a.example/feed")
+    await store.subscribe(chat.pk, feed.id)
+    ids = await store.store_articles(feed.id, [article(1), article(2)], now=NOW)
+    slot = NOW + timedelta(hours=1)
+    payload = {"text": "2 new stories."}
+    assert await store.commit_digest(chat.pk, "s1", payload, ids, now=NOW, slot_time=slot)
+    assert await store.unseen_articles(chat.pk) == []
+    updated = await store.find_chat(chat.target)
+    assert updated is not None
+    assert updated.last_digest_at == slot
+    # The same slot again changes nothing.
+    assert await store.commit_digest(chat.pk, "s1", payload, [], now=NOW) is None
+    assert len(await store.pending_deliveries()) == 1

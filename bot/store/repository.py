@@ -528,39 +528,31 @@ class Store:
         )
 
     async def mark_seen(self, chat_pk: int, article_ids: Iterable[int], *, now: datetime) -> None:
+        async with self.session() as session:
+            await self._add_seen(session, chat_pk, article_ids, now)
+            await session.commit()
+
+    @staticmethod
+    async def _add_seen(
+        session: AsyncSession, chat_pk: int, article_ids: Iterable[int], now: datetime
+    ) -> None:
         ids = list(dict.fromkeys(article_ids))
         if not ids:
             return
-        async with self.session() as session:
-            already = set(
-                await session.scalars(
-                    select(ChatSeenRow.article_id).where(
-                        ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
-                    )
+        already = set(
+            await session.scalars(
+                select(ChatSeenRow.article_id).where(
+                    ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
                 )
             )
-            session.add_all(
-                ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
-                for article_id in ids
-                if article_id not in already
-            )
-            await session.commit()
+        )
+        session.add_all(
+            ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
+            for article_id in ids
+            if article_id not in already
+        )
 
     # -- deliveries (outbox) ---------------------------------------------------------------
-
-    async def enqueue_delivery(
-        self, chat_pk: int, slot: str, payload: dict[str, Any], *, now: datetime
-    ) -> int | None:
-        """Write a digest to the outbox; None if this chat's slot was already enqueued."""
-        async with self.session() as session:
-            row = DeliveryRow(chat_pk=chat_pk, slot=slot, payload=payload, created_at=now)
-            session.add(row)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return None
-            return row.id
 
     async def commit_digest(
         self,
@@ -585,20 +577,7 @@ class Store:
             except IntegrityError:
                 await session.rollback()
                 return None
-            ids = list(dict.fromkeys(article_ids))
-            if ids:
-                already = set(
-                    await session.scalars(
-                        select(ChatSeenRow.article_id).where(
-                            ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
-                        )
-                    )
-                )
-                session.add_all(
-                    ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
-                    for article_id in ids
-                    if article_id not in already
-                )
+            await self._add_seen(session, chat_pk, article_ids, now)
             if slot_time is not None:
                 await session.execute(
                     update(ChatRow).where(ChatRow.id == chat_pk).values(last_digest_at=slot_time)
