@@ -53,11 +53,12 @@ class TelegramHarness:
         before = len(self.fake.calls_to("sendMessage")) + len(self.fake.calls_to("sendDocument"))
         self.fake.send_command(text, **kwargs)  # type: ignore[arg-type]
 
-        def answered() -> bool:
+        def answering() -> bool:
             sent = len(self.fake.calls_to("sendMessage")) + len(self.fake.calls_to("sendDocument"))
-            return sent > before and not self.platform.busy
+            return sent > before
 
-        await self.fake.wait_until(answered)
+        await self.fake.wait_until(answering)
+        await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
         calls = [c for c in self.fake.calls if c.method in ("sendMessage", "sendDocument")]
         return [c.params for c in calls[before:] if c.ok]
 
@@ -227,7 +228,7 @@ async def test_blocked_bot_pauses_the_chat_until_it_talks_again(tg: TelegramHarn
     )
     tg.fake.send_command("/list")
     await tg.fake.wait_for_call("sendMessage")
-    await tg.fake.wait_until(lambda: not tg.platform.busy)
+    await asyncio.wait_for(tg.platform.wait_idle(), timeout=30)
     target = ChatTarget("telegram", "1001")
     paused = await tg.app.services.store.find_chat(target)
     assert paused is not None

@@ -116,6 +116,8 @@ class TelegramPlatform:
         self.poll_timeout = poll_timeout
         self._admins: dict[int, _CachedAdmins] = {}
         self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._next_send_at: dict[str, float] = {}  # chat id → monotonic time of next send
         base_url, base_file_url = api_urls(settings.telegram_api_base_url)
         self.application: Application = (
@@ -141,6 +143,10 @@ class TelegramPlatform:
     def busy(self) -> bool:
         """Whether a command is being handled right now (for shutdown and tests)."""
         return self._in_flight > 0
+
+    async def wait_idle(self) -> None:
+        """Until no command is being handled (used by shutdown and tests)."""
+        await self._idle.wait()
 
     @property
     def bot_username(self) -> str:
@@ -191,10 +197,13 @@ class TelegramPlatform:
 
     async def _on_command_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._in_flight += 1
+        self._idle.clear()
         try:
             await self._handle_command(update)
         finally:
             self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
 
     async def _handle_command(self, update: Update) -> None:
         message = update.effective_message
