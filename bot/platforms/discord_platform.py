@@ -104,10 +104,6 @@ class DiscordPlatform:
         self._connection: asyncio.Task[None] | None = None
         self._in_flight = 0
 
-    @property
-    def busy(self) -> bool:
-        return self._in_flight > 0
-
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:

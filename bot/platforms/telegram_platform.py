@@ -139,11 +139,6 @@ class TelegramPlatform:
         )
         self.application.add_error_handler(self._on_error)
 
-    @property
-    def busy(self) -> bool:
-        """Whether a command is being handled right now (for shutdown and tests)."""
-        return self._in_flight > 0
-
     async def wait_idle(self) -> None:
         """Until no command is being handled (used by shutdown and tests)."""
         await self._idle.wait()
