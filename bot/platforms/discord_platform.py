@@ -103,6 +103,12 @@ class DiscordPlatform:
         self.client.event(self.on_ready)
         self._connection: asyncio.Task[None] | None = None
         self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Until no command is being handled (used by shutdown and tests)."""
+        await self._idle.wait()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -187,6 +193,7 @@ class DiscordPlatform:
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
         self._in_flight += 1
+        self._idle.clear()
         try:
             deferred = False
             if spec.fetches:
@@ -214,6 +221,8 @@ class DiscordPlatform:
             log.exception("discord: could not answer /%s", spec.name)
         finally:
             self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
 
     async def _arguments(
         self, spec: CommandSpec, options: dict[str, Any]
