@@ -15,6 +15,7 @@ from bot.digest import DigestComposer
 from bot.ingest import FeedIngestor
 from bot.news.fetch import Fetcher
 from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
+from bot.polling import FeedPoller
 from bot.store.repository import Store
 from config.settings import Settings
 from handlers.builtin import build_registry
@@ -67,8 +68,20 @@ async def open_app(
         summary_algorithm=settings.summary_algorithm,
     )
     composer = DigestComposer(store, clock=clock, max_items=settings.digest_max_items)
+    poller = FeedPoller(
+        store,
+        ingestor,
+        clock=clock,
+        min_interval=settings.min_poll_seconds,
+        max_interval=settings.max_poll_seconds,
+    )
     services = Services(
-        settings=settings, store=store, ingestor=ingestor, composer=composer, clock=clock
+        settings=settings,
+        store=store,
+        ingestor=ingestor,
+        composer=composer,
+        poller=poller,
+        clock=clock,
     )
     try:
         yield App(settings=settings, services=services, registry=build_registry())

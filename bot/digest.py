@@ -17,6 +17,11 @@ from bot.store.repository import Store
 DEFAULT_TITLE = "Your news digest"
 
 
+def digest_headline(count: int) -> str:
+    """The line that announces a digest: "1 new story." / "5 new stories."."""
+    return f"{count} new {'story' if count == 1 else 'stories'}."
+
+
 def build_digest(
     articles: Sequence[StoredArticle], *, title: str = DEFAULT_TITLE, more_count: int = 0
 ) -> Digest:

@@ -98,13 +98,16 @@ class FeedPoller:
 
     async def poll_due(self) -> tuple[CycleReport, list[int]]:
         """Poll every due feed once; returns the report and the new article ids."""
-        now = self.clock()
-        due = [feed for feed in await self.store.due_feeds(now) if feed.id not in self._in_flight]
+        return await self.poll(await self.store.due_feeds(self.clock()))
+
+    async def poll(self, feeds: list[Feed]) -> tuple[CycleReport, list[int]]:
+        """Poll these feeds now (skipping any already being polled) and reschedule them."""
+        due = [feed for feed in feeds if feed.id not in self._in_flight]
         report = CycleReport(due=len(due))
         limit = asyncio.Semaphore(self.concurrency)
         new_ids: list[int] = []
 
-        async def poll(feed: Feed) -> None:
+        async def poll_one(feed: Feed) -> None:
             if feed.id in self._in_flight:
                 return
             self._in_flight.add(feed.id)
@@ -116,7 +119,7 @@ class FeedPoller:
             finally:
                 self._in_flight.discard(feed.id)
 
-        await asyncio.gather(*(poll(feed) for feed in due))
+        await asyncio.gather(*(poll_one(feed) for feed in due))
         if due:
             log.info(
                 "poll cycle: due=%d fetched=%d not_modified=%d failed=%d new_articles=%d "

@@ -14,7 +14,6 @@ import signal
 from bot.app import App, open_app
 from bot.outbox import OutboxSender
 from bot.platforms.base import Platform
-from bot.polling import FeedPoller
 from bot.scheduler import BotScheduler
 from config.settings import Settings
 
@@ -25,25 +24,17 @@ def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
     """Polling, digests and the outbox, delivering through the running platforms."""
     services, settings = app.services, app.settings
     outbox = OutboxSender(services.store, {p.name: p for p in platforms}, clock=services.clock)
-    scheduler: BotScheduler
-    poller = FeedPoller(
-        services.store,
-        services.ingestor,
-        clock=services.clock,
-        min_interval=settings.min_poll_seconds,
-        max_interval=settings.max_poll_seconds,
-        on_feed_disabled=lambda feed, reason: scheduler.notify_feed_disabled(feed, reason),
-    )
     scheduler = BotScheduler(
         services.store,
         services.composer,
-        poller,
+        services.poller,
         outbox,
         clock=services.clock,
         default_timezone=settings.default_timezone,
         poll_every_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
         digest_check_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
     )
+    services.poller.on_feed_disabled = scheduler.notify_feed_disabled
     return scheduler
 
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.digest import DigestComposer
+from bot.digest import DigestComposer, digest_headline
 from bot.models import Chat, Feed
 from bot.outbox import DeliveryReport, OutboxSender, reply_to_payload
 from bot.polling import CycleReport, FeedPoller
@@ -117,8 +117,7 @@ class BotScheduler:
         if prepared is None:
             return False
         digest, article_ids = prepared
-        count = len(digest.items)
-        reply = Reply(text=f"{count} new {'story' if count == 1 else 'stories'}.", digest=digest)
+        reply = Reply(text=digest_headline(len(digest.items)), digest=digest)
         delivery_id = await self.store.commit_digest(
             chat.pk,
             slot,

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from bot.digest import digest_headline
 from handlers.model import Command, Reply
 from handlers.registry import CommandRegistry, CommandSpec
 from handlers.services import Services
-
-# At most this many feeds are fetched at once for one /digest, to be polite to servers.
-REFRESH_CONCURRENCY = 4
 
 
 async def digest_now(services: Services, command: Command) -> Reply:
@@ -17,28 +13,19 @@ async def digest_now(services: Services, command: Command) -> Reply:
     subscriptions = await services.store.list_subscriptions(chat.pk)
     if not subscriptions:
         return Reply.info("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
-    limit = asyncio.Semaphore(REFRESH_CONCURRENCY)
-
-    async def refresh(feed):  # type: ignore[no-untyped-def]
-        async with limit:
-            return await services.ingestor.poll(feed)
-
-    outcomes = await asyncio.gather(*(refresh(sub.feed) for sub in subscriptions))
-    failed = [
-        (sub, outcome.error)
-        for sub, outcome in zip(subscriptions, outcomes, strict=True)
-        if outcome.error
+    # The poller skips a feed that a scheduled poll is fetching right now.
+    feeds = [sub.feed for sub in subscriptions if not sub.feed.disabled]
+    await services.poller.poll(feeds)
+    refreshed = {sub.id: await services.store.get_feed(sub.feed.id) for sub in subscriptions}
+    notes = [
+        f"Could not refresh {sub.display_title}: {feed.last_error}"
+        for sub in subscriptions
+        if (feed := refreshed[sub.id]) is not None and feed.last_error
     ]
-    notes = [f"Could not refresh {sub.display_title}: {error}" for sub, error in failed]
     digest = await services.composer.compose(chat)
     if digest is None:
         return Reply.info("No new stories since your last digest.", *notes)
-    count = len(digest.items)
-    return Reply(
-        text=f"{count} new {'story' if count == 1 else 'stories'}.",
-        digest=digest,
-        lines=tuple(notes),
-    )
+    return Reply(text=digest_headline(len(digest.items)), digest=digest, lines=tuple(notes))
 
 
 def add_digest_commands(registry: CommandRegistry) -> None:

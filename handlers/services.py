@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.digest import DigestComposer
 from bot.ingest import FeedIngestor
+from bot.polling import FeedPoller
 from bot.store.repository import Store
 from config.settings import Settings
 
@@ -22,4 +23,5 @@ class Services:
     store: Store
     ingestor: FeedIngestor
     composer: DigestComposer
+    poller: FeedPoller
     clock: Callable[[], datetime]
