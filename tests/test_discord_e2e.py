@@ -1,0 +1,246 @@
+"""Discord end to end: the real discord.py against a fake REST API and gateway on 127.0.0.1.
+
+The adapter logs in, syncs its slash commands, receives INTERACTION_CREATE over the fake
+gateway and answers through the fake's interaction and webhook routes; digests from the
+outbox are posted to channels. What reached the fake is what is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, open_app
+from bot.models import ChatTarget
+from bot.news.opml import OPMLFeed, build_opml, parse_opml
+from bot.outbox import OutboxSender, reply_to_payload
+from bot.platforms.discord_platform import DiscordPlatform, use_endpoints
+from config.settings import Settings
+from handlers.model import Reply
+from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+from tests.fakes.discord_api import FakeDiscordAPI
+
+GUILD, CHANNEL, THREAD = 1000, 2000, 2001
+MANAGE_CHANNELS = 1 << 4
+NO_PERMISSIONS = 0
+
+
+@pytest.fixture(autouse=True)
+def _restore_discord_endpoints() -> object:
+    yield
+    use_endpoints(None, None)
+
+
+@dataclass
+class DiscordHarness:
+    fake: FakeDiscordAPI
+    platform: DiscordPlatform
+    app: App
+
+    async def slash(self, name: str, options: dict | None = None, **kwargs: object) -> list[dict]:
+        interaction = await self.fake.send_interaction(name, options, **kwargs)
+        await self.fake.wait_until(lambda: bool(interaction.responses))
+        await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
+        return interaction.responses
+
+
+def settings_for(fake: FakeDiscordAPI, tmp_path: Path, **overrides: object) -> Settings:
+    return make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'discord.db'}",
+        discord_bot_token=fake.token,
+        discord_api_base_url=fake.api_base,
+        discord_gateway_url=fake.gateway_url,
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def started(
+    fake: FakeDiscordAPI, settings: Settings, clock: FakeClock
+) -> AsyncIterator[DiscordHarness]:
+    async with open_app(settings, clock=clock) as app:
+        platform = DiscordPlatform(settings, app.registry, app.services, guild_ready_timeout=0.1)
+        await platform.start()
+        try:
+            yield DiscordHarness(fake, platform, app)
+        finally:
+            await platform.stop()
+
+
+@pytest.fixture
+async def dc(tmp_path: Path, clock: FakeClock) -> AsyncIterator[DiscordHarness]:
+    async with FakeDiscordAPI() as fake, started(fake, settings_for(fake, tmp_path), clock) as h:
+        yield h
+
+
+def text_of(responses: list[dict]) -> str:
+    parts = []
+    for response in responses:
+        data = response.get("data", response)
+        parts.append(data.get("content") or "")
+        for embed in data.get("embeds") or []:
+            parts += [embed.get("title", ""), embed.get("description", "")]
+    return "\n".join(parts)
+
+
+def stories(count: int) -> list[dict[str, str]]:
+    return [
+        {
+            "guid": f"s{n}",
+            "title": f"Story {n}",
+            "link": f"https://news.example/{n}",
+            "description": f"Story {n} happened. Officials confirmed it later that day.",
+        }
+        for n in range(count)
+    ]
+
+
+async def test_slash_commands_are_synced_from_the_registry(dc: DiscordHarness) -> None:
+    registered = {command["name"]: command for command in dc.fake.registered_commands()}
+    assert list(registered) == [spec.name for spec in dc.app.registry.all()]
+    subscribe = registered["subscribe"]
+    assert subscribe["options"][0]["name"] == "url"
+    assert subscribe["options"][0]["required"] is True
+    assert int(subscribe["default_member_permissions"]) == MANAGE_CHANNELS
+    assert registered["import"]["options"][0]["type"] == 11  # attachment
+    assert registered["help"].get("default_member_permissions") is None
+
+
+async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedServer) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(2), title="City News"))
+    assert "/subscribe" in text_of(await dc.slash("help"))
+    subscribed = await dc.slash("subscribe", {"url": url}, permissions=MANAGE_CHANNELS)
+    assert "Subscribed to City News." in text_of(subscribed)
+    assert subscribed[0]["type"] == 5  # deferred first: fetching takes time
+    assert f"1. City News — {url}" in text_of(await dc.slash("list"))
+    feed_server.serve("/feed.xml", rss_feed(stories(3), title="City News"))
+    digest = await dc.slash("digest")
+    assert "1 new story." in text_of(digest)
+    assert "Story 2" in text_of(digest)
+    assert "every 6 hours" in text_of(
+        await dc.slash("schedule", {"when": "every 6h"}, permissions=MANAGE_CHANNELS)
+    )
+    assert "Unsubscribed" in text_of(
+        await dc.slash("unsubscribe", {"target": "1"}, permissions=MANAGE_CHANNELS)
+    )
+
+
+async def test_errors_are_ephemeral_and_successes_visible(dc: DiscordHarness) -> None:
+    [answer] = await dc.slash("unsubscribe", {"target": "9"}, permissions=MANAGE_CHANNELS)
+    assert answer["data"]["flags"] & 64  # ephemeral
+    [visible] = await dc.slash("list")
+    assert not (visible["data"].get("flags") or 0) & 64
+
+
+async def test_members_without_manage_permissions_are_refused(
+    dc: DiscordHarness, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    refused = await dc.slash("subscribe", {"url": url}, permissions=NO_PERMISSIONS)
+    assert "Only administrators of this chat" in text_of(refused)
+    assert feed_server.hits == {}
+    assert "No subscriptions yet" in text_of(await dc.slash("list", permissions=NO_PERMISSIONS))
+
+
+async def test_direct_messages_work_for_personal_digests(
+    dc: DiscordHarness, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    answer = await dc.slash("subscribe", {"url": url}, dm=True, permissions=NO_PERMISSIONS)
+    assert "Subscribed" in text_of(answer)
+
+
+async def test_commands_in_a_thread_target_the_thread(
+    dc: DiscordHarness, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    await dc.slash("subscribe", {"url": url}, channel_id=THREAD, permissions=MANAGE_CHANNELS)
+    store = dc.app.services.store
+    chat = await store.find_chat(ChatTarget("discord", str(CHANNEL), str(THREAD)))
+    assert chat is not None
+    assert len(await store.list_subscriptions(chat.pk)) == 1
+
+
+async def test_opml_import_and_export(dc: DiscordHarness, feed_server: FeedServer) -> None:
+    first = feed_server.serve("/a.xml", rss_feed(stories(1), title="Feed A"))
+    upload = build_opml([OPMLFeed(first, "Alpha")], title="mine")
+    report = await dc.slash(
+        "import",
+        {"file": ("mine.opml", upload, "text/x-opml")},
+        permissions=MANAGE_CHANNELS,
+    )
+    assert "1 added, 0 already present, 0 failed" in text_of(report)
+    exported = await dc.slash("export")
+    files = [f for response in exported for f in response.get("files", {}).values()]
+    [(filename, content)] = files
+    assert filename == "subscriptions.opml"
+    assert [(f.url, f.title) for f in parse_opml(content)] == [(first, "Alpha")]
+
+
+async def outbox_digest(dc: DiscordHarness, target: ChatTarget, count: int) -> OutboxSender:
+    store = dc.app.services.store
+    chat = await store.get_or_create_chat(target)
+    feed = await store.get_or_create_feed("https://feeds.example/rss")
+    await store.subscribe(chat.pk, feed.id)
+    from bot.models import NewArticle
+
+    articles = [
+        NewArticle(
+            f"guid:{n}",
+            f"news.example/{n}",
+            f"https://news.example/{n}",
+            f"Story {n} @everyone",
+            None,
+            None,
+            "text",
+            [f"Summary {n} with **markdown** <@42>."],
+            "en",
+        )
+        for n in range(count)
+    ]
+    await store.store_articles(feed.id, articles, now=dc.app.services.clock())
+    prepared = await dc.app.services.composer.prepare(chat, max_items=count)
+    assert prepared is not None
+    digest, ids = prepared
+    reply = Reply(text=f"{count} new stories.", digest=digest)
+    await store.commit_digest(
+        chat.pk, "slot-1", reply_to_payload(reply), ids, now=dc.app.services.clock()
+    )
+    return OutboxSender(store, {"discord": dc.platform}, clock=dc.app.services.clock)
+
+
+async def test_digest_is_split_across_messages_and_pings_nobody(dc: DiscordHarness) -> None:
+    sender = await outbox_digest(dc, ChatTarget("discord", str(CHANNEL)), 24)
+    report = await sender.deliver_pending()
+    assert report.sent == 1
+    messages = dc.fake.channel_messages(CHANNEL)
+    assert len(messages) == 3  # 10 + 10 + 4 embeds
+    assert sum(len(m["embeds"]) for m in messages) == 24
+    for call in dc.fake.calls_to("POST", f"/channels/{CHANNEL}/messages"):
+        assert call.json["allowed_mentions"]["parse"] == []
+
+
+async def test_missing_access_pauses_the_channel(dc: DiscordHarness) -> None:
+    target = ChatTarget("discord", str(CHANNEL))
+    sender = await outbox_digest(dc, target, 2)
+    dc.fake.fail_next(
+        "POST", f"/channels/{CHANNEL}/messages", status=403, code=50001, message="Missing Access"
+    )
+    report = await sender.deliver_pending()
+    assert report.failed == 1
+    chat = await dc.app.services.store.find_chat(target)
+    assert chat is not None
+    assert not chat.active
+    assert len(await dc.app.services.store.pending_deliveries()) == 1  # kept, not lost
+
+
+async def test_unknown_channel_is_removed(dc: DiscordHarness) -> None:
+    target = ChatTarget("discord", "9999")
+    sender = await outbox_digest(dc, target, 1)
+    await sender.deliver_pending()
+    assert await dc.app.services.store.find_chat(target) is None
