@@ -8,6 +8,9 @@ outbox are posted to channels. What reached the fake is what is checked.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from handlers.model import Reply
 from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
 from tests.fakes.discord_api import FakeDiscordAPI
 
+REPO = Path(__file__).resolve().parent.parent
 GUILD, CHANNEL, THREAD = 1000, 2000, 2001
 MANAGE_CHANNELS = 1 << 4
 NO_PERMISSIONS = 0
@@ -113,7 +117,11 @@ async def test_slash_commands_are_synced_from_the_registry(dc: DiscordHarness) -
 
 async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedServer) -> None:
     url = feed_server.serve("/feed.xml", rss_feed(stories(2), title="City News"))
+    assert "collect news" in text_of(await dc.slash("start"))
     assert "/subscribe" in text_of(await dc.slash("help"))
+    assert "Time zone set to Europe/Berlin." in text_of(
+        await dc.slash("timezone", {"zone": "Europe/Berlin"}, permissions=MANAGE_CHANNELS)
+    )
     subscribed = await dc.slash("subscribe", {"url": url}, permissions=MANAGE_CHANNELS)
     assert "Subscribed to City News." in text_of(subscribed)
     assert subscribed[0]["type"] == 5  # deferred first: fetching takes time
@@ -128,6 +136,25 @@ async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedSer
     assert "Unsubscribed" in text_of(
         await dc.slash("unsubscribe", {"target": "1"}, permissions=MANAGE_CHANNELS)
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "complaint"),
+    [
+        ("subscribe", {"url": "notaurl"}, "Could not subscribe"),
+        ("unsubscribe", {"target": "5"}, "no subscriptions"),
+        ("schedule", {"when": "25:99"}, "not a time of day"),
+        ("timezone", {"zone": "Mars/Base"}, "not an IANA time zone"),
+        ("import", None, "Send an OPML file"),
+        ("help", {"command": "nosuch"}, "There is no /nosuch command"),
+    ],
+)
+async def test_bad_input_is_answered_privately(
+    dc: DiscordHarness, command: str, options: dict | None, complaint: str
+) -> None:
+    responses = await dc.slash(command, options, permissions=MANAGE_CHANNELS)
+    assert complaint in text_of(responses)
+    assert all(response["ephemeral"] for response in responses if response.get("data"))
 
 
 async def test_errors_are_ephemeral_and_successes_visible(dc: DiscordHarness) -> None:
@@ -244,3 +271,74 @@ async def test_unknown_channel_is_removed(dc: DiscordHarness) -> None:
     sender = await outbox_digest(dc, target, 1)
     await sender.deliver_pending()
     assert await dc.app.services.store.find_chat(target) is None
+
+
+async def test_sixty_item_digest_stays_within_every_embed_limit(dc: DiscordHarness) -> None:
+    sender = await outbox_digest(dc, ChatTarget("discord", str(CHANNEL)), 60)
+    report = await sender.deliver_pending()
+    assert report.sent == 1  # the fake rejects anything over Discord's limits with a 400
+    messages = dc.fake.channel_messages(CHANNEL)
+    assert len(messages) == 6
+    titles = [embed["title"] for message in messages for embed in message["embeds"]]
+    assert len(titles) == 60
+    assert len(set(titles)) == 60
+
+
+async def test_hostile_feed_text_pings_nobody(dc: DiscordHarness) -> None:
+    sender = await outbox_digest(dc, ChatTarget("discord", str(CHANNEL)), 3)
+    await sender.deliver_pending()
+    for message in dc.fake.channel_messages(CHANNEL):
+        assert message["mention_everyone"] is False
+        assert message["mentions"] == []
+        for embed in message["embeds"]:
+            assert "\\*\\*markdown\\*\\*" in embed["description"]
+
+
+async def test_rate_limited_send_is_retried_and_delivered_once(dc: DiscordHarness) -> None:
+    sender = await outbox_digest(dc, ChatTarget("discord", str(CHANNEL)), 2)
+    dc.fake.fail_next(
+        "POST",
+        f"/channels/{CHANNEL}/messages",
+        status=429,
+        message="rate limited",
+        retry_after=0.05,
+    )
+    report = await sender.deliver_pending()
+    assert report.sent == 1
+    assert len(dc.fake.channel_messages(CHANNEL)) == 1
+    statuses = [c.status for c in dc.fake.calls_to("POST", f"/channels/{CHANNEL}/messages")]
+    assert statuses == [429, 200]
+
+
+async def test_main_answers_a_slash_command_and_exits_cleanly_on_sigint(tmp_path: Path) -> None:
+    async with FakeDiscordAPI() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))},
+            "DISCORD_BOT_TOKEN": fake.token,
+            "DISCORD_API_BASE_URL": fake.api_base,
+            "DISCORD_GATEWAY_URL": fake.gateway_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(REPO / "main.py"),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_ready(timeout=60)
+            await fake.wait_until(lambda: bool(fake.registered_commands()), timeout=30)
+            interaction = await fake.send_interaction("start")
+            await fake.wait_until(lambda: bool(interaction.responses), timeout=30)
+            assert "collect news" in text_of(interaction.responses)
+            process.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    assert b"discord: stopped" in stderr
