@@ -39,6 +39,7 @@ from bot.models import ChatTarget, StoredArticle  # noqa: E402
 from bot.outbox import OutboxSender, reply_to_payload  # noqa: E402
 from bot.platforms.discord_platform import DiscordPlatform, use_endpoints  # noqa: E402
 from bot.platforms.telegram_platform import TelegramPlatform  # noqa: E402
+from bot.store.repository import Store  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.model import Reply  # noqa: E402
 from tests.fakes.discord_api import FakeDiscordAPI  # noqa: E402
@@ -81,6 +82,15 @@ def sample_reply() -> Reply:
     return Reply(text="5 new stories.", digest=build_digest(articles))
 
 
+async def enqueue_digest_for_all(store: Store, targets: list[ChatTarget]) -> None:
+    """The same digest, already in the outbox for every target: delivery is what we time."""
+    payload = reply_to_payload(sample_reply())
+    now = datetime.now(UTC)
+    for target in targets:
+        chat = await store.get_or_create_chat(target)
+        await store.commit_digest(chat.pk, "bench", payload, [], now=now)
+
+
 async def bench_telegram(chats: int, workdir: Path) -> Row:
     async with FakeTelegramAPI(enforce_limits=True) as fake:
         settings = Settings(
@@ -91,11 +101,9 @@ async def bench_telegram(chats: int, workdir: Path) -> Row:
         )
         async with open_app(settings) as app:
             store = app.services.store
-            payload = reply_to_payload(sample_reply())
-            now = datetime.now(UTC)
-            for n in range(chats):
-                chat = await store.get_or_create_chat(ChatTarget("telegram", str(10_000 + n)))
-                await store.commit_digest(chat.pk, "bench", payload, [], now=now)
+            await enqueue_digest_for_all(
+                store, [ChatTarget("telegram", str(10_000 + n)) for n in range(chats)]
+            )
             platform = TelegramPlatform(settings, app.registry, app.services)
             await platform.application.initialize()
             sender = OutboxSender(store, {"telegram": platform}, clock=app.services.clock)
@@ -127,11 +135,9 @@ async def bench_discord(channels: int, workdir: Path) -> Row:
         )
         async with open_app(settings) as app:
             store = app.services.store
-            payload = reply_to_payload(sample_reply())
-            now = datetime.now(UTC)
-            for n in range(channels):
-                chat = await store.get_or_create_chat(ChatTarget("discord", str(50_000 + n)))
-                await store.commit_digest(chat.pk, "bench", payload, [], now=now)
+            await enqueue_digest_for_all(
+                store, [ChatTarget("discord", str(50_000 + n)) for n in range(channels)]
+            )
             platform = DiscordPlatform(
                 settings, app.registry, app.services, guild_ready_timeout=0.1
             )
