@@ -317,3 +317,23 @@ async def test_schedule_and_timezone_commands(
         bad = await h.say("/timezone Berlin")
         assert "Did you mean: Europe/Berlin" in bad
         assert "Time zone: UTC." in await h.say("/timezone")
+
+
+async def test_status_report_lists_feeds_failures_outbox_and_next_digests(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    from bot.status import status_report
+
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1), title="Status Feed"))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        await h.say("/timezone Asia/Tokyo")
+        feed_server.serve("/feed.xml", "down", content_type="text/plain", status=503)
+        clock.advance(minutes=5)
+        await h.scheduler.poller.poll_due()
+        report = await status_report(h.app.services.store, now=clock.now, default_timezone="UTC")
+    assert "feeds: 1 (1 failing, 0 disabled)" in report
+    assert f"Status Feed <{url}>" in report
+    assert "last error: the server answered HTTP 503" in report
+    assert "Pending deliveries: 0" in report
+    assert "console:local: daily at 08:00; next 2026-01-16 08:00 Asia/Tokyo" in report
