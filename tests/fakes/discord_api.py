@@ -189,6 +189,8 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from tests.fakes.waiting import ChangeSignal, seconds, wait_until
+
 JSONDict = dict[str, Any]
 
 API_VERSION = 10
@@ -726,7 +728,7 @@ class FakeDiscordAPI:
         self._global_window: list[float] = [-math.inf, 0]
         self._sessions: dict[str, _GatewaySession] = {}
         self._connections: list[_GatewayConnection] = []
-        self._changed = asyncio.Event()
+        self._signal = ChangeSignal()
         self._runner: web.AppRunner | None = None
         self._routes = self._build_routes()
 
@@ -1026,17 +1028,11 @@ class FakeDiscordAPI:
         what: str = "condition",
     ) -> None:
         """Wait until predicate() is true; re-checked whenever the fake sees traffic."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                counts = Counter(f"{call.method} {call.path}" for call in self.calls)
-                seen = ", ".join(f"{name} x{n}" for name, n in counts.items()) or "none"
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what}; calls: {seen}")
-            changed = self._changed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), remaining)
+        await wait_until(self._signal, predicate, timeout=timeout, what=what, seen=self._seen)
+
+    def _seen(self) -> str:
+        counts = Counter(f"{call.method} {call.path}" for call in self.calls)
+        return ", ".join(f"{name} x{n}" for name, n in counts.items()) or "none"
 
     async def wait_for_call(
         self,
@@ -1650,12 +1646,10 @@ class FakeDiscordAPI:
     # ------------------------------------------------------------------ plumbing
 
     def _notify(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        self._signal.notify()
 
     def _now(self) -> float:
-        value = self.clock()
-        return value.timestamp() if isinstance(value, datetime) else float(value)
+        return seconds(self.clock())
 
     # ------------------------------------------------------------------ HTTP
 

@@ -80,7 +80,6 @@ raises NetworkError) with the exception in the description.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import inspect
 import json
@@ -96,6 +95,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.waiting import ChangeSignal, seconds, wait_until
 
 JSONDict = dict[str, Any]
 ChatKey = int | str  # a chat id or a channel's @username
@@ -510,7 +511,7 @@ class FakeTelegramAPI:
         self._failures: list[_Failure] = []
         self._sends_by_chat: dict[int, deque[float]] = {}
         self._sends_global: deque[float] = deque()
-        self._changed = asyncio.Event()
+        self._signal = ChangeSignal()
         self._stopping = False
         self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Callable[[RecordedCall], Any]] = {
@@ -606,15 +607,11 @@ class FakeTelegramAPI:
         what: str = "condition",
     ) -> None:
         """Wait until predicate() is true; re-checked whenever a call or update arrives."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                counts = Counter(call.method for call in self.calls)
-                seen = ", ".join(f"{method} x{n}" for method, n in counts.items()) or "none"
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what}; calls: {seen}")
-            await self._wait_changed(remaining)
+        await wait_until(self._signal, predicate, timeout=timeout, what=what, seen=self._seen)
+
+    def _seen(self) -> str:
+        counts = Counter(call.method for call in self.calls)
+        return ", ".join(f"{name} x{n}" for name, n in counts.items()) or "none"
 
     async def wait_for_call(
         self,
@@ -874,17 +871,10 @@ class FakeTelegramAPI:
 
     def _notify(self) -> None:
         """Wake everything waiting (long polls, wait_until); they re-check their condition."""
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
-
-    async def _wait_changed(self, timeout: float) -> None:  # noqa: ASYNC109
-        changed = self._changed
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), timeout)
+        self._signal.notify()
 
     def _now(self) -> float:
-        value = self.clock()
-        return value.timestamp() if isinstance(value, datetime) else float(value)
+        return seconds(self.clock())
 
     def _bot_user(self) -> JSONDict:
         return {
@@ -1196,7 +1186,7 @@ class FakeTelegramAPI:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            await self._wait_changed(remaining)
+            await self._signal.wait(remaining)
         return copy.deepcopy(self._updates[:limit])
 
     def _delete_webhook(self, call: RecordedCall) -> bool:
