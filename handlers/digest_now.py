@@ -16,11 +16,10 @@ async def digest_now(services: Services, command: Command) -> Reply:
     # The poller skips a feed that a scheduled poll is fetching right now.
     feeds = [sub.feed for sub in subscriptions if not sub.feed.disabled]
     await services.poller.poll(feeds)
-    refreshed = {sub.id: await services.store.get_feed(sub.feed.id) for sub in subscriptions}
     notes = [
-        f"Could not refresh {sub.display_title}: {feed.last_error}"
-        for sub in subscriptions
-        if (feed := refreshed[sub.id]) is not None and feed.last_error
+        f"Could not refresh {sub.display_title}: {sub.feed.last_error}"
+        for sub in await services.store.list_subscriptions(chat.pk)  # one query, fresh state
+        if sub.feed.last_error
     ]
     digest = await services.composer.compose(chat)
     if digest is None:
