@@ -224,6 +224,20 @@ def sample_feed_bytes() -> bytes:
     return (REPO / "config" / "sample-feed.xml").read_bytes()
 
 
+def stories(*numbers: int, prefix: str = "Story", words: int = 30) -> list[dict[str, str]]:
+    """Feed items "Story 3", "Story 1"… for rss_feed; ``words`` sets the body's length."""
+    body = " ".join(f"word{n}" for n in range(words))
+    return [
+        {
+            "guid": f"{prefix}-{n}",
+            "title": f"{prefix} {n}",
+            "link": f"https://news.example/{prefix}-{n}",
+            "description": f"<p>{prefix} {n} begins. {body}. It ends here.</p>",
+        }
+        for n in numbers
+    ]
+
+
 def rss_feed(items: list[dict[str, str]], *, title: str = "Test Feed") -> str:
     """A small RSS 2.0 document; each item dict may have guid, title, link, description."""
     parts = []

@@ -25,7 +25,7 @@ from bot.outbox import OutboxSender, reply_to_payload
 from bot.platforms.discord_platform import DiscordPlatform, use_endpoints
 from config.settings import Settings
 from handlers.model import Reply
-from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories
 from tests.fakes.discord_api import FakeDiscordAPI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,18 +92,6 @@ def text_of(responses: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def stories(count: int) -> list[dict[str, str]]:
-    return [
-        {
-            "guid": f"s{n}",
-            "title": f"Story {n}",
-            "link": f"https://news.example/{n}",
-            "description": f"Story {n} happened. Officials confirmed it later that day.",
-        }
-        for n in range(count)
-    ]
-
-
 async def test_slash_commands_are_synced_from_the_registry(dc: DiscordHarness) -> None:
     registered = {command["name"]: command for command in dc.fake.registered_commands()}
     assert list(registered) == [spec.name for spec in dc.app.registry.all()]
@@ -116,7 +104,7 @@ async def test_slash_commands_are_synced_from_the_registry(dc: DiscordHarness) -
 
 
 async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedServer) -> None:
-    url = feed_server.serve("/feed.xml", rss_feed(stories(2), title="City News"))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(*range(2)), title="City News"))
     assert "collect news" in text_of(await dc.slash("start"))
     assert "/subscribe" in text_of(await dc.slash("help"))
     assert "Time zone set to Europe/Berlin." in text_of(
@@ -126,7 +114,7 @@ async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedSer
     assert "Subscribed to City News." in text_of(subscribed)
     assert subscribed[0]["type"] == 5  # deferred first: fetching takes time
     assert f"1. City News — {url}" in text_of(await dc.slash("list"))
-    feed_server.serve("/feed.xml", rss_feed(stories(3), title="City News"))
+    feed_server.serve("/feed.xml", rss_feed(stories(*range(3)), title="City News"))
     digest = await dc.slash("digest")
     assert "1 new story." in text_of(digest)
     assert "Story 2" in text_of(digest)
@@ -167,7 +155,7 @@ async def test_errors_are_ephemeral_and_successes_visible(dc: DiscordHarness) ->
 async def test_members_without_manage_permissions_are_refused(
     dc: DiscordHarness, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     refused = await dc.slash("subscribe", {"url": url}, permissions=NO_PERMISSIONS)
     assert "Only administrators of this chat" in text_of(refused)
     assert feed_server.hits == {}
@@ -177,7 +165,7 @@ async def test_members_without_manage_permissions_are_refused(
 async def test_direct_messages_work_for_personal_digests(
     dc: DiscordHarness, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     answer = await dc.slash("subscribe", {"url": url}, dm=True, permissions=NO_PERMISSIONS)
     assert "Subscribed" in text_of(answer)
 
@@ -185,7 +173,7 @@ async def test_direct_messages_work_for_personal_digests(
 async def test_commands_in_a_thread_target_the_thread(
     dc: DiscordHarness, feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     await dc.slash("subscribe", {"url": url}, channel_id=THREAD, permissions=MANAGE_CHANNELS)
     store = dc.app.services.store
     chat = await store.find_chat(ChatTarget("discord", str(CHANNEL), str(THREAD)))
@@ -194,7 +182,7 @@ async def test_commands_in_a_thread_target_the_thread(
 
 
 async def test_opml_import_and_export(dc: DiscordHarness, feed_server: FeedServer) -> None:
-    first = feed_server.serve("/a.xml", rss_feed(stories(1), title="Feed A"))
+    first = feed_server.serve("/a.xml", rss_feed(stories(0), title="Feed A"))
     upload = build_opml([OPMLFeed(first, "Alpha")], title="mine")
     report = await dc.slash(
         "import",

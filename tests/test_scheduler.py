@@ -22,7 +22,7 @@ from bot.platforms.console_platform import ConsolePlatform
 from bot.runner import build_scheduler
 from bot.scheduler import BotScheduler
 from handlers.model import Reply
-from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories
 
 MIN_POLL = 60
 
@@ -83,18 +83,6 @@ async def harness(
             app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
         )
         yield Harness(app, build_scheduler(app, [platform]), platform, console, output, clock)
-
-
-def stories(*numbers: int) -> list[dict[str, str]]:
-    return [
-        {
-            "guid": f"s{n}",
-            "title": f"Story {n}",
-            "link": f"https://news.example/{n}",
-            "description": f"Story {n} happened today. Officials confirmed the details later.",
-        }
-        for n in numbers
-    ]
 
 
 async def test_digest_arrives_at_the_chats_local_time_once(

@@ -27,7 +27,7 @@ from bot.models import ChatTarget
 from bot.news.opml import OPMLFeed, build_opml, parse_opml
 from bot.platforms.telegram_platform import TelegramPlatform, api_urls, build_rate_limiter
 from config.settings import Settings
-from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,19 +110,6 @@ async def tg(fake: FakeTelegramAPI, tmp_path: Path, clock: FakeClock):  # type: 
         yield harness
 
 
-def story_items(count: int, *, words: int = 30, prefix: str = "Story") -> list[dict[str, str]]:
-    body = " ".join(f"word{n}" for n in range(words))
-    return [
-        {
-            "guid": f"{prefix}-{n}",
-            "title": f"{prefix} {n}",
-            "link": f"https://news.example/{prefix}-{n}",
-            "description": f"<p>{prefix} {n} begins. {body}. It ends here.</p>",
-        }
-        for n in range(count)
-    ]
-
-
 def test_api_urls_accept_root_or_ptb_form() -> None:
     assert api_urls("http://127.0.0.1:8081") == (
         "http://127.0.0.1:8081/bot",
@@ -144,7 +131,7 @@ async def test_start_publishes_the_menu_and_answers(tg: TelegramHarness) -> None
 
 async def test_every_command_happy_path(tg: TelegramHarness, feed_server: FeedServer) -> None:
     url = feed_server.serve(
-        "/feed.xml", rss_feed(story_items(3), title="Tram &lt;News&gt; &amp; Co")
+        "/feed.xml", rss_feed(stories(*range(3)), title="Tram &lt;News&gt; &amp; Co")
     )
     help_text = (await tg.command("/help"))[0]["text"]
     for name in ("subscribe", "unsubscribe", "list", "digest", "import", "export"):
@@ -153,7 +140,7 @@ async def test_every_command_happy_path(tg: TelegramHarness, feed_server: FeedSe
     assert "Subscribed to Tram &lt;News&gt; &amp; Co." in subscribed[0]["text"]
     listing = await tg.command("/list")
     assert f"1. Tram &lt;News&gt; &amp; Co — {url}" in listing[0]["text"]
-    feed_server.serve("/feed.xml", rss_feed(story_items(4), title="Tram &lt;News&gt; &amp; Co"))
+    feed_server.serve("/feed.xml", rss_feed(stories(*range(4)), title="Tram &lt;News&gt; &amp; Co"))
     digest = await tg.command("/digest")
     [message] = digest  # a short digest and its announcement share one message
     assert message["text"].startswith("1 new story.\n\n<b>Your news digest</b>")
@@ -185,7 +172,7 @@ async def test_long_digest_is_split_within_telegram_limits(
 ) -> None:
     url = feed_server.serve("/feed.xml", rss_feed([], title="Busy"))
     await tg.command(f"/subscribe {url}")
-    feed_server.serve("/feed.xml", rss_feed(story_items(20, words=300), title="Busy"))
+    feed_server.serve("/feed.xml", rss_feed(stories(*range(20), words=300), title="Busy"))
     sent = await tg.command("/digest")
     digest_messages = sent
     assert len(digest_messages) >= 2
@@ -245,7 +232,7 @@ async def test_group_migration_moves_the_chat_and_resends(
     tg: TelegramHarness, feed_server: FeedServer
 ) -> None:
     tg.fake.chat_admins[GROUP] = [ADMIN]
-    url = feed_server.serve("/feed.xml", rss_feed(story_items(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     await tg.command(f"/subscribe {url}", chat_id=GROUP, chat_type="group", user_id=ADMIN)
     tg.fake.fail_next(
         "sendMessage",
@@ -268,7 +255,7 @@ async def test_only_admins_change_subscriptions_in_groups(
 ) -> None:
     fake.chat_admins[GROUP] = [ADMIN]
     settings = settings_for(fake, tmp_path, admins=["telegram:900"])
-    url = feed_server.serve("/feed.xml", rss_feed(story_items(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     async with started(fake, settings, clock) as tg:
         group = {"chat_id": GROUP, "chat_type": "group"}
         [refused] = await tg.command(f"/subscribe {url}", user_id=MEMBER, **group)
@@ -287,7 +274,7 @@ async def test_forum_topic_commands_answer_in_the_topic(
     tg: TelegramHarness, feed_server: FeedServer
 ) -> None:
     tg.fake.chat_admins[SUPERGROUP] = [ADMIN]
-    url = feed_server.serve("/feed.xml", rss_feed(story_items(1)))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0)))
     topic = {
         "chat_id": SUPERGROUP,
         "chat_type": "supergroup",
@@ -314,8 +301,8 @@ async def test_rejected_markup_is_resent_as_plain_text(tg: TelegramHarness) -> N
 async def test_opml_import_and_export_round_trip(
     tg: TelegramHarness, feed_server: FeedServer
 ) -> None:
-    first = feed_server.serve("/a.xml", rss_feed(story_items(1), title="Feed A"))
-    second = feed_server.serve("/b.xml", rss_feed(story_items(1), title="Feed B"))
+    first = feed_server.serve("/a.xml", rss_feed(stories(0), title="Feed A"))
+    second = feed_server.serve("/b.xml", rss_feed(stories(0), title="Feed B"))
     upload = build_opml([OPMLFeed(first, "Alpha"), OPMLFeed(second, None)], title="mine")
     document = {"file_name": "mine.opml", "content": upload, "mime_type": "text/x-opml"}
     [report] = await tg.command("/import", document=document)
@@ -415,7 +402,7 @@ async def test_running_bot_posts_new_stories_instantly(
     from bot.runner import run_platforms
 
     settings = settings_for(fake, tmp_path, min_poll_seconds=2)
-    url = feed_server.serve("/feed.xml", rss_feed(story_items(1, prefix="Old")))
+    url = feed_server.serve("/feed.xml", rss_feed(stories(0, prefix="Old")))
     stop = asyncio.Event()
     runner = asyncio.create_task(run_platforms(settings, stop=stop))
     try:
@@ -425,7 +412,7 @@ async def test_running_bot_posts_new_stories_instantly(
         fake.send_command("/schedule instant")
         await fake.wait_until(lambda: len(fake.sent_messages()) == 2)
         assert "Schedule set: instant" in fake.sent_messages()[1]["text"]
-        feed_server.serve("/feed.xml", rss_feed(story_items(2, prefix="Old")))
+        feed_server.serve("/feed.xml", rss_feed(stories(*range(2), prefix="Old")))
         await fake.wait_until(
             lambda: any("Old 1" in m["text"] for m in fake.sent_messages()), timeout=30
         )
