@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.models import Chat
+
 DAILY = "daily"
 EVERY = "every"
 INSTANT = "instant"
@@ -179,6 +181,17 @@ def latest_due_slot(
     since = last_run or now - timedelta(days=1)
     due = slots_between(schedule, zone, since, now)
     return due[-1] if due else None
+
+
+def chat_schedule(chat: Chat) -> Schedule:
+    """The schedule a chat chose (stored in its settings), or the default."""
+    raw = chat.settings.get("schedule")
+    return Schedule.from_dict(raw if isinstance(raw, dict) else None)
+
+
+def chat_zone(chat: Chat, default_timezone: str) -> ZoneInfo:
+    """The chat's own time zone, or the operator's default."""
+    return ZoneInfo(chat.timezone or default_timezone)
 
 
 def slot_id(slot: datetime) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -28,22 +27,13 @@ from bot.digest import DigestComposer, digest_headline
 from bot.models import Chat, Feed
 from bot.outbox import DeliveryReport, OutboxSender, reply_to_payload
 from bot.polling import CycleReport, FeedPoller
-from bot.schedule import INSTANT, Schedule, latest_due_slot, slot_id
+from bot.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
 from bot.store.repository import Store
 from handlers.model import Reply
 
 log = logging.getLogger(__name__)
 
 DIGEST_TITLE = "Your news digest"
-
-
-def chat_schedule(chat: Chat) -> Schedule:
-    raw = chat.settings.get("schedule")
-    return Schedule.from_dict(raw if isinstance(raw, dict) else None)
-
-
-def chat_zone(chat: Chat, default_timezone: str) -> ZoneInfo:
-    return ZoneInfo(chat.timezone or default_timezone)
 
 
 class BotScheduler:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.models import Chat
 from bot.schedule import (
     INSTANT,
     OFF,
     Schedule,
     ScheduleError,
+    chat_schedule,
+    chat_zone,
     next_slot,
     parse_schedule,
     parse_timezone,
@@ -17,12 +18,6 @@ from bot.schedule import (
 from handlers.model import Command, Reply
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
-
-
-def _current(chat: Chat, default_timezone: str) -> tuple[Schedule, str]:
-    raw = chat.settings.get("schedule")
-    schedule = Schedule.from_dict(raw if isinstance(raw, dict) else None)
-    return schedule, chat.timezone or default_timezone
 
 
 def _next_run_line(schedule: Schedule, zone_name: str, services: Services) -> str:
@@ -36,7 +31,8 @@ def _next_run_line(schedule: Schedule, zone_name: str, services: Services) -> st
 
 async def schedule_command(services: Services, command: Command) -> Reply:
     chat = await services.store.get_or_create_chat(command.target)
-    schedule, zone_name = _current(chat, services.settings.default_timezone)
+    schedule = chat_schedule(chat)
+    zone_name = chat_zone(chat, services.settings.default_timezone).key
     if not command.args:
         lines = [f"Time zone: {zone_name}. Change it with /timezone <Area/City>."]
         if next_line := _next_run_line(schedule, zone_name, services):
@@ -63,7 +59,8 @@ async def schedule_command(services: Services, command: Command) -> Reply:
 
 async def timezone_command(services: Services, command: Command) -> Reply:
     chat = await services.store.get_or_create_chat(command.target)
-    schedule, zone_name = _current(chat, services.settings.default_timezone)
+    schedule = chat_schedule(chat)
+    zone_name = chat_zone(chat, services.settings.default_timezone).key
     if not command.args:
         return Reply.info(f"Time zone: {zone_name}.", "Change it with /timezone Europe/Berlin.")
     if not command.is_admin:
