@@ -1,4 +1,4 @@
-"""Splitting rendered content into platform-sized messages on item boundaries.
+"""Rendering helpers every platform shares: message packing, shortening, safe links.
 
 Why one place: every platform has a message size limit (Telegram 4096 characters, Discord
 2000 for content and 6000 per embed set) and every digest must be cut between stories,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 Block = TypeVar("Block")
 
@@ -45,3 +46,14 @@ def shorten(text: str, limit: int, *, ellipsis: str = "…") -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + ellipsis
+
+
+def safe_href(url: str | None) -> str | None:
+    """Only http(s) links become anchors; anything else would be refused or unsafe."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in {"http", "https"} else None

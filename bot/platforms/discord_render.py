@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models import Digest, DigestItem
-from bot.platforms.chunking import pack, shorten
-from bot.platforms.telegram_render import safe_href
+from bot.platforms.chunking import pack, safe_href, shorten
 from handlers.model import Reply, ReplyKind
 
 CONTENT_LIMIT = 2000

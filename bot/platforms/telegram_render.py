@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from bot.models import Digest, DigestItem
-from bot.platforms.chunking import pack, shorten
+from bot.platforms.chunking import pack, safe_href, shorten
 from handlers.model import Reply, ReplyKind
 
 MESSAGE_LIMIT = 4096
@@ -40,17 +39,6 @@ class _Block:
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
-
-
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) links become anchors; anything else would be refused or unsafe."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in {"http", "https"} else None
 
 
 def _item_block(item: DigestItem, limit: int) -> _Block:
