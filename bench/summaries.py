@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/summaries.py [--data PATH] [--limit N] [--sentences 3] [--json OUT]
+    python bench/summaries.py [--data PATH] [--limit N] [--sentences 3] [--split] [--json OUT]
     python -m bench.summaries ...
 
 Scores each system's summaries against the reference highlights with ROUGE-1/2/Lsum F1
@@ -10,6 +10,10 @@ Scores each system's summaries against the reference highlights with ROUGE-1/2/L
 sentences are joined with newlines), averaged over the articles and multiplied by 100, and
 times the summarising call alone (milliseconds per article, p50/p95, one thread). Prints a
 markdown table sorted by ROUGE-1. Progress goes to stderr.
+
+``--split`` adds a table for each half of the articles (first half, second half). The newsrank
+weights were chosen on the first half of the bundled data, so the second half shows how they
+hold on articles they were not chosen on.
 
 Data: ``bench/data/summaries-dev.jsonl`` (see ``bench/data/PROVENANCE.md``).
 """
@@ -43,6 +47,16 @@ class Article:
     id: str
     text: str
     reference: str
+
+
+@dataclass
+class Run:
+    """One system's per-article ROUGE scores (rouge1, rouge2, rougeLsum) and timings."""
+
+    system: str
+    scores: list[tuple[float, float, float]]
+    timings: list[float]
+    is_sumy: bool
 
 
 @dataclass
@@ -98,9 +112,9 @@ def evaluate(
     scorer,
     *,
     is_sumy: bool,
-) -> Result:
+) -> Run:
     summarise(articles[0].text)  # warm the per-language caches outside the timings
-    totals = dict.fromkeys(ROUGE_TYPES, 0.0)
+    per_article: list[tuple[float, float, float]] = []
     timings: list[float] = []
     started = time.perf_counter()
     for done, (article, reference) in enumerate(zip(articles, references, strict=True), 1):
@@ -108,27 +122,46 @@ def evaluate(
         sentences = summarise(article.text)
         timings.append((time.perf_counter() - t0) * 1000)
         scores = scorer.score(reference, "\n".join(sentences))
-        for rouge_type in ROUGE_TYPES:
-            totals[rouge_type] += scores[rouge_type].fmeasure
+        r1, r2, rlsum = (scores[rouge_type].fmeasure for rouge_type in ROUGE_TYPES)
+        per_article.append((r1, r2, rlsum))
         if done % PROGRESS_EVERY == 0 and done < len(articles):
             print(f"  {name}: {done}/{len(articles)}", file=sys.stderr, flush=True)
-    n = len(articles)
     print(
-        f"{name}: {n} articles in {time.perf_counter() - started:.1f}s",
+        f"{name}: {len(articles)} articles in {time.perf_counter() - started:.1f}s",
         file=sys.stderr,
         flush=True,
     )
+    return Run(name, per_article, timings, is_sumy)
+
+
+def aggregate(run: Run, indices: range) -> Result:
+    """Mean ROUGE (x100) and timing percentiles of ``run`` over the articles in ``indices``."""
+    scores = [run.scores[i] for i in indices]
+    timings = [run.timings[i] for i in indices]
+    n = len(scores)
     return Result(
-        system=name,
-        rouge1=100 * totals["rouge1"] / n,
-        rouge2=100 * totals["rouge2"] / n,
-        rouge_lsum=100 * totals["rougeLsum"] / n,
+        system=run.system,
+        rouge1=100 * sum(s[0] for s in scores) / n,
+        rouge2=100 * sum(s[1] for s in scores) / n,
+        rouge_lsum=100 * sum(s[2] for s in scores) / n,
         ms_p50=percentile(timings, 0.50),
         ms_p95=percentile(timings, 0.95),
         ms_mean=statistics.fmean(timings),
         articles=n,
-        is_sumy=is_sumy,
+        is_sumy=run.is_sumy,
     )
+
+
+def splits(count: int, halves: bool) -> list[tuple[str, range]]:
+    """The article subsets to report: all of them, then (with ``halves``) each half."""
+    parts = [("all", range(count))]
+    if halves and count >= 2:
+        middle = count // 2
+        parts += [
+            (f"first half (articles 1-{middle})", range(middle)),
+            (f"second half (articles {middle + 1}-{count})", range(middle, count)),
+        ]
+    return parts
 
 
 def markdown_table(results: list[Result]) -> str:
@@ -156,6 +189,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--algorithms",
         default=None,
         help="comma-separated subset of: " + ", ".join(ALGORITHMS),
+    )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="also report the first and second half of the articles separately",
     )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT", help="write results")
     args = parser.parse_args(argv)
@@ -193,32 +231,43 @@ def main(argv: list[str] | None = None) -> int:
         (f"lead-{count}", lead(count), False)
     ]
     systems += [(name, sumy_system(name, count), True) for name in args.algorithms]
-    results = [
+    runs = [
         evaluate(name, fn, articles, references, scorer, is_sumy=is_sumy)
         for name, fn, is_sumy in systems
     ]
-    results.sort(key=lambda r: r.rouge1, reverse=True)
 
     print(
         f"{len(articles)} articles from {args.data.name}, {count} sentences per summary, "
-        "ROUGE F1 x100 (stemmed), time of the summarising call only\n"
+        "ROUGE F1 x100 (stemmed), time of the summarising call only"
     )
-    print(markdown_table(results))
-    best = next((r for r in results if r.is_sumy), None)
-    if best is not None:
-        baseline = next(r for r in results if not r.is_sumy)
-        print(
-            f"\nBest sumy algorithm: {best.system} (ROUGE-1 {best.rouge1:.2f}, "
-            f"{best.rouge1 - baseline.rouge1:+.2f} vs {baseline.system})"
+    tables: dict[str, list[Result]] = {}
+    for label, indices in splits(len(articles), args.split):
+        results = sorted(
+            (aggregate(run, indices) for run in runs), key=lambda r: r.rouge1, reverse=True
         )
+        tables[label] = results
+        if args.split:
+            print(f"\n### {label}")
+        print()
+        print(markdown_table(results))
+        best = next((r for r in results if r.is_sumy), None)
+        if best is not None:
+            baseline = next(r for r in results if not r.is_sumy)
+            print(
+                f"\nBest algorithm: {best.system} (ROUGE-1 {best.rouge1:.2f}, "
+                f"{best.rouge1 - baseline.rouge1:+.2f} vs {baseline.system})"
+            )
 
     if args.json is not None:
+        results = tables["all"]
+        best = next((r for r in results if r.is_sumy), None)
         payload = {
             "data": args.data.name,
             "articles": len(articles),
             "sentences": count,
             "best_sumy_algorithm": best.system if best else None,
             "results": [asdict(r) for r in results],
+            "splits": {label: [asdict(r) for r in rs] for label, rs in tables.items()},
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"results written to {args.json}", file=sys.stderr)
