@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.news.clean import clean_title, html_to_text
@@ -243,3 +245,136 @@ def test_clean_title_plain_text_keeps_tag_like_text() -> None:
     assert clean_title("Using the <div> element &amp; more", markup=False) == (
         "Using the <div> element & more"
     )
+
+
+# --- feed items from real publishing platforms -------------------------------------------------
+
+ITEMS = Path(__file__).parent / "fixtures" / "items"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wordpress_jetpack_yoast",  # wp-caption, Jetpack share/like/related, Yoast backlink
+        "wordpress_german",  # "Foto:", "Lesen Sie auch:", "Weiterlesen", "Der Beitrag … erschien"
+        "substack_post",  # image caption, Subscribe/Share/Leave a comment, "Thanks for reading"
+        "medium_post",  # Unsplash caption, tracking pixel, "… was originally published in …"
+        "news_site",  # credits, "Read more:"/"Related:", aside, newsletter, share bar, ads
+    ],
+)
+def test_platform_items_clean_to_their_article_text(name: str) -> None:
+    html = (ITEMS / f"{name}.html").read_text(encoding="utf-8")
+    expected = (ITEMS / f"{name}.expected.txt").read_text(encoding="utf-8").strip()
+    assert html_to_text(html) == expected
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "<p>L’article <a href='https://blog.example.test/p/1'>Budget adopté</a> est apparu en"
+        " premier sur <a href='https://blog.example.test/'>Le Blog</a>.</p>",
+        "<p>La entrada <a href='https://blog.example.test/p/1'>Presupuesto aprobado</a> se publicó"
+        " primero en <a href='https://blog.example.test/'>El Blog</a>.</p>",
+        "<p>O post <a href='https://blog.example.test/p/1'>Orçamento aprovado</a> apareceu"
+        " primeiro em <a href='https://blog.example.test/'>O Blog</a>.</p>",
+        "<p>Сообщение <a href='https://blog.example.test/p/1'>Бюджет принят</a> появились сначала"
+        " на <a href='https://blog.example.test/'>Блог</a>.</p>",
+        "<p>The post U.S. economy grows 3% appeared first on Town News.</p>",
+        "<p>Lire la suite</p>",
+        "<p>Seguir leyendo</p>",
+        "<p>Читать далее</p>",
+        "<p>Lire aussi : Le conseil reporte le vote</p>",
+        "<p>Lee también: El pleno aplaza la votación</p>",
+        "<p>Читайте также: Совет отложил голосование</p>",
+        "<p>Photograph: Kin Cheung/AP</p>",
+        "<p>Image credit: City Council</p>",
+        "<p>Image copyright Getty Images</p>",
+        "<p>Photo by Lena Park on Unsplash</p>",
+        "<p>(Getty Images)</p>",
+        "<p>AFP via Getty Images</p>",
+        "<p>Courtesy of the artist</p>",
+        "<aside><p>Pull quote: the budget takes effect in May.</p></aside>",
+        "<p>Share on Facebook</p><p>Share on X</p>",
+        "<p>Tweet</p>",
+        "<p>Facebook · Twitter · LinkedIn · WhatsApp</p>",
+        "<p>Share</p><p>Leave a comment</p>",
+        "<p>Thanks for reading Budget Watch! Subscribe for free to receive new posts and"
+        " support my work.</p>",
+        "<p>Sign up for our newsletter</p>",
+        "<p>Sign up to the Morning Briefing email for the day's top stories</p>",
+        "<p>Abonnieren Sie unseren kostenlosen Newsletter</p>",
+        "<p>Anzeige</p>",
+        "<h3>Lesen Sie auch</h3><p>Rat vertagt Abstimmung</p><p>Bürgermeister legt Entwurf vor</p>",
+        "<p>Related: Council delays budget vote</p>",
+        "<p>READ MORE: Council delays budget vote</p>",
+        "<hr><p><a href='https://medium.example/p/1'>Budget approved</a> was originally published"
+        " in <a href='https://medium.example/pub'>Civic Tech</a> on Medium, where people are"
+        " continuing the conversation by highlighting and responding to this story.</p>",
+        '<p class="button-wrapper" data-component-name="ButtonCreateButton"><a class="button'
+        ' primary" href="https://x.substack.example/subscribe?"><span>Subscribe now</span></a></p>',
+        '<div data-component-name="SubscribeWidgetToDOM"><p>Type your email…</p></div>',
+        '<div class="wp-caption"><p>The council chamber on Tuesday.</p></div>',
+    ],
+)
+def test_more_boilerplate_tails_are_removed(tail: str) -> None:
+    assert html_to_text(BODY + tail) == CLEAN_BODY
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Il a conclu. Lire la suite »</p>", "Il a conclu."),
+        ("<p>Es endet gut. Weiterlesen →</p>", "Es endet gut."),
+        (
+            "<p>Es endet gut. Der Beitrag Haushalt erschien zuerst auf Stadtblog.</p>",
+            "Es endet gut.",
+        ),
+        (
+            "<p>Protesters gather outside the court. (AP Photo/Vincent Thian)</p>",
+            "Protesters gather outside the court.",
+        ),
+        (
+            "<p>The post office reopened on Monday. The post Post office reopens appeared first on"
+            " Town News.</p>",
+            "The post office reopened on Monday.",
+        ),
+    ],
+)
+def test_more_boilerplate_at_the_end_of_a_paragraph_is_trimmed(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The photo agency Getty Images said on Monday that it would cut 300 jobs.",
+        "Photo booths are back in fashion, retailers say.",
+        "Pictures by the award-winning photographer will be exhibited from May.",
+        "Image quality has improved a lot, the company said.",
+        "Tweet by tweet, the campaign unravelled over the weekend.",
+        "X said it would appeal against the ruling.",
+        "Email records show that the minister knew about the problem in March.",
+        "Print advertising revenue fell by 5% last year.",
+        "Sign up opened on Monday for the city marathon, which takes place in October.",
+        "Thanks for reading the report so carefully, the judge told the lawyers.",
+        "This article was originally published in German.",
+        "The EPA said on Tuesday that it would review the rules (EPA documents show the plan"
+        " dates from 2019).",
+        "Lesen Sie auch die Stellungnahme des Ministeriums, die am Montag veröffentlicht wurde.",
+        "Der Beitrag der Stadt zum Haushalt erschien zuerst auf der Tagesordnung.",
+        "Lire la suite du rapport prendra du temps, a reconnu le ministre.",
+        "Continue reading the judgment before you decide, the judge told the jury.",
+        "Related to the vote, residents asked for a second public meeting.",
+        "Subscription numbers rose by a third, the publisher said.",
+    ],
+)
+def test_sentences_that_merely_mention_the_words_are_kept(sentence: str) -> None:
+    assert html_to_text(f"<p>{sentence}</p><p>The council met again on Friday.</p>") == (
+        f"{sentence}\n\nThe council met again on Friday."
+    )
+
+
+def test_a_footer_in_the_middle_of_an_item_is_text_not_a_footer() -> None:
+    middle = "Der Beitrag der Stadt zum Haushalt erschien zuerst auf der Tagesordnung im Mai."
+    html = f"<p>{middle}</p><p>Die Sitzung ist öffentlich.</p>"
+    assert html_to_text(html) == f"{middle}\n\nDie Sitzung ist öffentlich."

@@ -31,9 +31,12 @@ DARING_JSON = "jsonfeed10_daringfireball.json"
 JSON11 = "jsonfeed11_handmade_authors-language.json"
 TRUNCATED_JSON = "jsonfeed10_allthis_truncated-invalid.json"
 RSS_IN_JSON = "rss-in-json_scripting-news_not-jsonfeed.json"
-HTML_PAGE = "page_la-nacion_cuestion-mapuche.html"
+# A news article page, not a feed: it lives with the full-text extraction fixtures.
+HTML_PAGE = "../pages/page_la-nacion_cuestion-mapuche.html"
 RSS091 = "rss091_handmade.xml"
 RSS092 = "rss092_handmade.xml"
+HEISE_DEVELOPER = "atom_heise-developer.xml"
+PAPPACODA = "atom_pappacoda_xhtml_xml-base_italian.xml"
 
 FEED_FILES = [
     TECHCRUNCH,
@@ -53,6 +56,8 @@ FEED_FILES = [
     JSON11,
     RSS091,
     RSS092,
+    HEISE_DEVELOPER,
+    PAPPACODA,
 ]
 
 # Markup that must never reach the summariser. (Escaped tags that are really text, such as
@@ -344,6 +349,44 @@ def test_undeclared_iso_8859_1_rss_decodes_french_accents() -> None:
     assert first.title == "Perturbateurs endocriniens : quels effets sur le cerveau ?"
     assert "nombre d'études montrent" in first.text
     assert "être à l'origine" in first.text
+
+
+# --- languages ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [
+        (PAPPACODA, "it"),  # Atom xml:lang on <feed>, inherited by every entry
+        (LAUT, "de"),  # dc:language on every RDF item
+        (IBASH, "ru"),  # RSS <language>
+        (MACWORLD, "en-us"),
+    ],
+)
+def test_declared_languages_reach_every_item(name: str, language: str) -> None:
+    assert {article.language for article in parse(name).articles} == {language}
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "at_least"),
+    [
+        (HEISE_DEVELOPER, "de", 15),  # German Atom feed that declares no language: all 15
+        (CERCLE_PSY, "fr", 9),  # French RSS without <language>: 9 of 10 (one is too short)
+        (UOL, "pt", 10),  # Brazilian RSS with an empty <language>: 10 of 15
+    ],
+)
+def test_undeclared_languages_are_detected_never_guessed_wrong(
+    name: str, language: str, at_least: int
+) -> None:
+    feed = parse(name)
+    assert not feed.language
+    detected = [article.language for article in feed.articles]
+    assert set(detected) <= {language, None}
+    assert detected.count(language) >= at_least
+    # What stays unknown is what is too short to tell.
+    for article in feed.articles:
+        if article.language is None:
+            assert len(f"{article.title} {article.text}") < 300
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,16 @@ summariser needs plain sentences in paragraphs, so this module strips markup, ke
 paragraph structure (paragraphs are separated by one blank line) and removes boilerplate
 tails. It is deliberately conservative: a line is only dropped when it is recognisably
 boilerplate, never because it merely contains a suspicious word.
+
+Two layers, structure first. Elements that never hold article text (figure, figcaption,
+aside, script, forms, …) and containers whose class or Substack component name marks them
+as sharing, caption, credit, subscription, related-posts or ad widgets are removed before
+any text is read. What still arrives as ordinary paragraphs (an unmarked "Photo: …" line,
+"Read more: <headline>", "Sign up for our newsletter", a bare "Tweet | Email | Print") is
+matched by short, anchored patterns against whole paragraphs, in English and, where cheap,
+in the other languages the summariser stems. Footers that close every item ("The post …
+appeared first on …" and its translations, Medium's "… was originally published in …") are
+only looked for at the end of the item.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ DROP_TAGS = (
     "style",
     "noscript",
     "iframe",
+    "aside",  # pull quotes (a repeat of the text), "related" boxes, sidebars
     "figure",
     "figcaption",
     "img",
@@ -95,19 +106,84 @@ BLOCK_TAGS = frozenset(
 # Table cells: keep neighbouring cells apart without breaking the row into paragraphs.
 CELL_TAGS = frozenset({"td", "th"})
 
-# Containers that only hold sharing widgets, ad flare or "related posts" lists.
+# Containers that only hold sharing widgets, captions and credits, subscription prompts, ad
+# flare or "related posts" lists (whole class names, as the publishing tools write them).
 BOILERPLATE_CLASSES = frozenset(
     {
+        # sharing and "like" buttons (Jetpack, AddToAny, Shareaholic, Social Warfare, …)
         "feedflare",
         "sharedaddy",
         "sd-sharing-enabled",
+        "sd-like",
+        "jetpack-likes-widget-wrapper",
         "sharing",
+        "share",
+        "share-bar",
         "share-buttons",
+        "share-tools",
+        "sharethis",
         "social-share",
+        "social-sharing",
         "addtoany_share_save_container",
+        "a2a_kit",
+        "heateor_sss_sharing_container",
+        "shareaholic-canvas",
+        "swp_social_panel",
+        "ssba",
+        # related posts and embedded links to other posts
         "jp-relatedposts",
         "yarpp-related",
+        "crp_related",
+        "rp4wp-related-posts",
+        "related-posts",
+        "related-articles",
+        "related-content",
+        "wp-embedded-content",
+        "embedded-post-wrap",
+        "digest-post-embed",
+        # image captions and credits (WordPress, Substack, news sites)
+        "wp-caption",
         "wp-caption-text",
+        "captioned-image-container",
+        "image-caption",
+        "media-caption",
+        "photo-caption",
+        "caption",
+        "credit",
+        "image-credit",
+        "photo-credit",
+        "media-credit",
+        # newsletter and subscription prompts, Substack's buttons
+        "subscription-widget-wrap",
+        "subscription-widget-wrap-editor",
+        "subscription-widget",
+        "subscribe-widget",
+        "captioned-button-wrap",
+        "button-wrapper",
+        "cta-caption",
+        "post-ufi",
+        "install-substack-app-embed",
+        "newsletter-signup",
+        "inline-newsletter",
+        "mc4wp-form",
+        "wp-block-jetpack-subscriptions",
+        # advertising
+        "advertisement",
+        "ad-container",
+    }
+)
+
+# Substack marks its widgets with data-component-name as well as (sometimes) classes.
+BOILERPLATE_COMPONENTS = frozenset(
+    {
+        "buttoncreatebutton",
+        "captionedbuttontodom",
+        "subscribewidget",
+        "subscribewidgettodom",
+        "subscribewithcaptiontodom",
+        "embeddedposttodom",
+        "digestpostembed",
+        "installsubstackapptodom",
     }
 )
 
@@ -132,25 +208,125 @@ _INVISIBLE_RE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _SPACE_RE = re.compile(r"\s+")
 _PLAIN_PARAGRAPH_RE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 
+# --- Boilerplate text ----------------------------------------------------------------------
+#
+# Structure catches most boilerplate (see DROP_TAGS and BOILERPLATE_CLASSES); these patterns
+# catch what arrives as ordinary paragraphs. Every paragraph pattern must match the WHOLE
+# paragraph (case-insensitively), so a sentence that merely contains "read more", "share" or
+# "photo" survives; length caps keep a long real paragraph from matching a loose tail.
+
+# The link back a plugin appends to every item: "The post <title> appeared first on <site>."
+# (Yoast SEO) and its translations, as (opening, middle) around the title.
+_BACKLINKS = (
+    ("the post", "appeared first on"),
+    ("der beitrag", "erschien zuerst auf"),
+    ("l['’]article", "est apparu en premier sur"),
+    ("la entrada", "se publicó primero en"),
+    ("o post", "apareceu primeiro em"),
+    ("het bericht", "verscheen eerst op"),
+    ("сообщение", "появились сначала на"),
+)
+# Where boilerplate may start inside a paragraph: after a sentence (or a quote, bracket).
+_AFTER_SENTENCE = r"(?<=[.!?…\"”’»)])\s*"
+# Medium's footer, always a paragraph of its own.
+_MEDIUM_TAIL = (
+    r".{1,300} was originally published in .{1,200} on medium, where people are continuing "
+    r"the conversation by highlighting and responding to this story\.?"
+)
+
+# "Continue reading" links, in the languages the summariser stems …
+_CONTINUE = (
+    r"(?:continue|keep) reading|weiterlesen|lire la suite|(?:seguir|sigue|continuar) leyendo|"
+    r"leer más|continua a leggere|leggi tutto|continue lendo|continuar lendo|lees verder|"
+    r"verder lezen|читать (?:далее|дальше|полностью)"
+)
+# … followed by nothing but arrows, a quoted title or "on <site>" ("Continue reading “Budget
+# approved” →"): "Lire la suite du rapport prendra du temps" is a sentence, not a link.
+_CONTINUE_REST = (
+    r"(?:\s*(?:[:»›→…]|>>|\.\.\.))*"
+    r"(?:\s*[\"“«‘'„].{0,140}|\s+(?:at|on|auf|sur|en|em|op|на|в) .{1,80})?"
+)
+
+# Pointers to other stories ("Read more: <headline>", "Lesen Sie auch: …"): alone, or with a
+# colon and a headline-sized rest.
+_POINTERS = (
+    r"related(?: (?:posts|articles|stories|reading|content|links|coverage))?|"
+    r"(?:also read|see also|more on this(?: story| topic)?|recommended(?: reading| for you)?|"
+    r"you (?:may|might) also like|most (?:read|popular)|editor['’]?s picks?|"
+    r"lesen sie auch|mehr zum thema|auch interessant|(?:à )?lire aussi|à lire également|"
+    r"voir aussi|sur le même sujet|lee también|lea también|te puede interesar|leia também|"
+    r"veja também|leggi anche|lees ook|читайте также|смотрите также|по теме)"
+)
+
+# Names of sharing targets and buttons, as link text on a line of their own.
+_SHARE_WORDS = (
+    r"share|tweet|pin(?: it)?|e-?mail|print|facebook|twitter|x|linkedin|whatsapp|telegram|"
+    r"reddit|pinterest|pocket|flipboard|mastodon|bluesky|threads|tumblr|messenger|copy link|"
+    r"leave a comment|\d* ?comments?|view comments|teilen|partager|compartir|condividi|"
+    r"compartilhar|delen|поделиться"
+)
+_NETWORKS = (
+    r"facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|pocket|flipboard|"
+    r"mastodon|bluesky|threads|tumblr|messenger|e-?mail"
+)
+
+# Picture libraries whose name on a line of its own can only be a picture credit …
+_PICTURE_LIBRARIES = (
+    r"getty images|shutterstock|alamy|unsplash|istock(?:photo)?|ap photo|afp photo|"
+    r"picture alliance|imago images"
+)
+# … and news agencies that are picture credits only in brackets: "(AFP)", "(EPA-EFE)".
+_PICTURE_AGENCIES = (
+    rf"{_PICTURE_LIBRARIES}|afp|ap|epa(?:-efe)?|reuters(?:/[^()]{{1,60}})?|dpa|sipa|imago"
+)
+
 # Whole paragraphs that are boilerplate (matched case-insensitively against the whole text).
 _BOILERPLATE_PARAGRAPHS = [
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
+        # "Read more", "Continue reading", and their translations
         r"read (?:more|the (?:full|whole) (?:story|article|post)|the rest"
         r"(?: of (?:the|this) (?:story|article|post|entry))?)\b.{0,120}",
         r"(?:view|see) the (?:full|whole) (?:story|article|post)\b.{0,80}",
-        r"(?:continue|keep) reading\b.{0,150}",
-        r"the post .{1,300} appeared first on .{1,200}",
+        rf"(?:{_CONTINUE}){_CONTINUE_REST}",
+        r"(?:mehr lesen|leia mais|leggi di più|lees meer|подробнее)\b.{0,80}",
+        rf"(?:{_POINTERS})(?:\s*:.{{0,150}})?",
+        # sharing
         r"share this(?: (?:story|article|post|page))?:?",
-        r"(?:click to )?share (?:on|via) \S+.{0,60}",
+        rf"(?:click to )?share (?:this (?:story|article|post|page) )?(?:on|via|to|with) "
+        rf"(?:{_NETWORKS})\b.{{0,60}}",
         r"click to (?:share|email|print)\b.{0,100}",
         r"(?:e-?mail|print) this (?:article|story|post|page)",
+        # (separators are either punctuation or whitespace, never both ways: no backtracking)
+        rf"(?:{_SHARE_WORDS})(?:(?:\s*[|·•,/]\s*|\s+)(?:{_SHARE_WORDS}))*\s*[:|·•,/]?",
         r"like this:?",
         r"(?:like )?loading(?:\.\.\.|…)",
-        r"related(?: (?:posts|articles|stories|reading|content|links|coverage))?:?",
-        r"learn more(?: (?:at|about|here)\b.{0,80})?\s*(?:»|›|→|>>|\.\.\.|…)?",
+        # subscriptions and newsletters (Substack, WordPress, news sites)
         r"subscribe\b.{0,140}",
-        r"advertisement",
+        r"thanks? (?:you )?for reading\b.{0,120}?\b(?:subscribe|share|support)\b.{0,200}",
+        r"this post is public so feel free to share it\.?",
+        r"sign up (?:now|here|today|for free)\b.{0,100}",
+        r"(?:sign up|register) (?:for|to) (?:our|the|my|this|a free) .{0,60}?\b"
+        r"(?:newsletters?|e-?mails?|updates|alerts|briefings?|digest)\b.{0,120}",
+        r"get (?:our|the) .{0,40}?\bnewsletter\b.{0,120}",
+        r"(?:jetzt )?(?:unseren |den )?newsletter abonnieren\b.{0,120}",
+        r"abonnieren sie (?:unseren|den) .{0,40}?newsletter\b.{0,120}",
+        r"(?:abonnez-vous|inscrivez-vous) à (?:notre|la) .{0,40}?newsletter\b.{0,120}",
+        r"suscríbete a (?:nuestra|nuestro|la|el) .{0,40}?(?:newsletter|boletín)\b.{0,120}",
+        r"подпишитесь на (?:наш|нашу) .{0,80}",
+        r"learn more(?: (?:at|about|here)\b.{0,80})?\s*(?:»|›|→|>>|\.\.\.|…)?",
+        # picture captions and credits that were not marked up as such
+        r"(?:photo(?:graph)?s?|images?|pictures?|pic|illustrations?|graphics?|video|"
+        r"(?:header|top|featured|lead|cover|hero) (?:image|photo))(?: credits?)?\s*[:©].{1,200}",
+        r"(?:photo(?:graph)?|image|picture|illustration)s? by [^.!?]{1,100}",
+        r"(?:image|photo) (?:credit|copyright|source)s?\b.{1,200}",
+        r"image caption\b.{1,200}",
+        r"(?:credits?|foto|bild|crédit photo|фото)\s*:.{1,150}",
+        r"\(?courtesy(?: of)? [^.!?]{1,100}\)?",
+        rf"[^.!?()]{{0,60}}\b(?:{_PICTURE_LIBRARIES})\b[^.!?()]{{0,60}}",
+        rf"\([^()]{{0,60}}\b(?:{_PICTURE_AGENCIES})\b[^()]{{0,60}}\)",
+        # advertising labels
+        r"advertisement|anzeige|werbung|publicité|publicidad|pubblicità|реклама",
         r"\[?\s*(?:…|\.\.\.)\s*\]?",
     )
 ]
@@ -158,21 +334,37 @@ _BOILERPLATE_PARAGRAPHS = [
 # Markers that open a trailing block of sharing/related links; everything after them is cut
 # when it is all short link text.
 _TAIL_MARKERS = re.compile(
-    r"(?:share this(?: (?:story|article|post|page))?|like this|"
-    r"related(?: (?:posts|articles|stories|reading|content|links|coverage))?):?",
+    rf"(?:share this(?: (?:story|article|post|page))?|like this|{_POINTERS}):?",
     re.IGNORECASE,
 )
 _TAIL_LINE_MAX = 120
 
+# Footers that only ever close an item: looked for in its last paragraph alone, so that "Der
+# Beitrag der Stadt erschien zuerst auf der Tagesordnung." in the middle of a story is safe.
+_FOOTERS = [
+    re.compile(rf"{opening} .{{1,300}} {middle} .{{1,200}}", re.IGNORECASE)
+    for opening, middle in _BACKLINKS
+]
+_MEDIUM_FOOTER = re.compile(_MEDIUM_TAIL, re.IGNORECASE)
+# Where a backlink footer may begin: the paragraph's start, or a sentence's.
+_FOOTER_STARTS = re.compile(
+    rf"(?:^|{_AFTER_SENTENCE})(?=(?:{'|'.join(opening for opening, _ in _BACKLINKS)}) )",
+    re.IGNORECASE,
+)
+
 # Boilerplate at the end of an otherwise real paragraph. Each needs sentence punctuation (or
-# an ellipsis) before it, so "…I want to read more" is left alone.
+# an ellipsis) before it (_AFTER_SENTENCE), so "…I want to read more" is left alone.
 _BOILERPLATE_ENDINGS = [
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
         r"\s*\[\s*(?:…|\.\.\.)\s*\]\s*$",
-        r"(?<=[.!?…\"”’)])\s*(?:read more\s*(?:»|›|→|>>|\.\.\.|…)?|more\s*(?:»|›|→|>>))\s*$",
-        r"(?<=[.!?…\"”’)])\s*(?:continue|keep) reading\b.{0,150}$",
-        r"(?<=[.!?…\"”’)])\s*the post .{1,300} appeared first on .{1,200}$",
+        rf"{_AFTER_SENTENCE}(?:read more|weiterlesen|lire la suite|leer más|leia mais|"
+        r"leggi tutto|lees verder|читать далее)\s*(?:»|›|→|>>|\.\.\.|…)?\s*$",
+        rf"{_AFTER_SENTENCE}more\s*(?:»|›|→|>>)\s*$",
+        rf"{_AFTER_SENTENCE}(?:{_CONTINUE}){_CONTINUE_REST}$",
+        # a picture credit in brackets closing a caption-like paragraph
+        rf"\s*\((?:(?:photo|image|picture|foto|bild)s?(?: by)?\s*:?\s*)?[^()]{{0,80}}"
+        rf"\b(?:{_PICTURE_AGENCIES})\b[^()]{{0,80}}\)\s*$",
     )
 ]
 
@@ -265,6 +457,9 @@ def _markup_text(markup: str) -> str:
 def _is_boilerplate_container(el: lxml.etree._Element) -> bool:
     if not isinstance(el.tag, str):
         return False
+    component = el.get("data-component-name")
+    if component and component.strip().lower() in BOILERPLATE_COMPONENTS:
+        return True
     classes = el.get("class")
     if not classes:
         return False
@@ -302,12 +497,37 @@ def _drop_boilerplate(paragraphs: list[str]) -> list[str]:
                 paragraph = pattern.sub("", paragraph).rstrip()
         if paragraph:
             kept.append(paragraph)
+    while kept:
+        last = _without_footer(kept[-1])
+        if last == kept[-1]:
+            break
+        kept.pop()
+        if last:
+            kept.append(last)
+            break
     return kept
+
+
+def _without_footer(paragraph: str) -> str:
+    """The paragraph without a closing backlink footer ("" when it is all footer).
+
+    The footer is the LAST place where one can start: a title may contain sentence ends
+    ("U.S. economy grows"), so the whole rest is tried from each candidate start, rightmost
+    first, and "The post office reopened. The post … appeared first on …" keeps its first
+    sentence.
+    """
+    if _MEDIUM_FOOTER.fullmatch(paragraph):
+        return ""
+    starts = [match.end() for match in _FOOTER_STARTS.finditer(paragraph)]
+    for start in reversed(starts):
+        if any(pattern.fullmatch(paragraph, start) for pattern in _FOOTERS):
+            return paragraph[:start].rstrip()
+    return paragraph
 
 
 def _is_link_tail(rest: list[str]) -> bool:
     """True when what follows a "Share this:"/"Related" marker is only short link text."""
+    patterns = (*_BOILERPLATE_PARAGRAPHS, *_FOOTERS, _MEDIUM_FOOTER)
     return all(
-        len(line) <= _TAIL_LINE_MAX or any(p.fullmatch(line) for p in _BOILERPLATE_PARAGRAPHS)
-        for line in rest
+        len(line) <= _TAIL_LINE_MAX or any(p.fullmatch(line) for p in patterns) for line in rest
     )

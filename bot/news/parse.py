@@ -26,6 +26,7 @@ import feedparser
 
 from bot.models import ParsedArticle, ParsedFeed
 from bot.news.clean import clean_title, html_to_text
+from bot.news.language import article_language, clean_tag
 
 __all__ = ["DEFAULT_MAX_ITEMS", "FeedParseError", "parse_feed"]
 
@@ -39,6 +40,7 @@ _LEADING_SPACE_RE = re.compile(rb"[ \t\r\n]+(?=<[^\x00])")
 _XML_ENCODING_RE = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _HTML_SNIFF_RE = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _JSONFEED_VERSION_RE = re.compile(r"^https?://jsonfeed\.org/version/(1(?:\.\d+)?)/?$")
+_DETAIL_KEYS = ("summary_detail", "title_detail")
 
 
 class FeedParseError(Exception):
@@ -191,7 +193,7 @@ def _article_from_entry(
         or _struct_to_datetime(entry.get("updated_parsed")),
         author=_entry_author(entry),
         text=text,
-        language=_entry_language(entry) or feed_language,
+        language=article_language(_entry_language(entry), feed_language, f"{title}\n{text}"),
     )
 
 
@@ -261,17 +263,19 @@ def _entry_author(entry: Mapping[str, Any]) -> str | None:
 
 
 def _entry_language(entry: Mapping[str, Any]) -> str | None:
-    explicit = _language(entry.get("language"))  # dc:language on the item
-    if explicit:
-        return explicit
-    for part in entry.get("content") or []:
-        language = _language(part.get("language"))
-        if language:
-            return language
-    for key in ("summary_detail", "title_detail"):
-        language = _language((entry.get(key) or {}).get("language"))
-        if language:
-            return language
+    """The language the item itself declares, if any (see bot.news.language).
+
+    feedparser reports dc:language on the item as ``language`` and an ``xml:lang`` in scope
+    (on the item, its content or its description) as the ``language`` of each text
+    construct. In Atom, the feed's ``xml:lang`` is in scope too; RSS ``<language>`` is not.
+    """
+    candidates = [entry.get("language")]  # dc:language on the item
+    candidates.extend(part.get("language") for part in entry.get("content") or [])
+    candidates.extend((entry.get(key) or {}).get("language") for key in _DETAIL_KEYS)
+    for candidate in candidates:
+        tag = clean_tag(candidate)
+        if tag:
+            return tag
     return None
 
 
@@ -387,7 +391,7 @@ def _article_from_json_item(
         published=published,
         author=_json_author(item) or feed_author,
         text=text,
-        language=_language(item.get("language")) or feed_language,
+        language=article_language(item.get("language"), feed_language, f"{title}\n{text}"),
     )
 
 
