@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.chat_settings import ChatSettings
 from bot.digest import DigestComposer
 from bot.ingest import FeedIngestor
 from bot.news.fetch import Fetcher
@@ -66,8 +67,16 @@ async def open_app(
         clock=clock,
         summary_sentences=settings.summary_sentences,
         summary_algorithm=settings.summary_algorithm,
+        full_text=settings.full_text,
+        full_text_min_words=settings.full_text_min_words,
     )
-    composer = DigestComposer(store, clock=clock, max_items=settings.digest_max_items)
+    composer = DigestComposer(
+        store,
+        clock=clock,
+        max_items=settings.digest_max_items,
+        defaults=ChatSettings.defaults_from(settings),
+        summariser=summariser,
+    )
     poller = FeedPoller(
         store,
         ingestor,

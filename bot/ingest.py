@@ -4,6 +4,11 @@ This is the only module that joins the network side (`bot.news`) to the store, i
 spirit of MonitoRSS's single pipeline module: `bot.news` knows nothing about the database
 and the store knows nothing about HTTP or feed formats. Summaries run in a worker thread so
 a burst of new articles never blocks command handling on the event loop.
+
+Teaser items (too few words to summarise) get their article page fetched and its main text
+summarised instead (`bot.news.fulltext`), unless the operator switched that off globally
+(NEWSDIGEST_FULL_TEXT) or for the feed (/fulltext). Extraction runs in the same worker
+thread as the summaries.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ from datetime import datetime
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
 from bot.news.discover import discover_feed_links, looks_like_html
 from bot.news.fetch import Fetcher, FetchError, FetchResult, HTTPStatusError
+from bot.news.fulltext import (
+    DEFAULT_MIN_WORDS,
+    ArticlePageFetcher,
+    full_text_or_teaser,
+    is_teaser,
+)
 from bot.news.links import entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
 from bot.news.summarise import Summariser
@@ -75,6 +86,9 @@ class FeedIngestor:
         clock: Clock,
         summary_sentences: int,
         summary_algorithm: str | None = None,
+        full_text: bool = True,
+        full_text_min_words: int = DEFAULT_MIN_WORDS,
+        page_fetcher: ArticlePageFetcher | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -82,6 +96,9 @@ class FeedIngestor:
         self.clock = clock
         self.summary_sentences = summary_sentences
         self.summary_algorithm = summary_algorithm
+        self.full_text = full_text
+        self.full_text_min_words = full_text_min_words
+        self.page_fetcher = page_fetcher or ArticlePageFetcher(fetcher)
 
     async def resolve(self, url: str) -> ResolvedFeed:
         """Fetch a user-supplied URL; if it is a web page, follow its advertised feed.
@@ -153,14 +170,21 @@ class FeedIngestor:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        fetch_pages: bool = True,
     ) -> list[int]:
-        """Summarise the items this feed has not delivered before and store them."""
+        """Summarise the items this feed has not delivered before and store them.
+
+        ``fetch_pages=False`` keeps teasers as they are: for a backlog that is stored only
+        to be marked as read, fetching article pages would cost the site requests for
+        stories nobody will see.
+        """
         keyed = [(self._entry_key(article), article) for article in parsed.articles]
         known = await self.store.known_entry_keys(feed.id, (key for key, _ in keyed))
         fresh = [(key, article) for key, article in keyed if key not in known]
         fresh = list({key: article for key, article in fresh}.items())  # dupes inside one doc
         language = parsed.language or feed.language
-        new_articles = await asyncio.to_thread(self._prepare, fresh, language)
+        pages = await self._teaser_pages(feed, fresh) if fetch_pages else {}
+        new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages)
         now = self.clock()
         new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
         await self.store.record_poll_success(
@@ -173,27 +197,59 @@ class FeedIngestor:
             language=parsed.language,
         )
         log.info(
-            "stored feed=%s items=%d new_to_feed=%d new_articles=%d",
+            "stored feed=%s items=%d new_to_feed=%d new_articles=%d pages=%d",
             feed.id,
             len(parsed.articles),
             len(fresh),
             len(new_ids),
+            len(pages),
         )
         return new_ids
+
+    async def _teaser_pages(
+        self, feed: Feed, fresh: list[tuple[str, ParsedArticle]]
+    ) -> dict[str, FetchResult]:
+        """The article pages of the new teaser items, by link (see bot.news.fulltext).
+
+        A story another feed already brought is skipped: the store links this item to that
+        article and keeps its text and summary, so its page would be fetched for nothing.
+        """
+        if not (self.full_text and feed.full_text):
+            return {}
+        links = [
+            article.link
+            for _, article in fresh
+            if article.link
+            and article.link.startswith(("http://", "https://"))
+            and is_teaser(article.text, self.full_text_min_words)
+        ]
+        if not links:
+            return {}
+        stored = await self.store.known_link_keys(
+            key for key in (normalise_link(link) for link in links) if key
+        )
+        links = [link for link in links if normalise_link(link) not in stored]
+        return await self.page_fetcher.fetch_pages(links)
 
     @staticmethod
     def _entry_key(article: ParsedArticle) -> str:
         return entry_key(article.guid, article.link, article.title, article.text)
 
     def _prepare(
-        self, fresh: list[tuple[str, ParsedArticle]], feed_language: str | None
+        self,
+        fresh: list[tuple[str, ParsedArticle]],
+        feed_language: str | None,
+        pages: Mapping[str, FetchResult],
     ) -> list[NewArticle]:
-        """Runs in a worker thread: summarising is CPU work."""
+        """Runs in a worker thread: extracting pages and summarising are CPU work."""
         prepared = []
         for key, article in fresh:
             language = article.language or feed_language
+            text = article.text
+            if article.link in pages:
+                text = full_text_or_teaser(text, pages[article.link], link=article.link)
             summary = self.summariser.summarise(
-                article.text,
+                text,
                 title=article.title,
                 sentences=self.summary_sentences,
                 algorithm=self.summary_algorithm,
@@ -207,7 +263,7 @@ class FeedIngestor:
                     title=article.title,
                     author=article.author,
                     published=article.published,
-                    text=article.text,
+                    text=text,
                     summary=summary,
                     language=language,
                 )

@@ -42,14 +42,26 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
+class AlsoLink:
+    """Another outlet's version of a digest story: shown as "also: Source" with its link."""
+
+    source: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
-    """One story in a digest: what a reader sees for it on any platform."""
+    """One story in a digest: what a reader sees for it on any platform.
+
+    ``also`` lists the other subscribed outlets that reported the same event (bot.stories).
+    """
 
     title: str
     link: str | None
     source: str
     published: datetime | None
     summary: list[str]
+    also: list[AlsoLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +72,27 @@ class DigestSection:
     items: list[DigestItem]
 
 
+LAYOUT_FULL = "full"  # each story: linked title and summary
+LAYOUT_COMPACT = "compact"  # each story: linked title only
+LAYOUTS = (LAYOUT_FULL, LAYOUT_COMPACT)
+
+
 @dataclass(frozen=True, slots=True)
 class Digest:
     """A platform-neutral digest. Adapters render it; nothing here knows about markup.
 
     ``more_count`` is how many unseen stories did not fit under the cap; they stay unseen
-    and lead the next digest.
+    and lead the next digest. ``layout`` is the chat's choice (one of ``LAYOUTS``); it
+    travels with the digest so a delivery retried from the outbox looks the same.
     """
 
     title: str
     sections: list[DigestSection]
     more_count: int = 0
+    layout: str = LAYOUT_FULL
+    # One-line remarks for the reader ("12 older stories were skipped while paused");
+    # whoever wraps the digest in a Reply passes them on as its lines.
+    notes: tuple[str, ...] = ()
 
     @property
     def items(self) -> list[DigestItem]:
@@ -127,6 +149,7 @@ class Feed:
     consecutive_failures: int = 0
     first_failure_at: datetime | None = None
     next_poll_at: datetime | None = None
+    full_text: bool = True  # fetch the article page when an item is only a teaser
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +193,5 @@ class StoredArticle:
     first_seen: datetime
     summary: list[str]
     text: str
+    language: str | None = None  # what the summariser needs to re-summarise for a chat
+    subscription_id: int | None = None  # the subscription it is shown under (its filters)

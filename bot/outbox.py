@@ -25,12 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    """JSON-safe form of a reply (text, lines, digest) for the deliveries table."""
+    """JSON-safe form of a reply (text, lines, digest, delivery options) for the outbox."""
     return {
         "text": reply.text,
         "kind": reply.kind.value,
         "lines": list(reply.lines),
         "digest": digest_to_dict(reply.digest) if reply.digest is not None else None,
+        "silent": reply.silent,
+        "previews": reply.previews,
     }
 
 
@@ -41,6 +43,8 @@ def payload_to_reply(payload: Mapping[str, Any]) -> Reply:
         kind=ReplyKind(payload.get("kind", ReplyKind.INFO.value)),
         lines=tuple(payload.get("lines", ())),
         digest=digest_from_dict(digest) if digest else None,
+        silent=bool(payload.get("silent", False)),  # absent in rows from older versions
+        previews=bool(payload.get("previews", False)),
     )
 
 

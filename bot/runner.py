@@ -16,6 +16,7 @@ from bot.outbox import OutboxSender
 from bot.platforms.base import Platform
 from bot.scheduler import BotScheduler
 from config.settings import Settings
+from handlers.access import may_receive_digests
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
         default_timezone=settings.default_timezone,
         poll_every_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
         digest_check_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
+        may_receive=lambda chat: may_receive_digests(settings, chat),
     )
     services.poller.on_feed_disabled = scheduler.notify_feed_disabled
     return scheduler

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.digest import DigestComposer, digest_headline
 from bot.models import Chat, Feed
 from bot.outbox import DeliveryReport, OutboxSender, reply_to_payload
+from bot.pause import is_paused
 from bot.polling import CycleReport, FeedPoller
 from bot.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
 from bot.store.repository import Store
@@ -50,8 +51,11 @@ class BotScheduler:
         default_timezone: str,
         poll_every_seconds: float = 30,
         digest_check_seconds: float = 30,
+        may_receive: Callable[[Chat], bool] | None = None,
     ) -> None:
         self.store = store
+        # NEWSDIGEST_ALLOWED_CHATS: chats outside a private deployment's list get no digests.
+        self.may_receive = may_receive or (lambda chat: True)
         self.composer = composer
         self.poller = poller
         self.outbox = outbox
@@ -76,6 +80,8 @@ class BotScheduler:
         now = self.clock()
         enqueued = 0
         for chat in await self.store.list_chats():
+            if is_paused(chat):  # /pause: stories wait for the capped catch-up on /resume
+                continue
             if chat_schedule(chat).kind == INSTANT and await self._enqueue(
                 chat, f"instant:{now.isoformat()}", slot_time=None
             ):
@@ -88,7 +94,7 @@ class BotScheduler:
         enqueued = 0
         for chat in await self.store.list_chats():
             schedule = chat_schedule(chat)
-            if not schedule.is_timed:
+            if not schedule.is_timed or is_paused(chat):
                 continue
             zone = chat_zone(chat, self.default_timezone)
             slot = latest_due_slot(schedule, zone, chat.last_digest_at, now)
@@ -103,11 +109,20 @@ class BotScheduler:
         return enqueued
 
     async def _enqueue(self, chat: Chat, slot: str, *, slot_time: datetime | None) -> bool:
+        if not self.may_receive(chat):
+            return False
         prepared = await self.composer.prepare(chat, title=DIGEST_TITLE)
         if prepared is None:
             return False
         digest, article_ids = prepared
-        reply = Reply(text=digest_headline(len(digest.items)), digest=digest)
+        prefs = self.composer.settings_for(chat)
+        reply = Reply(
+            text=digest_headline(len(digest.items)),
+            digest=digest,
+            lines=digest.notes,
+            silent=prefs.silent,
+            previews=prefs.previews,
+        )
         delivery_id = await self.store.commit_digest(
             chat.pk,
             slot,

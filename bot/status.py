@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.pause import is_paused
 from bot.schedule import next_slot
 from bot.scheduler import chat_schedule, chat_zone
 from bot.store.repository import Store
@@ -43,6 +44,8 @@ async def status_report(store: Store, *, now: datetime, default_timezone: str) -
         zone: ZoneInfo = chat_zone(chat, default_timezone)
         upcoming = next_slot(schedule, zone, now)
         paused = "" if chat.active else " (paused)"
+        if is_paused(chat):
+            paused += " (digests paused with /pause)"
         when = f"{upcoming.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}" if upcoming else "-"
         lines.append(f"  {chat.target}{paused}: {schedule.describe()}; next {when}")
     return "\n".join(lines)

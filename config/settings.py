@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AliasChoices,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -32,6 +33,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from bot.catalogue import Catalogue
 
 CONFIG_FILE_ENV = "NEWSDIGEST_CONFIG"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/newsdigest.db"
@@ -108,6 +112,44 @@ class Settings(BaseSettings):
         validation_alias=_env("NEWSDIGEST_ADMINS", "admins"),
         description="Bot operators, comma-separated `platform:user_id`.",
     )
+    # -- operator limits and the topic catalogue -------------------------------------------
+    allowed_chats: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=_env("NEWSDIGEST_ALLOWED_CHATS", "allowed_chats"),
+        description=(
+            "Private deployments: the only chats served, comma-separated `telegram:<chat id>`, "
+            "`discord:<channel id>` or `discord:<server id>`; empty serves everyone."
+        ),
+    )
+    max_subscriptions_per_chat: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        validation_alias=_env(
+            "NEWSDIGEST_MAX_SUBSCRIPTIONS_PER_CHAT", "max_subscriptions_per_chat"
+        ),
+        description="Most feeds one chat (thread, topic) may follow: each is polled for it.",
+    )
+    command_rate_per_minute: int = Field(
+        default=6,
+        ge=0,
+        le=600,
+        validation_alias=_env("NEWSDIGEST_COMMAND_RATE", "command_rate_per_minute"),
+        description="Commands that fetch feeds, per chat and minute; 0 turns the limit off.",
+    )
+    command_burst: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        validation_alias=_env("NEWSDIGEST_COMMAND_BURST", "command_burst"),
+        description="How many fetching commands a chat may send at once before the rate applies.",
+    )
+    catalogue_path: Path = Field(
+        default=Path("config/catalogue.toml"),
+        validation_alias=_env("NEWSDIGEST_CATALOGUE", "catalogue_path", "catalogue"),
+        description="TOML file of topics for /browse; a missing file means no topics.",
+    )
+    _catalogue: Any = PrivateAttr(default=None)
     default_timezone: str = Field(
         default="UTC",
         validation_alias=_env("NEWSDIGEST_DEFAULT_TIMEZONE", "default_timezone"),
@@ -140,6 +182,21 @@ class Settings(BaseSettings):
         le=200,
         validation_alias=_env("NEWSDIGEST_DIGEST_MAX_ITEMS", "digest_max_items"),
     )
+    digest_layout: Literal["full", "compact"] = Field(
+        default="full",
+        validation_alias=_env("NEWSDIGEST_DIGEST_LAYOUT", "digest_layout"),
+        description="Default digest layout: full (titles and summaries) or compact (titles).",
+    )
+    link_previews: bool = Field(
+        default=False,
+        validation_alias=_env("NEWSDIGEST_LINK_PREVIEWS", "link_previews"),
+        description="Default for link previews under digests (chats change it in /settings).",
+    )
+    silent_digests: bool = Field(
+        default=False,
+        validation_alias=_env("NEWSDIGEST_SILENT_DIGESTS", "silent_digests"),
+        description="Default for posting digests without a notification sound.",
+    )
     fetch_timeout_seconds: float = Field(
         default=20.0,
         gt=0,
@@ -155,6 +212,18 @@ class Settings(BaseSettings):
         ge=0,
         le=20,
         validation_alias=_env("NEWSDIGEST_FETCH_MAX_REDIRECTS", "fetch_max_redirects"),
+    )
+    full_text: bool = Field(
+        default=True,
+        validation_alias=_env("NEWSDIGEST_FULL_TEXT", "full_text"),
+        description="Fetch the article page of teaser items and summarise its main text.",
+    )
+    full_text_min_words: int = Field(
+        default=60,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("NEWSDIGEST_FULL_TEXT_MIN_WORDS", "full_text_min_words"),
+        description="Items with fewer words than this count as teasers.",
     )
     log_level: str = Field(
         default="INFO", validation_alias=_env("NEWSDIGEST_LOG_LEVEL", "log_level")
@@ -196,6 +265,36 @@ class Settings(BaseSettings):
                     f"(platform one of {', '.join(KNOWN_PLATFORMS)})"
                 )
         return value
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _split_allowed_chats(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_chats")
+    @classmethod
+    def _check_allowed_chats(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            platform, sep, chat_id = entry.partition(":")
+            if not sep or platform not in KNOWN_PLATFORMS or not chat_id:
+                raise ValueError(
+                    f"{entry!r} is not `platform:chat_id` "
+                    f"(platform one of {', '.join(KNOWN_PLATFORMS)})"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _load_catalogue(self) -> Settings:
+        """Read the catalogue now, so a broken file stops the bot at start, not mid-chat."""
+        from bot.catalogue import CatalogueError, load_catalogue
+
+        try:
+            self._catalogue = load_catalogue(self.catalogue_path)
+        except CatalogueError as exc:
+            raise ValueError(f"NEWSDIGEST_CATALOGUE={exc}") from exc
+        return self
 
     @field_validator("default_timezone")
     @classmethod
@@ -244,6 +343,23 @@ class Settings(BaseSettings):
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
         """Operators named in NEWSDIGEST_ADMINS may administer every chat."""
         return f"{platform}:{user_id}" in self.admins
+
+    def is_chat_allowed(self, platform: str, chat_id: str, space_id: str | None = None) -> bool:
+        """NEWSDIGEST_ALLOWED_CHATS: empty serves everyone; else the chat or its server."""
+        if not self.allowed_chats:
+            return True
+        if f"{platform}:{chat_id}" in self.allowed_chats:
+            return True
+        return bool(space_id) and f"{platform}:{space_id}" in self.allowed_chats
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The topics from NEWSDIGEST_CATALOGUE, validated when the settings loaded."""
+        if self._catalogue is None:  # built without validation (model_construct)
+            from bot.catalogue import Catalogue
+
+            return Catalogue()
+        return self._catalogue
 
     def masked(self) -> dict[str, str]:
         """The effective settings with secrets shown only as their last characters."""

@@ -24,7 +24,14 @@ async def digest_now(services: Services, command: Command) -> Reply:
     digest = await services.composer.compose(chat)
     if digest is None:
         return Reply.info("No new stories since your last digest.", *notes)
-    return Reply(text=digest_headline(len(digest.items)), digest=digest, lines=tuple(notes))
+    prefs = services.composer.settings_for(chat)
+    return Reply(
+        text=digest_headline(len(digest.items)),
+        digest=digest,
+        lines=(*digest.notes, *notes),
+        silent=prefs.silent,
+        previews=prefs.previews,
+    )
 
 
 def add_digest_commands(registry: CommandRegistry) -> None:

@@ -37,7 +37,8 @@ class Command:
 
     ``is_admin`` says whether the user may administer this chat (a group admin, a server
     manager, the only person in a private chat, or an operator); the adapter decides it
-    because only the platform knows.
+    because only the platform knows. ``space_id`` is the Discord server the channel belongs
+    to (None elsewhere), so NEWSDIGEST_ALLOWED_CHATS can name a whole server.
     """
 
     platform: str
@@ -47,6 +48,7 @@ class Command:
     args: tuple[str, ...] = ()
     is_admin: bool = False
     attachment: Document | None = None
+    space_id: str | None = None
 
     @property
     def text(self) -> str:
@@ -64,13 +66,20 @@ class ReplyKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a handler answers: plain text, optionally a digest or a document to send."""
+    """What a handler answers: plain text, optionally a digest or a document to send.
+
+    ``silent`` (no notification sound) and ``previews`` (link previews under a digest) are
+    the chat's delivery choices; they live on the reply so that the outbox keeps them and
+    a retried delivery looks like the first attempt would have.
+    """
 
     text: str
     kind: ReplyKind = ReplyKind.INFO
     digest: Digest | None = None
     document: Document | None = None
     lines: tuple[str, ...] = field(default=())
+    silent: bool = False
+    previews: bool = False
 
     @classmethod
     def error(cls, text: str, *lines: str) -> Reply:

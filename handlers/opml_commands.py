@@ -6,16 +6,12 @@ parsing, limits and the per-feed report live here, the same on every platform.
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.news.opml import OPMLError, OPMLFeed, build_opml, parse_opml
+from handlers.bulk_add import WantedFeed, add_feeds
 from handlers.model import Command, Document, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
-from handlers.subscriptions import AddOutcome, check_feed, commit_feed
 
-# Feeds fetched at once during an import: quick enough, gentle on the servers.
-IMPORT_CONCURRENCY = 4
 OPML_MIME = "text/x-opml"
 
 
@@ -32,34 +28,10 @@ async def import_opml(services: Services, command: Command) -> Reply:
     if not feeds:
         return Reply.error(f"{command.attachment.filename} lists no feeds (no xmlUrl outlines).")
     chat = await services.store.get_or_create_chat(command.target)
-    current = await services.store.list_subscriptions(chat.pk)
-    limit = asyncio.Semaphore(IMPORT_CONCURRENCY)
-
-    async def check(feed: OPMLFeed) -> AddOutcome:
-        async with limit:
-            return await check_feed(services, current, feed.url)
-
-    # Fetch concurrently, subscribe in the file's order so /list numbers follow it.
-    checked = await asyncio.gather(*(check(feed) for feed in feeds))
-    outcomes = [
-        await commit_feed(services, chat, result, custom_title=feed.title)
-        for feed, result in zip(feeds, checked, strict=True)
-    ]
-    added, present, failed = [], [], []
-    for feed, outcome in zip(feeds, outcomes, strict=True):
-        name = feed.title or feed.url
-        if outcome.subscription is not None:
-            added.append(f"+ {name}")
-        elif outcome.already is not None:
-            present.append(f"= {name}")
-        else:
-            failed.append(f"✗ {name}: {outcome.error}")
-    summary = (
-        f"Imported {command.attachment.filename}: {len(added)} added, "
-        f"{len(present)} already present, {len(failed)} failed."
-    )
-    reply = Reply.success if added or present else Reply.error
-    return reply(summary, *added, *present, *failed)
+    report = await add_feeds(services, chat, [WantedFeed(feed.url, feed.title) for feed in feeds])
+    summary = f"Imported {command.attachment.filename}: {report.counts}."
+    reply = Reply.success if report.any_success else Reply.error
+    return reply(summary, *report.lines)
 
 
 async def export_opml(services: Services, command: Command) -> Reply:

@@ -16,6 +16,7 @@ from bot.schedule import (
     parse_timezone,
 )
 from handlers.model import Command, Reply
+from handlers.pause_commands import paused_line
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
 
@@ -37,6 +38,8 @@ async def schedule_command(services: Services, command: Command) -> Reply:
         lines = [f"Time zone: {zone_name}. Change it with /timezone <Area/City>."]
         if next_line := _next_run_line(schedule, zone_name, services):
             lines.insert(0, next_line)
+        if paused := paused_line(chat, services):
+            lines.insert(0, paused)
         return Reply.info(f"Schedule: {schedule.describe()}.", *lines)
     if not command.is_admin:
         return Reply.error("Only administrators of this chat can change the schedule.")

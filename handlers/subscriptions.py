@@ -13,6 +13,8 @@ from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
 from handlers.model import Command, Reply
+from handlers.pause_commands import paused_line
+from handlers.quota import quota_reached, slots_left
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
 
@@ -28,6 +30,7 @@ class AddOutcome:
     already: Subscription | None = None
     error: str | None = None
     reenabled: bool = False  # the chat already followed it, but it had been disabled
+    full: bool = False  # refused before fetching: NEWSDIGEST_MAX_SUBSCRIPTIONS_PER_CHAT
 
 
 async def check_feed(services: Services, current: list[Subscription], raw_url: str) -> AddOutcome:
@@ -62,6 +65,7 @@ async def commit_feed(
         resolved.parsed,
         etag=resolved.fetched.etag,
         last_modified=resolved.fetched.last_modified,
+        fetch_pages=False,  # the backlog is marked as read: no article pages for it
     )
     subscription, created = await services.store.subscribe(
         chat.pk, feed.id, custom_title=custom_title
@@ -74,6 +78,8 @@ async def commit_feed(
 async def add_feed(services: Services, chat: Chat, raw_url: str) -> AddOutcome:
     """Follow one URL; shared checks mean /subscribe and /import refuse the same input."""
     current = await services.store.list_subscriptions(chat.pk)
+    if not slots_left(services.settings, len(current)) and _find_by_url(current, raw_url) is None:
+        return AddOutcome(error=quota_reached(services.settings, len(current)), full=True)
     return await commit_feed(services, chat, await check_feed(services, current, raw_url))
 
 
@@ -88,6 +94,8 @@ async def subscribe(services: Services, command: Command) -> Reply:
         return Reply.error(
             f"Already subscribed: {outcome.already.position}. {outcome.already.display_title}"
         )
+    if outcome.full and outcome.error is not None:
+        return Reply.error(outcome.error)
     if outcome.error is not None or outcome.resolved is None:
         return Reply.error(
             f"Could not subscribe: {outcome.error}\n"
@@ -143,6 +151,8 @@ async def list_subscriptions(services: Services, command: Command) -> Reply:
     for sub in current:
         problem = f" (failing: {sub.feed.last_error})" if sub.feed.last_error else ""
         lines.append(f"{sub.position}. {sub.display_title} — {sub.feed.url}{problem}")
+    if paused := paused_line(chat, services):
+        lines.append(paused)
     return Reply.info(f"Subscriptions ({len(current)}):", *lines)
 
 

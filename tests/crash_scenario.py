@@ -54,7 +54,9 @@ class FilePlatform:
 
 
 async def main(phase: str, database_url: str, feed_url: str, sent_file: str) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, allow_private_urls=True)
+    settings = Settings(
+        _env_file=None, database_url=database_url, allow_private_urls=True, full_text=False
+    )
     clock = (lambda: SUBSCRIBED) if phase == "prepare" else (lambda: LATER)
     async with open_app(settings, clock=clock) as app:
         scheduler = build_scheduler(app, [FilePlatform(Path(sent_file))])

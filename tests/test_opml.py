@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,90 @@ async def test_import_without_a_file_or_with_a_bad_one(
     assert out.startswith("Error: Could not import evil.opml: refused")
     assert "No subscriptions yet" in await console_bot.say("/list")
     assert "no subscriptions to export" in await console_bot.say("/export")
+
+
+# -- nesting, odd encodings, hostile files ------------------------------------------------
+
+
+def test_nested_windows_1251_export() -> None:
+    feeds = parse_opml((OPML_DIR / "derived_russia_windows-1251_nested.opml").read_bytes())
+    assert len(feeds) == 13
+    assert feeds[0] == OPMLFeed(
+        url="https://lenta.ru/rss", title="Lenta.ru : Новости", category="Россия/На русском"
+    )
+    assert any(feed.title == 'Газета "Коммерсантъ". Главное' for feed in feeds)
+    assert {feed.category for feed in feeds} == {"Россия/На русском", "Россия/In English"}
+
+
+def test_multi_byte_encoding_and_a_blank_line_before_the_declaration() -> None:
+    content = (OPML_DIR / "handmade_chinese_gb2312_leading-blank-line.opml").read_bytes()
+    assert content.startswith(b"\r\n<?xml")
+    feeds = parse_opml(content)
+    assert [(feed.title, feed.category) for feed in feeds] == [
+        ("BBC 中文网", "新闻/国际"),
+        ("德国之声 中文", "新闻/国际"),  # a lower-case xmlurl attribute
+        ("少数派", "新闻/科技"),
+        (None, None),  # its text only repeated the URL
+    ]
+    assert feeds[0].html_url == "https://www.bbc.com/zhongwen/simp"
+
+
+@pytest.mark.parametrize(
+    "name", ["billion-laughs", "external-entity", "external-dtd", "parameter-entity"]
+)
+def test_hostile_fixture_files_are_refused(name: str) -> None:
+    with pytest.raises(OPMLError, match=r"^refused: the file declares XML entities or a DTD"):
+        parse_opml((OPML_DIR / "hostile" / f"{name}.opml").read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("document", "complaint"),
+    [
+        (
+            b'<?xml version="1.0" encoding="klingon"?><opml><body/></opml>',
+            "unknown character encoding 'klingon'",
+        ),
+        (
+            '<?xml version="1.0" encoding="shift_jis"?><opml><body>'
+            '<outline text="中文新闻" xmlUrl="https://a.example/f"/></body></opml>'.encode(),
+            "says it is shift_jis but byte",
+        ),
+    ],
+)
+def test_encoding_problems_are_clear_errors(document: bytes, complaint: str) -> None:
+    with pytest.raises(OPMLError, match=complaint):
+        parse_opml(document)
+
+
+def test_bom_and_utf16_documents_parse() -> None:
+    document = build_opml([OPMLFeed("https://a.example/f", "Ärger & Über")], title="t")
+    assert parse_opml(b"\xef\xbb\xbf\n" + document)[0].title == "Ärger & Über"
+    utf16 = document.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert parse_opml(utf16)[0].title == "Ärger & Über"
+
+
+def localised(content: bytes, server: FeedServer) -> bytes:
+    """A real OPML file with every feed address moved to the local server (same bytes else).
+
+    Each feed is served with its own title "Served N", so a title in /list that is not
+    "Served N" came from the OPML file.
+    """
+    urls = dict.fromkeys(re.findall(rb'xmlurl="([^"]+)"', content, flags=re.IGNORECASE))
+    for number, url in enumerate(urls):
+        local = server.serve(f"/opml-{number}.xml", rss_feed([], title=f"Served {number}"))
+        content = content.replace(url, local.encode("ascii"))
+    return content
+
+
+async def test_importing_a_nested_windows_1251_file_round_trips_its_titles(
+    console_bot: ConsoleBot, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    original = (OPML_DIR / "derived_russia_windows-1251_nested.opml").read_bytes()
+    upload = tmp_path / "russia.opml"
+    upload.write_bytes(localised(original, feed_server))
+    out = await console_bot.say(f"/import {upload}")
+    assert "Imported russia.opml: 13 added, 0 already present, 0 failed." in out
+    assert '+ Газета "Коммерсантъ". Главное' in out
+    await console_bot.say("/export")
+    exported = parse_opml((tmp_path / "subscriptions.opml").read_bytes())
+    assert [feed.title for feed in exported] == [feed.title for feed in parse_opml(original)]

@@ -8,6 +8,7 @@ before parsing, anything else malformed is reported, never guessed at.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,11 @@ MAX_OUTLINES = 500
 MAX_OPML_BYTES = 2_000_000
 # A `&` that does not start an entity or character reference.
 _RAW_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+# The XML declaration's encoding, read from the ASCII-compatible start of the file.
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_DECLARATION_TEXT = re.compile(r"""^(<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9._:-]+""")
+# Encodings expat decodes itself; anything else (GB2312, Shift_JIS, Big5…) is transcoded.
+_EXPAT_NATIVE = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "iso8859-1"})
 
 
 class OPMLError(ValueError):
@@ -58,7 +64,38 @@ def parse_opml(content: bytes) -> list[OPMLFeed]:
     return list(feeds.values())
 
 
+def _normalise_bytes(content: bytes) -> bytes:
+    """Undo two real-world slips before parsing: blank lines before the XML declaration
+    (which expat rejects outright) and encodings expat cannot decode (multi-byte ones).
+
+    A declared encoding Python knows is decoded here and the document handed on as UTF-8
+    with its declaration rewritten, so the parser never has to guess.
+    """
+    if content.startswith(codecs.BOM_UTF8):
+        content = content[len(codecs.BOM_UTF8) :]
+    if not content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        content = content.lstrip(b" \t\r\n")
+    match = _DECLARED_ENCODING.match(content)
+    if match is None:
+        return content
+    declared = match.group(1).decode("ascii")
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        raise OPMLError(f"the file declares an unknown character encoding {declared!r}") from None
+    if codec in _EXPAT_NATIVE:
+        return content
+    try:
+        text = content.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise OPMLError(
+            f"the file says it is {declared} but byte {exc.start} is not valid {declared}"
+        ) from None
+    return _DECLARATION_TEXT.sub(r"\g<1>UTF-8", text, count=1).encode("utf-8")
+
+
 def _parse_xml(content: bytes) -> Element:
+    content = _normalise_bytes(content)
     try:
         return fromstring(content, forbid_dtd=True)
     except DefusedXmlException as exc:

@@ -57,3 +57,20 @@ def safe_href(url: str | None) -> str | None:
     except ValueError:
         return None
     return url if scheme in {"http", "https"} else None
+
+
+def take_within(parts: Sequence[str], budget: int, separator: str) -> tuple[list[str], int]:
+    """The leading ``parts`` whose join stays within ``budget``, and how many were left out.
+
+    For lists a story carries, such as its "also" links: a long list must not push the story
+    past a message limit, so the renderer shows what fits and counts the rest.
+    """
+    taken: list[str] = []
+    length = 0
+    for part in parts:
+        extra = len(part) + (len(separator) if taken else 0)
+        if length + extra > budget:
+            break
+        taken.append(part)
+        length += extra
+    return taken, len(parts) - len(taken)

@@ -12,7 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import TextIO
 
-from bot.models import ChatTarget, Digest
+from bot.models import LAYOUT_COMPACT, ChatTarget, Digest
+from bot.platforms.chunking import safe_href
 from handlers.model import Command, Document, Reply, ReplyKind, User
 from handlers.parsing import parse_command_line
 from handlers.registry import ArgKind, CommandRegistry
@@ -25,11 +26,17 @@ QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
 def render_digest_text(digest: Digest, *, width: int = 88) -> str:
-    """A digest as plain text: grouped by source, each story with its summary and link."""
+    """A digest as plain text: grouped by source, each story with its summary and link.
+
+    The compact layout shows each story as one line: its title and link.
+    """
     out = [digest.title, "=" * len(digest.title)]
     for section in digest.sections:
         out += ["", f"## {section.source}"]
         for item in section.items:
+            if digest.layout == LAYOUT_COMPACT:
+                out.append(f"* {item.title}" + (f" — {item.link}" if item.link else ""))
+                continue
             when = f" ({item.published:%Y-%m-%d %H:%M} UTC)" if item.published else ""
             out.append(f"* {item.title}{when}")
             summary = " ".join(item.summary)
@@ -39,6 +46,10 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
                 )
             if item.link:
                 out.append(f"  {item.link}")
+            for index, also in enumerate(item.also):  # the story as other outlets told it
+                label = "  also: " if index == 0 else "        "
+                href = safe_href(also.link)
+                out.append(label + also.source + (f" — {href}" if href else ""))
     if digest.more_count:
         out += ["", f"… and {digest.more_count} more: send /digest again to see them."]
     return "\n".join(out)

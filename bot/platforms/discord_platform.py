@@ -221,6 +221,7 @@ class DiscordPlatform:
                     args=args,
                     is_admin=self._is_admin(interaction),
                     attachment=attachment,
+                    space_id=str(interaction.guild_id) if interaction.guild_id else None,
                 )
                 reply = await self.registry.dispatch(self.services, command)
             await self._respond(interaction, reply, deferred=deferred)
@@ -274,7 +275,7 @@ class DiscordPlatform:
         if deferred and ephemeral:
             await interaction.delete_original_response()  # the "thinking…" was public
         for index, message in enumerate(messages):
-            kwargs = self._message_kwargs(message)
+            kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
             if index == 0 and not deferred:
@@ -289,8 +290,20 @@ class DiscordPlatform:
         return [discord.File(io.BytesIO(reply.document.content), filename=reply.document.filename)]
 
     @staticmethod
-    def _message_kwargs(message: DiscordMessage) -> dict[str, Any]:
+    def _message_kwargs(message: DiscordMessage, reply: Reply) -> dict[str, Any]:
+        """discord.py send() arguments; a digest carries the chat's /settings choices.
+
+        ``silent`` sets SUPPRESS_NOTIFICATIONS. With previews off, messages without our own
+        embeds (the compact layout, text chunks) get SUPPRESS_EMBEDS so Discord does not
+        unfurl their links; the flag would hide our story embeds too, so messages carrying
+        them never get it: the story embed is the preview, and Discord does not unfurl
+        links inside embeds.
+        """
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if reply.silent:
+            kwargs["silent"] = True
+        if reply.digest is not None and not reply.previews and not message.embeds:
+            kwargs["suppress_embeds"] = True
         if message.content:
             kwargs["content"] = message.content
         if message.embeds:
@@ -326,7 +339,7 @@ class DiscordPlatform:
         ids = []
         files = self._files(reply)
         for index, message in enumerate(messages):
-            kwargs = self._message_kwargs(message)
+            kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
             async with self._pace:

@@ -1,6 +1,7 @@
 """Neutral replies and digests → Discord messages: content plus embeds, within every limit.
 
-One embed per story (clickable title, summary as description, source as author), at most
+One embed per story (clickable title, summary as description, source as author, the other
+outlets' versions of the story as an "Also" field of masked links), at most
 10 embeds and 6000 embed characters per message, content at most 2000 characters; a digest
 is split between stories, never inside one. Feed text is markdown-escaped so a title cannot
 format, link or hide anything, and mentions are neutralised by the adapter
@@ -14,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Digest, DigestItem
-from bot.platforms.chunking import pack, safe_href, shorten
+from bot.models import LAYOUT_COMPACT, Digest, DigestItem
+from bot.platforms.chunking import pack, safe_href, shorten, take_within
 from handlers.model import Reply, ReplyKind
 
 CONTENT_LIMIT = 2000
@@ -25,6 +26,11 @@ TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 AUTHOR_LIMIT = 256
 FOOTER_LIMIT = 2048
+FIELD_VALUE_LIMIT = 1024
+# The "also" links of a story reported by several outlets: an embed field, or a line of text.
+ALSO_FIELD_NAME = "Also"
+ALSO_PLAIN_BUDGET = 600
+MAX_ALSO_SOURCE = 100
 # What a story's description is trimmed to: a digest is for skimming.
 SUMMARY_LIMIT = 1000
 ERROR_COLOUR = 0xD9534F
@@ -83,7 +89,26 @@ def story_embed(item: DigestItem) -> dict[str, Any]:
         embed["description"] = shorten(description, DESCRIPTION_LIMIT)
     if item.published:
         embed["timestamp"] = item.published.isoformat()
+    also = _also_links(item, FIELD_VALUE_LIMIT)
+    if also:
+        embed["fields"] = [{"name": ALSO_FIELD_NAME, "value": also, "inline": False}]
     return embed
+
+
+def _also_links(item: DigestItem, budget: int) -> str:
+    """The other outlets' versions as masked links, "B · C", within ``budget`` characters.
+
+    Names are markdown-escaped and link targets percent-encoded, so a feed cannot break out
+    of a link; a link too long to fit is dropped and the outlet named plainly.
+    """
+    parts = []
+    for also in item.also:
+        name = escape_markdown(shorten(also.source, MAX_ALSO_SOURCE))
+        href = safe_href(also.link)
+        link = f"[{name}]({_masked_link_target(href)})" if href else ""
+        parts.append(link if link and len(link) <= budget // 2 else name)
+    shown, left = take_within(parts, budget - len(" and 999 more"), " · ")
+    return " · ".join(shown) + (f" and {left} more" if left else "")
 
 
 def _text_chunks(reply: Reply, limit: int = CONTENT_LIMIT) -> list[str]:
@@ -97,11 +122,46 @@ def _more_line(digest: Digest) -> str:
     return f"… and {digest.more_count} more: use /digest to see them."
 
 
+def _masked_link_target(href: str) -> str:
+    """A URL that cannot end a markdown link early: brackets and spaces percent-encoded."""
+    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20")):
+        href = href.replace(char, code)
+    return href
+
+
+def _compact_story(item: DigestItem) -> str:
+    title = escape_markdown(shorten(item.title, 300))
+    href = safe_href(item.link)
+    if href and len(href) <= 1000:
+        return f"• [{title}]({_masked_link_target(href)})"
+    return f"• {title}"
+
+
+def render_compact(reply: Reply) -> list[DiscordMessage]:
+    """The compact layout: no embeds, each story one line with its title linked.
+
+    Discord may unfurl those links into previews of its own; the adapter suppresses them
+    (the SUPPRESS_EMBEDS flag) unless the chat turned previews on.
+    """
+    lines = _text_chunks(reply)
+    digest = reply.digest
+    if digest is not None:
+        for section in digest.sections:
+            lines.append(f"**{escape_markdown(shorten(section.source, 200))}**")
+            lines += [_compact_story(item) for item in section.items]
+        if digest.more_count:
+            lines.append(_more_line(digest))
+    groups = pack(lines, lambda g: len("\n".join(g)) <= CONTENT_LIMIT)
+    return [DiscordMessage(content="\n".join(group)) for group in groups]
+
+
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """Text first (its last chunk carries the first embeds), then the digest's embeds."""
     chunks = _text_chunks(reply)
     if reply.digest is None:
         return [DiscordMessage(content=chunk) for chunk in chunks]
+    if reply.digest.layout == LAYOUT_COMPACT:
+        return render_compact(reply)
     embeds = [story_embed(item) for item in reply.digest.items]
     groups = pack(
         embeds,
@@ -121,6 +181,8 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
 
 def render_plain(reply: Reply) -> list[DiscordMessage]:
     """No embeds: text and stories as plain content messages (link previews suppressed)."""
+    if reply.digest is not None and reply.digest.layout == LAYOUT_COMPACT:
+        return render_compact(reply)  # it has no embeds to begin with
     lines = [escape_markdown(shorten(line, CONTENT_LIMIT)) for line in (reply.text, *reply.lines)]
     if reply.digest is not None:
         for item in reply.digest.items:
@@ -131,7 +193,11 @@ def render_plain(reply: Reply) -> list[DiscordMessage]:
             summary = " ".join(item.summary)
             if summary:
                 story += "\n" + escape_markdown(shorten(summary, 600))
-            lines.append(shorten(story, CONTENT_LIMIT))
+            story = shorten(story, CONTENT_LIMIT)
+            also = _also_links(item, ALSO_PLAIN_BUDGET)
+            if also and len(story) + len(also) + len("\nalso: ") <= CONTENT_LIMIT:
+                story += f"\nalso: {also}"
+            lines.append(story)
         if reply.digest.more_count:
             lines.append(_more_line(reply.digest))
     groups = pack(lines, lambda g: len("\n\n".join(g)) <= CONTENT_LIMIT)

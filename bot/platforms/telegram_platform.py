@@ -309,9 +309,20 @@ class TelegramPlatform:
     # -- outgoing --------------------------------------------------------------------------
 
     async def send(
-        self, target: ChatTarget, reply: Reply, *, silent: bool = False, previews: bool = False
+        self,
+        target: ChatTarget,
+        reply: Reply,
+        *,
+        silent: bool | None = None,
+        previews: bool | None = None,
     ) -> list[str]:
-        """Send a reply or digest; returns the message ids. Raises TargetUnavailableError."""
+        """Send a reply or digest; returns the message ids. Raises TargetUnavailableError.
+
+        ``silent`` (disable_notification) and ``previews`` (link_preview_options) default
+        to the reply's own, which carry the chat's /settings for digests.
+        """
+        silent = reply.silent if silent is None else silent
+        previews = reply.previews if previews is None else previews
         ids = []
         for message in render_reply(reply):
             sent_id, target = await self._send_message(target, message, silent, previews)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from bot.models import Digest, DigestItem
-from bot.platforms.chunking import pack, safe_href, shorten
+from bot.models import LAYOUT_COMPACT, Digest, DigestItem
+from bot.platforms.chunking import pack, safe_href, shorten, take_within
 from handlers.model import Reply, ReplyKind
 
 MESSAGE_LIMIT = 4096
@@ -21,6 +21,9 @@ SEPARATOR = "\n\n"
 # Bounds that keep one story's head well inside a message even after HTML escaping.
 MAX_TITLE = 300
 MAX_LINK = 2000
+# The "also:" line of a story reported by several outlets: what it may take of a message.
+ALSO_BUDGET = 1200
+MAX_ALSO_SOURCE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _item_block(item: DigestItem, limit: int) -> _Block:
+def _item_block(item: DigestItem, limit: int, *, with_summary: bool = True) -> _Block:
     """One story; its summary is shortened (never cut inside markup) until the block fits."""
     title = shorten(item.title, MAX_TITLE)
     href = safe_href(item.link)
@@ -52,27 +55,75 @@ def _item_block(item: DigestItem, limit: int) -> _Block:
         title_html = f'<a href="{html.escape(href, quote=True)}">{title_html}</a>'
     head_html = f"• {title_html}"
     head_plain = f"• {title}" + (f"\n{href}" if href else "")
-    summary = shorten(" ".join(item.summary), max(limit - len(head_html) - 1, 0))
+    summary = " ".join(item.summary) if with_summary else ""
+    also_html, also_plain = _also_line(item) if with_summary else ("", "")
+    summary = shorten(summary, max(limit - len(head_html) - len(also_html) - 2, 0))
     while True:
         block = _Block(
-            html=head_html + (f"\n{escape(summary)}" if summary else ""),
-            plain=head_plain + (f"\n{summary}" if summary else ""),
+            html=head_html + (f"\n{escape(summary)}" if summary else "") + also_html,
+            plain=head_plain + (f"\n{summary}" if summary else "") + also_plain,
         )
-        if _fits([block], limit, "") or not summary:
+        if _fits([block], limit, "") or not (summary or also_html):
             return block
-        summary = shorten(summary, max(len(summary) - 64, 0))
+        if summary:
+            summary = shorten(summary, max(len(summary) - 64, 0))
+        else:  # the head alone nearly fills a message: the "also" line goes first
+            also_html = also_plain = ""
+
+
+def _also_line(item: DigestItem) -> tuple[str, str]:
+    """'also: B, C' (each name linked to that outlet's version), as HTML and as plain text.
+
+    Starts with a newline; empty when no other outlet reported the story.
+    """
+    html_parts: list[str] = []
+    plain_parts: list[str] = []
+    for also in item.also:
+        name = shorten(also.source, MAX_ALSO_SOURCE)
+        href = safe_href(also.link)
+        anchor = f'<a href="{html.escape(href, quote=True)}">{escape(name)}</a>' if href else ""
+        if href and len(anchor) <= ALSO_BUDGET // 2:  # a huge link is named, not linked
+            html_parts.append(anchor)
+            plain_parts.append(f"{name} ({href})")
+        else:
+            html_parts.append(escape(name))
+            plain_parts.append(name)
+    if not html_parts:
+        return "", ""
+    shown, left = take_within(html_parts, ALSO_BUDGET, ", ")
+    more = f" and {left} more" if left else ""
+    return (
+        f"\nalso: {', '.join(shown)}{more}",
+        f"\nalso: {', '.join(plain_parts[: len(shown)])}{more}",
+    )
 
 
 def _blocks_for_digest(digest: Digest, limit: int) -> list[_Block]:
     blocks = [_Block(html=f"<b>{escape(digest.title)}</b>", plain=digest.title)]
     for section in digest.sections:
         source = shorten(section.source, 200)
-        blocks.append(_Block(html=f"<b>{escape(source)}</b>", plain=f"— {source} —"))
-        blocks += [_item_block(item, limit) for item in section.items]
+        header = _Block(html=f"<b>{escape(source)}</b>", plain=f"— {source} —")
+        if digest.layout == LAYOUT_COMPACT:
+            blocks += _compact_blocks(header, section.items, limit)
+        else:
+            blocks.append(header)
+            blocks += [_item_block(item, limit) for item in section.items]
     if digest.more_count:
         note = f"… and {digest.more_count} more: send /digest to see them."
         blocks.append(_Block(html=f"<i>{escape(note)}</i>", plain=note))
     return blocks
+
+
+def _compact_blocks(header: _Block, items: list[DigestItem], limit: int) -> list[_Block]:
+    """The source, then linked titles one per line, joined into blocks that fit a message."""
+    lines = [header] + [_item_block(item, limit, with_summary=False) for item in items]
+    return [_joined(group, "\n") for group in pack(lines, lambda g: _fits(g, limit, "\n"))]
+
+
+def _joined(group: list[_Block], separator: str) -> _Block:
+    return _Block(
+        html=separator.join(b.html for b in group), plain=separator.join(b.plain for b in group)
+    )
 
 
 def _blocks_for_text(reply: Reply, limit: int) -> list[_Block]:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.filters import FilterRule
 from bot.models import Chat, ChatTarget, Feed, NewArticle, StoredArticle, Subscription
 from bot.store.database import create_engine, migrate, session_factory
 from bot.store.tables import (
@@ -24,6 +25,7 @@ from bot.store.tables import (
     DeliveryRow,
     FeedEntryRow,
     FeedRow,
+    FilterRow,
     SubscriptionRow,
     utcnow,
 )
@@ -55,6 +57,17 @@ def _feed(row: FeedRow) -> Feed:
         consecutive_failures=row.consecutive_failures,
         first_failure_at=row.first_failure_at,
         next_poll_at=row.next_poll_at,
+        full_text=row.full_text,
+    )
+
+
+def _filter(row: FilterRow) -> FilterRule:
+    return FilterRule(
+        id=row.id,
+        kind=row.kind,
+        pattern=row.pattern,
+        is_regex=row.is_regex,
+        subscription_id=row.subscription_id,
     )
 
 
@@ -326,6 +339,16 @@ class Store:
             await session.commit()
             return bool(result.rowcount)
 
+    async def set_feed_full_text(self, feed_id: int, enabled: bool) -> Feed | None:
+        """Turn page fetching for a feed's teaser items on or off (for every chat)."""
+        async with self.session() as session:
+            row = await session.get(FeedRow, feed_id)
+            if row is None:
+                return None
+            row.full_text = enabled
+            await session.commit()
+            return _feed(row)
+
     async def subscribers(self, feed_id: int) -> list[Chat]:
         async with self.session() as session:
             rows = await session.scalars(
@@ -406,6 +429,58 @@ class Store:
             await session.commit()
             return bool(result.rowcount)
 
+    # -- subscription titles and filters (/rename, /filter) --------------------------------
+
+    async def rename_subscription(self, subscription_id: int, title: str | None) -> bool:
+        """Set the title a chat sees for a feed (None: back to the feed's own title)."""
+        async with self.session() as session:
+            result = await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.id == subscription_id)
+                .values(custom_title=title[:256] if title else None)
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
+    async def add_filter(
+        self,
+        chat_pk: int,
+        *,
+        kind: str,
+        pattern: str,
+        is_regex: bool,
+        subscription_id: int | None = None,
+    ) -> FilterRule:
+        """Store a rule already validated by bot.filters.parse_rule_text."""
+        async with self.session() as session:
+            row = FilterRow(
+                chat_pk=chat_pk,
+                subscription_id=subscription_id,
+                kind=kind,
+                pattern=pattern,
+                is_regex=is_regex,
+                created_at=self.clock(),
+            )
+            session.add(row)
+            await session.commit()
+            return _filter(row)
+
+    async def list_filters(self, chat_pk: int) -> list[FilterRule]:
+        """A chat's rules, oldest first: the order /filter list numbers them in."""
+        async with self.session() as session:
+            rows = await session.scalars(
+                select(FilterRow).where(FilterRow.chat_pk == chat_pk).order_by(FilterRow.id)
+            )
+            return [_filter(row) for row in rows]
+
+    async def remove_filter(self, chat_pk: int, filter_id: int) -> bool:
+        async with self.session() as session:
+            result = await session.execute(
+                delete(FilterRow).where(FilterRow.id == filter_id, FilterRow.chat_pk == chat_pk)
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
     # -- articles --------------------------------------------------------------------------
 
     async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
@@ -421,6 +496,19 @@ class Store:
                     )
                 )
                 known.update(result)
+        return known
+
+    async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
+        """Which normalised links are stored already (another feed brought the story)."""
+        wanted = list(dict.fromkeys(link_keys))
+        known: set[str] = set()
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                result = await session.scalars(
+                    select(ArticleRow.link_key).where(ArticleRow.link_key.in_(chunk))
+                )
+                known.update(key for key in result if key)
         return known
 
     async def store_articles(
@@ -494,7 +582,9 @@ class Store:
         """
         seen = select(ChatSeenRow.article_id).where(ChatSeenRow.chat_pk == chat_pk)
         query = (
-            select(ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow)
+            select(
+                ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow, SubscriptionRow.id
+            )
             .join(FeedEntryRow, FeedEntryRow.article_id == ArticleRow.id)
             .join(SubscriptionRow, SubscriptionRow.feed_id == FeedEntryRow.feed_id)
             .join(FeedRow, FeedRow.id == FeedEntryRow.feed_id)
@@ -508,7 +598,7 @@ class Store:
         async with self.session() as session:
             rows = (await session.execute(query)).all()
         by_article: dict[int, StoredArticle] = {}
-        for article, feed, custom_title, entry in rows:
+        for article, feed, custom_title, entry, subscription_id in rows:
             if article.id in by_article:
                 continue
             by_article[article.id] = StoredArticle(
@@ -520,6 +610,8 @@ class Store:
                 first_seen=entry.first_seen_at,
                 summary=[line for line in article.summary.split("\n") if line],
                 text=article.text,
+                language=article.language,
+                subscription_id=subscription_id,
             )
         return sorted(
             by_article.values(),
@@ -629,6 +721,34 @@ class Store:
                     .where(DeliveryRow.status == "sent")
                 ),
             }
+
+    async def operator_stats(self, *, day_start: datetime) -> dict[str, int]:
+        """Figures for /stats, each counted once by one query.
+
+        Partitions, so the numbers add up: feeds are ok, failing (an error, still polled)
+        or disabled; deliveries are sent, waiting (never tried or not yet failed) or
+        failed (the last attempt failed; the outbox retries them).
+        """
+        failing = FeedRow.last_error.is_not(None) & FeedRow.disabled.is_(False)
+        unsent = DeliveryRow.status != "sent"
+        queries = {
+            "chats": select(func.count()).select_from(ChatRow),
+            "active_chats": select(func.count()).where(ChatRow.active.is_(True)),
+            "feeds": select(func.count()).select_from(FeedRow),
+            "failing_feeds": select(func.count()).select_from(FeedRow).where(failing),
+            "disabled_feeds": select(func.count()).where(FeedRow.disabled.is_(True)),
+            "articles": select(func.count()).select_from(ArticleRow),
+            "articles_today": select(func.count()).where(ArticleRow.created_at >= day_start),
+            "deliveries_sent": select(func.count()).where(DeliveryRow.status == "sent"),
+            "deliveries_waiting": select(func.count()).where(
+                unsent, DeliveryRow.last_error.is_(None)
+            ),
+            "deliveries_failed": select(func.count()).where(
+                unsent, DeliveryRow.last_error.is_not(None)
+            ),
+        }
+        async with self.session() as session:
+            return {name: int(await session.scalar(q) or 0) for name, q in queries.items()}
 
     async def mark_delivered(
         self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,6 +103,8 @@ class FeedRow(Base):
     first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fetch the article page of teaser items (operators' /fulltext); see bot/news/fulltext.py.
+    full_text: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -118,6 +121,24 @@ class SubscriptionRow(Base):
     )
     custom_title: Mapped[str | None] = mapped_column(String(256))
     start_entry_id: Mapped[int] = mapped_column(IdType, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FilterRow(Base):
+    """A chat's keyword/regex rule; with ``subscription_id`` it covers only that feed."""
+
+    __tablename__ = "filters"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    chat_pk: Mapped[int] = mapped_column(
+        IdType, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # include | exclude
+    pattern: Mapped[str] = mapped_column(Text)
+    is_regex: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,0 +1,83 @@
+"""/pause and /resume state, and the capped catch-up after a pause.
+
+Where the state lives: two keys in the chat's ``settings`` JSON (``paused_at`` while
+paused, ``resumed_at`` after). Why not the ``chats.active`` column: that one belongs to the
+platforms (the bot was blocked or removed; it flips back when someone talks to the bot),
+and it also stops replies from being delivered. A user's pause must survive that flip and
+must not silence /digest, so it is a separate flag; the scheduler reads chat settings
+anyway, so no migration is needed.
+
+The catch-up: feeds keep being polled while a chat is paused (other chats share them), so
+stories pile up unseen. The first digest after /resume shows at most the chat's cap of
+that backlog, newest first; the older ones are marked seen and announced as skipped.
+``trim_backlog`` is idempotent: once the backlog is within the cap it changes nothing, so
+no "catch-up done" flag needs writing together with the digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.models import Chat, StoredArticle
+
+PAUSED_AT = "paused_at"
+RESUMED_AT = "resumed_at"
+
+
+def _moment(settings: Mapping[str, Any], key: str) -> datetime | None:
+    value = settings.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def paused_since(chat: Chat) -> datetime | None:
+    """When the chat was paused, or None when its scheduled digests run."""
+    return _moment(chat.settings, PAUSED_AT)
+
+
+def is_paused(chat: Chat) -> bool:
+    return paused_since(chat) is not None
+
+
+def resumed_at(chat: Chat) -> datetime | None:
+    return _moment(chat.settings, RESUMED_AT)
+
+
+def pause_changes(now: datetime) -> dict[str, Any]:
+    """The settings update that pauses a chat."""
+    return {PAUSED_AT: now.isoformat(), RESUMED_AT: None}
+
+
+def resume_changes(now: datetime) -> dict[str, Any]:
+    """The settings update that resumes a chat and opens its catch-up window."""
+    return {PAUSED_AT: None, RESUMED_AT: now.isoformat()}
+
+
+def trim_backlog(
+    articles: Sequence[StoredArticle], resumed: datetime | None, cap: int
+) -> tuple[list[StoredArticle], list[StoredArticle]]:
+    """(kept, skipped): the stories that arrived up to ``resumed`` beyond the newest ``cap``.
+
+    ``articles`` are newest first (as the store returns them); stories that arrived after
+    the resume are always kept. Nothing is skipped when the backlog fits the cap.
+    """
+    if resumed is None:
+        return list(articles), []
+    backlog = [article for article in articles if article.first_seen <= resumed]
+    if len(backlog) <= cap:
+        return list(articles), []
+    skipped_ids = {article.id for article in backlog[cap:]}
+    kept = [article for article in articles if article.id not in skipped_ids]
+    skipped = [article for article in articles if article.id in skipped_ids]
+    return kept, skipped
+
+
+def skipped_note(count: int) -> str:
+    stories = "story was" if count == 1 else "stories were"
+    return f"{count} older {stories} skipped while digests were paused."

@@ -1,0 +1,70 @@
+"""NEWSDIGEST_ALLOWED_CHATS: a private deployment serves only the chats its operator named.
+
+Entries are ``telegram:<chat id>`` (a private chat, group or channel; forum topics follow
+their group), ``discord:<channel id>`` (threads follow their channel, a DM is its own
+channel) or ``discord:<server id>`` (every channel of that server). An empty list serves
+everyone. Chats not on the list get a polite refusal for every command, and the scheduler
+posts them no digests.
+
+A digest has no command attached, so it only knows the chat, not the Discord server the
+chat belongs to. The server is therefore remembered in the chat's settings (``space_id``)
+the first time a command from it is let in through a server entry.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.models import Chat, ChatTarget
+from config.settings import Settings
+from handlers.model import Command, Reply
+
+if TYPE_CHECKING:
+    from handlers.services import Services
+
+SPACE_KEY = "space_id"
+
+
+def command_allowed(settings: Settings, command: Command) -> bool:
+    target = command.target
+    return settings.is_chat_allowed(target.platform, target.chat_id, command.space_id)
+
+
+def may_receive_digests(settings: Settings, chat: Chat) -> bool:
+    """For the scheduler: a chat outside the allow-list gets no digests."""
+    space = chat.settings.get(SPACE_KEY)
+    return settings.is_chat_allowed(
+        chat.target.platform, chat.target.chat_id, space if isinstance(space, str) else None
+    )
+
+
+def refusal(command: Command) -> Reply:
+    """Polite, and names the entry the operator would add: asking is easy then."""
+    target = command.target
+    entry = f"{target.platform}:{target.chat_id}"
+    if command.space_id:
+        entry += f" (or the whole server, {target.platform}:{command.space_id})"
+    return Reply.error(
+        "Sorry, this bot is private: it only serves the chats its operator chose.",
+        f"To use it here, ask the operator to add {entry} to NEWSDIGEST_ALLOWED_CHATS.",
+    )
+
+
+class SpaceRecorder:
+    """Stores which Discord server a chat belongs to, once per chat and process."""
+
+    def __init__(self) -> None:
+        self._recorded: set[tuple[ChatTarget, str]] = set()
+
+    async def remember(self, services: Services, command: Command) -> None:
+        space = command.space_id
+        settings = services.settings
+        if not space or not settings.allowed_chats:
+            return
+        if (command.target, space) in self._recorded:
+            return
+        store = services.store
+        chat = await store.get_or_create_chat(command.target)
+        if chat.settings.get(SPACE_KEY) != space:
+            await store.update_chat_settings(chat.pk, changes={SPACE_KEY: space})
+        self._recorded.add((command.target, space))

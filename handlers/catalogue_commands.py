@@ -1,0 +1,129 @@
+"""/browse and /subscribe topic:<name>: the operator's curated topics (bot.catalogue).
+
+/browse is how a new user finds something worth following without knowing any feed
+address. Following a topic goes through exactly the path /import uses (handlers.bulk_add),
+so each feed is fetched and checked, the chat's quota applies, and the reply says for every
+feed whether it was added, already present or failed.
+
+The topic form extends the registered /subscribe rather than adding a second command:
+users (and Discord's option list) see one way to subscribe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.catalogue import Catalogue, Topic
+from handlers.bulk_add import WantedFeed, add_feeds
+from handlers.model import Command, Reply
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec, Handler
+from handlers.services import Services
+from handlers.subscriptions import _find_by_url
+
+TOPIC_PREFIX = "topic:"
+
+
+def _no_such_topic(catalogue: Catalogue, name: str) -> Reply:
+    if not catalogue.topics:
+        return Reply.error(
+            "This bot has no topic catalogue. Add feeds with /subscribe <url> instead."
+        )
+    return Reply.error(
+        f"There is no topic {name!r}. Topics: {', '.join(catalogue.names)}.",
+        "Send /browse to see what each one contains.",
+    )
+
+
+async def browse(services: Services, command: Command) -> Reply:
+    catalogue = services.settings.catalogue
+    if command.args:
+        name = command.args[0].removeprefix(TOPIC_PREFIX)
+        topic = catalogue.get(name)
+        if topic is None:
+            return _no_such_topic(catalogue, name)
+        return await _topic_details(services, command, topic)
+    if not catalogue.topics:
+        return Reply.info(
+            "This bot has no topic catalogue. Add feeds with /subscribe <url> instead."
+        )
+    lines: list[str] = []
+    for topic in catalogue.topics:
+        count = len(topic.feeds)
+        lines.append(f"{topic.name} — {topic.title} ({count} feed{'' if count == 1 else 's'})")
+        lines += [f"   · {feed.title}" for feed in topic.feeds]
+    lines.append(
+        "Follow a whole topic with /subscribe topic:<name>; /browse <name> shows the addresses."
+    )
+    return Reply.info(f"Topics ({len(catalogue.topics)}):", *lines)
+
+
+async def _topic_details(services: Services, command: Command, topic: Topic) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    lines = [topic.description] if topic.description else []
+    for number, feed in enumerate(topic.feeds, start=1):
+        followed = " (followed here)" if _find_by_url(current, feed.url) else ""
+        lines.append(f"{number}. {feed.title} — {feed.url}{followed}")
+    lines.append(
+        f"Follow all {len(topic.feeds)} with /subscribe {TOPIC_PREFIX}{topic.name}, "
+        "or one with /subscribe <url>."
+    )
+    return Reply.info(f"{topic.title} ({TOPIC_PREFIX}{topic.name}):", *lines)
+
+
+async def subscribe_topic(services: Services, command: Command, name: str) -> Reply:
+    catalogue = services.settings.catalogue
+    topic = catalogue.get(name)
+    if topic is None:
+        return _no_such_topic(catalogue, name)
+    chat = await services.store.get_or_create_chat(command.target)
+    report = await add_feeds(
+        services, chat, [WantedFeed(feed.url, feed.title) for feed in topic.feeds]
+    )
+    summary = f"Topic {topic.title}: {report.counts}."
+    if report.added:
+        extra = ("Stories already in these feeds are marked as read; new ones will follow.",)
+    else:
+        extra = ()
+    reply = Reply.success if report.any_success else Reply.error
+    return reply(summary, *report.lines, *extra)
+
+
+def _with_topics(plain: Handler) -> Handler:
+    async def subscribe(services: Services, command: Command) -> Reply:
+        wanted = command.args[0] if command.args else ""
+        if wanted.lower().startswith(TOPIC_PREFIX):
+            return await subscribe_topic(services, command, wanted[len(TOPIC_PREFIX) :])
+        return await plain(services, command)
+
+    return subscribe
+
+
+def add_catalogue_commands(registry: CommandRegistry) -> None:
+    """/browse, and the topic form of /subscribe (registered before this runs)."""
+    registry.add(
+        CommandSpec(
+            name="browse",
+            summary="Topics of recommended feeds you can follow in one go",
+            handler=browse,
+            args=(ArgSpec("topic", "a topic name, e.g. world", required=False),),
+            details="Follow every feed of a topic with /subscribe topic:<name>.",
+        )
+    )
+    plain = registry.get("subscribe")
+    if plain is None:
+        raise ValueError("/subscribe must be registered before the catalogue commands")
+    registry.replace(
+        replace(
+            plain,
+            handler=_with_topics(plain.handler),
+            args=(
+                ArgSpec(
+                    "url",
+                    "the feed's or the site's address, or topic:<name> from /browse",
+                    ArgKind.URL,
+                ),
+            ),
+            details=f"{plain.details} /subscribe topic:<name> follows every feed of a topic.",
+        )
+    )

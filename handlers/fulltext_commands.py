@@ -1,0 +1,92 @@
+"""/fulltext: whether a feed's teaser items get their article page fetched and summarised.
+
+Why operators only: a feed is stored once and shared by every chat that follows it, so the
+switch changes what every one of those chats reads, and it decides how many requests the
+bot sends to the feed's site. A chat administrator decides for one chat; this is a
+decision for the people running the bot (NEWSDIGEST_ADMINS). The console counts as an
+operator: it runs on the operator's own machine, next to the database.
+"""
+
+from __future__ import annotations
+
+from handlers.model import Command, Reply
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+CONSOLE_PLATFORM = "console"
+_STATES = {"on": True, "off": False}
+
+
+def is_operator(services: Services, command: Command) -> bool:
+    return command.platform == CONSOLE_PLATFORM or services.settings.is_bot_admin(
+        command.platform, command.user.id
+    )
+
+
+async def fulltext_command(services: Services, command: Command) -> Reply:
+    if not is_operator(services, command):
+        return Reply.error(
+            "Only the bot's operators (NEWSDIGEST_ADMINS) can use /fulltext: a feed is "
+            "shared by every chat that follows it, so the switch changes it for all of them."
+        )
+    number_text = command.args[0]
+    state_text = command.args[1].lower() if len(command.args) > 1 else None
+    if state_text is not None and state_text not in _STATES:
+        return Reply.error(f"Say on or off, not {command.args[1]!r}.\nUsage: /fulltext <n> on|off")
+    chat = await services.store.get_or_create_chat(command.target)
+    current = await services.store.list_subscriptions(chat.pk)
+    match = next((s for s in current if str(s.position) == number_text), None)
+    if match is None:
+        count = f"this chat has {len(current)}" if current else "this chat has none"
+        return Reply.error(
+            f"There is no subscription number {number_text}: {count}. "
+            "Send /list to see the numbers."
+        )
+    lines = []
+    if not services.settings.full_text:
+        lines.append(
+            "Note: NEWSDIGEST_FULL_TEXT is off, so no article pages are fetched for any "
+            "feed until it is turned on."
+        )
+    if state_text is None:
+        state = "on" if match.feed.full_text else "off"
+        return Reply.info(
+            f"Full text for {match.display_title} is {state}.",
+            *lines,
+            "Change it with /fulltext <n> on|off (for every chat that follows the feed).",
+        )
+    enabled = _STATES[state_text]
+    feed = await services.store.set_feed_full_text(match.feed.id, enabled)
+    if feed is None:
+        return Reply.error(f"{match.display_title} was removed meanwhile; send /list.")
+    what = (
+        "short items will be summarised from their article page"
+        if enabled
+        else "short items will be summarised from the feed's own text"
+    )
+    return Reply.success(
+        f"Full text {state_text} for {match.display_title}: {what}.",
+        "This feed is shared: the change applies to every chat that follows it.",
+        "Stories already stored keep their summaries.",
+        *lines,
+    )
+
+
+def add_fulltext_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="fulltext",
+            summary="Operators: fetch article pages for a feed's short items, or not",
+            handler=fulltext_command,
+            args=(
+                ArgSpec("number", "the feed's number shown by /list", ArgKind.INTEGER),
+                ArgSpec("state", "on or off; without it, shows the setting", required=False),
+            ),
+            details=(
+                "For bot operators (NEWSDIGEST_ADMINS) only. Feeds are shared, so this "
+                "changes the feed for every chat that follows it. When on, an item with "
+                "fewer words than NEWSDIGEST_FULL_TEXT_MIN_WORDS is summarised from its "
+                "article page."
+            ),
+        )
+    )

@@ -1,0 +1,93 @@
+"""/pause and /resume: stop and restart a chat's scheduled digests, keeping everything else.
+
+Subscriptions, filters and settings stay; /digest keeps working while paused. The state
+and the catch-up rule are in bot/pause.py (shared with the scheduler and the composer).
+"""
+
+from __future__ import annotations
+
+from bot.models import Chat
+from bot.pause import is_paused, pause_changes, paused_since, resume_changes
+from bot.schedule import chat_schedule, chat_zone, next_slot
+from handlers.model import Command, Reply
+from handlers.registry import CommandRegistry, CommandSpec
+from handlers.services import Services
+
+
+def paused_line(chat: Chat, services: Services) -> str | None:
+    """ "Scheduled digests are paused since …" for /list, /schedule and /digest, or None."""
+    since = paused_since(chat)
+    if since is None:
+        return None
+    zone = chat_zone(chat, services.settings.default_timezone)
+    return (
+        f"Scheduled digests are paused since {since.astimezone(zone):%Y-%m-%d %H:%M} "
+        f"({zone.key}). Send /resume to restart them."
+    )
+
+
+async def pause(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    if is_paused(chat):
+        return Reply.info(paused_line(chat, services) or "Scheduled digests are paused.")
+    await services.store.update_chat_settings(chat.pk, changes=pause_changes(services.clock()))
+    cap = services.composer.settings_for(chat).items
+    return Reply.success(
+        "Scheduled digests are paused.",
+        "Subscriptions, filters and settings are kept, and /digest still works.",
+        f"Send /resume to restart them: the first digest then shows at most the newest {cap} "
+        "stories that arrived in the meantime, and skips the older ones.",
+    )
+
+
+async def resume(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    if not is_paused(chat):
+        return Reply.info("Scheduled digests are not paused.")
+    now = services.clock()
+    # Slots missed while paused must not fire at once: the schedule restarts from now.
+    chat = await services.store.update_chat_settings(
+        chat.pk, changes=resume_changes(now), last_digest_at=now
+    )
+    lines = []
+    waiting = len(await services.store.unseen_articles(chat.pk))
+    cap = services.composer.settings_for(chat).items
+    if waiting > cap:
+        lines.append(
+            f"{waiting} stories arrived while paused: the next digest shows the newest {cap} "
+            f"(fewer if your filters hide some) and skips the {waiting - cap} older ones."
+        )
+    elif waiting:
+        lines.append(f"{waiting} new {'story is' if waiting == 1 else 'stories are'} waiting.")
+    if waiting:
+        lines.append("/digest shows them now.")
+    zone = chat_zone(chat, services.settings.default_timezone)
+    upcoming = next_slot(chat_schedule(chat), zone, now)
+    if upcoming is not None:
+        lines.append(f"Next digest: {upcoming.astimezone(zone):%A %Y-%m-%d %H:%M} ({zone.key}).")
+    return Reply.success("Scheduled digests resumed.", *lines)
+
+
+def add_pause_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="pause",
+            summary="Stop scheduled digests for now, keeping the subscriptions",
+            handler=pause,
+            admin_only=True,
+            details=(
+                "Feeds, filters and settings stay as they are and /digest still works. "
+                "/resume restarts the schedule; its first digest is a catch-up of at most "
+                "the chat's items setting, newest first, and older stories are skipped."
+            ),
+        )
+    )
+    registry.add(
+        CommandSpec(
+            name="resume",
+            summary="Restart scheduled digests after /pause",
+            handler=resume,
+            admin_only=True,
+            details="Stories that arrived while paused come as one capped catch-up digest.",
+        )
+    )

@@ -1,0 +1,34 @@
+"""NEWSDIGEST_MAX_SUBSCRIPTIONS_PER_CHAT: how many feeds one chat may follow.
+
+Why a cap: every subscription is a feed the bot polls for as long as the chat follows it,
+so an operator needs a bound on what one chat can make the bot do. /subscribe, /import and
+/subscribe topic:… all count against it and word the refusal the same way.
+"""
+
+from __future__ import annotations
+
+from config.settings import Settings
+
+
+def slots_left(settings: Settings, following: int) -> int:
+    """How many more feeds a chat that follows ``following`` feeds may add."""
+    return max(0, settings.max_subscriptions_per_chat - following)
+
+
+def quota_reached(settings: Settings, following: int) -> str:
+    """The refusal users see when a chat is full; says how many slots remain (none)."""
+    return (
+        f"This chat follows {following} feeds and the limit is "
+        f"{settings.max_subscriptions_per_chat}: 0 subscription slots left. "
+        "Send /unsubscribe <number> to make room."
+    )
+
+
+def quota_line(settings: Settings, following: int) -> str:
+    """A bulk report's closing line when the cap stopped some feeds."""
+    left = slots_left(settings, following)
+    return (
+        f"This chat now follows {following} feeds; the limit is "
+        f"{settings.max_subscriptions_per_chat} ({left} slots left). "
+        "Feeds marked “no slot left” were not added: /unsubscribe some to make room."
+    )

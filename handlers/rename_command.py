@@ -1,0 +1,64 @@
+"""/rename: the name a chat sees for one of its feeds, in /list, digests and /export.
+
+The name is the subscription's ``custom_title`` (per chat, never the shared feed's own
+title), so two chats may call the same feed differently. Digests take it as the source
+name, and /export writes it as the OPML title, which /import reads back.
+"""
+
+from __future__ import annotations
+
+from handlers.lookup import subscription_by_number
+from handlers.model import Command, Reply
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+MAX_TITLE = 100  # a source name, not a paragraph: it heads a digest section
+
+
+async def rename(services: Services, command: Command) -> Reply:
+    number = command.args[0].lstrip("#")
+    if not number.isdigit():
+        return Reply.error(
+            f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
+            "Usage: /rename <number> <new name>",
+        )
+    title = " ".join(command.args[1:]).strip()
+    if len(title) > MAX_TITLE:
+        return Reply.error(f"That name has {len(title)} characters; at most {MAX_TITLE}, please.")
+    chat = await services.store.get_or_create_chat(command.target)
+    match, complaint = subscription_by_number(
+        await services.store.list_subscriptions(chat.pk), int(number)
+    )
+    if match is None:
+        return Reply.error(complaint or "No such subscription.")
+    await services.store.rename_subscription(match.id, title or None)
+    if not title:
+        original = match.feed.title or match.feed.url
+        return Reply.success(
+            f"{match.position}. is called {original} again (the feed's own title)."
+        )
+    return Reply.success(
+        f"{match.position}. {match.display_title} is now called {title}.",
+        "The new name shows in /list, in digests and in /export.",
+    )
+
+
+def add_rename_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="rename",
+            summary="Give one of this chat's feeds your own name",
+            handler=rename,
+            args=(
+                ArgSpec("number", "the feed's number in /list", ArgKind.INTEGER),
+                ArgSpec(
+                    "name",
+                    "the new name; leave it out to go back to the feed's own title",
+                    required=False,
+                    rest=True,
+                ),
+            ),
+            admin_only=True,
+            details="Example: /rename 2 Morning paper. The name is used in digests and /export.",
+        )
+    )

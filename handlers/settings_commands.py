@@ -1,0 +1,69 @@
+"""/settings: how this chat's digests look and arrive (summary length, cap, layout, …).
+
+Anyone may look; only the chat's administrators may change a setting, as with the other
+commands that change a chat. The rules (names, valid values, defaults) live in
+bot.chat_settings so the composer and the platforms read exactly what was checked here.
+"""
+
+from __future__ import annotations
+
+from bot.chat_settings import SETTINGS_KEY, SPECS, ChatSettings, SettingError, lookup
+from handlers.model import Command, Reply
+from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
+from handlers.services import Services
+
+HOW_TO_CHANGE = "Change one with /settings <name> <value>; <value> default restores the default."
+
+
+def _line(name: str, current: ChatSettings, defaults: ChatSettings) -> str:
+    spec = SPECS[name]
+    value = current.display(name)
+    marker = " (default)" if getattr(current, name) == getattr(defaults, name) else ""
+    return f"{name}: {value}{marker} — {spec.description}; {spec.valid(defaults)}"
+
+
+async def settings_command(services: Services, command: Command) -> Reply:
+    chat = await services.store.get_or_create_chat(command.target)
+    defaults = services.composer.defaults
+    current = services.composer.settings_for(chat)
+    if not command.args:
+        lines = [_line(name, current, defaults) for name in SPECS]
+        return Reply.info("Settings for this chat's digests:", *lines, HOW_TO_CHANGE)
+    try:
+        spec = lookup(command.args[0])
+    except SettingError as exc:
+        return Reply.error(str(exc), HOW_TO_CHANGE)
+    if len(command.args) == 1:
+        return Reply.info(_line(spec.name, current, defaults), HOW_TO_CHANGE)
+    if not command.is_admin:
+        return Reply.error(
+            "Only administrators of this chat can change its settings.",
+            "Send /settings to see them.",
+        )
+    try:
+        changed = current.changed(spec.name, command.args[1], defaults)
+    except SettingError as exc:
+        return Reply.error(str(exc), f"Usage: /settings {spec.name} <value>")
+    await services.store.update_chat_settings(
+        chat.pk, changes={SETTINGS_KEY: changed.overrides(defaults)}
+    )
+    note = " (the default)" if getattr(changed, spec.name) == getattr(defaults, spec.name) else ""
+    return Reply.success(f"{spec.name} set to {changed.display(spec.name)}{note}.")
+
+
+def add_settings_commands(registry: CommandRegistry) -> None:
+    registry.add(
+        CommandSpec(
+            name="settings",
+            summary="Show or change how this chat's digests look and arrive",
+            handler=settings_command,
+            args=(
+                ArgSpec("setting", f"one of {', '.join(SPECS)}", required=False),
+                ArgSpec("value", "the new value, or default", required=False),
+            ),
+            details=(
+                "sentences 1-5 per summary; items up to the operator's cap; layout full or "
+                "compact; previews on/off; silent on/off; algorithm: the summariser."
+            ),
+        )
+    )

@@ -1,0 +1,185 @@
+"""/pause and /resume with the real scheduler, driven tick by tick with a fake clock.
+
+While paused the scheduler posts nothing (feeds are still polled); after /resume the first
+digest is a capped catch-up: the newest stories, the older ones skipped and marked read.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import App, open_app
+from bot.models import ChatTarget
+from bot.platforms.console_platform import ConsolePlatform
+from bot.runner import build_scheduler
+from bot.scheduler import BotScheduler
+from handlers.model import Command, Reply, User
+from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+
+CAP = 3
+MIN_POLL = 60
+
+
+@dataclass
+class Recorder:
+    """Stands in for a chat service: accepts every message and keeps it."""
+
+    name: str = "console"
+    sent: list[Reply] = field(default_factory=list)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+        self.sent.append(reply)
+        return [str(len(self.sent))]
+
+
+@dataclass
+class Bot:
+    app: App
+    scheduler: BotScheduler
+    platform: Recorder
+    console: ConsolePlatform
+    output: io.StringIO
+
+    async def say(self, line: str) -> str:
+        start = self.output.tell()
+        await self.console.handle_line(line)
+        self.output.seek(start)
+        return self.output.read()
+
+
+@asynccontextmanager
+async def running_bot(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Bot]:
+    settings = make_settings(database_url, min_poll_seconds=MIN_POLL, digest_max_items=CAP)
+    async with open_app(settings, clock=clock) as app:
+        platform = Recorder()
+        output = io.StringIO()
+        console = ConsolePlatform(
+            app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
+        )
+        yield Bot(app, build_scheduler(app, [platform]), platform, console, output)
+
+
+def dated(*numbers: int) -> list[dict[str, str]]:
+    """Stories whose number is their publication hour: a higher number is newer."""
+    return [
+        {
+            "guid": f"s-{n}",
+            "title": f"Story {n}",
+            "link": f"https://news.example/s-{n}",
+            "description": f"<p>Story {n} begins. It has a body of several words. It ends.</p>",
+            "pubDate": f"Wed, 14 Jan 2026 {n:02d}:00:00 +0000",
+        }
+        for n in numbers
+    ]
+
+
+async def test_pause_posts_nothing_and_resume_brings_a_capped_catch_up(
+    database_url: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    url = feed_server.serve("/feed.xml", rss_feed(dated(1)))
+    async with running_bot(database_url, clock, tmp_path) as bot:
+        await bot.say(f"/subscribe {url}")
+        out = await bot.say("/pause")
+        assert "Scheduled digests are paused." in out
+        assert f"at most the newest {CAP}" in out
+        assert "already paused" not in out
+        assert "Scheduled digests are paused since 2026-01-15 09:00 (UTC)" in await bot.say(
+            "/pause"
+        )
+        assert "paused since 2026-01-15 09:00 (UTC)" in await bot.say("/list")
+        assert "paused since" in await bot.say("/schedule")
+
+        feed_server.serve("/feed.xml", rss_feed(dated(*range(9, 0, -1))))  # 8 new stories
+        clock.advance(seconds=MIN_POLL)
+        await bot.scheduler.poll_feeds()
+        for _ in range(3):  # three daily 08:00 slots pass while paused
+            clock.advance(days=1)
+            await bot.scheduler.digest_tick()
+        assert bot.platform.sent == []
+
+        out = await bot.say("/resume")
+        assert "Scheduled digests resumed." in out
+        assert f"8 stories arrived while paused: the next digest shows the newest {CAP}" in out
+        assert "Next digest: Monday 2026-01-19 08:00 (UTC)." in out
+        assert "paused since" not in await bot.say("/list")
+        await bot.scheduler.digest_tick()  # slots missed while paused do not fire now
+        assert bot.platform.sent == []
+
+        clock.now = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
+        await bot.scheduler.digest_tick()
+        [catch_up] = bot.platform.sent
+        assert catch_up.digest is not None
+        assert [item.title for item in catch_up.digest.items] == ["Story 9", "Story 8", "Story 7"]
+        assert catch_up.digest.more_count == 0
+        assert "5 older stories were skipped while digests were paused." in catch_up.lines
+
+        # The skipped ones were marked read: nothing else comes, scheduled or on request.
+        clock.advance(days=1)
+        await bot.scheduler.digest_tick()
+        assert len(bot.platform.sent) == 1
+        assert "No new stories since your last digest." in await bot.say("/digest")
+
+
+async def test_stories_after_resume_are_kept_and_a_small_backlog_is_not_trimmed(
+    database_url: str, tmp_path: Path, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(dated(1)))
+    async with running_bot(database_url, clock, tmp_path) as bot:
+        await bot.say(f"/subscribe {url}")
+        await bot.say("/pause")
+        feed_server.serve("/feed.xml", rss_feed(dated(3, 2, 1)))
+        clock.advance(seconds=MIN_POLL)
+        await bot.scheduler.poll_feeds()
+        out = await bot.say("/resume")
+        assert "2 new stories are waiting." in out
+        feed_server.serve("/feed.xml", rss_feed(dated(4, 3, 2, 1)))
+        clock.advance(seconds=MIN_POLL * 10)
+        await bot.scheduler.poll_feeds()
+        clock.advance(days=1)
+        await bot.scheduler.digest_tick()
+        [digest] = bot.platform.sent
+        assert digest.digest is not None
+        assert [item.title for item in digest.digest.items] == ["Story 4", "Story 3", "Story 2"]
+        assert not any("skipped" in line for line in digest.lines)
+
+
+async def test_instant_chats_are_silent_while_paused(
+    database_url: str, tmp_path: Path, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(dated(1)))
+    async with running_bot(database_url, clock, tmp_path) as bot:
+        await bot.say(f"/subscribe {url}")
+        await bot.say("/schedule instant")
+        await bot.say("/pause")
+        feed_server.serve("/feed.xml", rss_feed(dated(2, 1)))
+        clock.advance(seconds=MIN_POLL)
+        await bot.scheduler.poll_feeds()
+        assert bot.platform.sent == []
+        # /digest still works while paused.
+        assert "Story 2" in await bot.say("/digest")
+
+
+async def test_resume_when_not_paused_and_members_cannot_pause(
+    database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    async with running_bot(database_url, clock, tmp_path) as bot:
+        assert "Scheduled digests are not paused." in await bot.say("/resume")
+        app = bot.app
+        command = Command(
+            "telegram", ChatTarget("telegram", "-100"), User("5"), "pause", is_admin=False
+        )
+        reply = await app.registry.dispatch(app.services, command)
+        assert reply.is_error
+        assert "Only administrators of this chat can use /pause" in reply.text
