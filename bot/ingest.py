@@ -28,6 +28,7 @@ from bot.news.fulltext import (
     full_text_or_teaser,
     is_teaser,
 )
+from bot.news.language import detect_language
 from bot.news.links import entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
 from bot.news.summarise import Summariser
@@ -63,6 +64,13 @@ class PollOutcome:
     retry_after: float | None = None  # seconds, from Retry-After on 429/503
     max_age: float | None = None  # seconds, from Cache-Control: max-age
     ttl: float | None = None  # seconds, from RSS <ttl>
+
+
+async def _parse(fetched: FetchResult) -> ParsedFeed:
+    """Parse a fetched document in a worker thread: feedparser, HTML cleaning and language
+    identification are CPU work (the identifier's model takes a moment to load the first
+    time), and the event loop must keep serving commands meanwhile."""
+    return await asyncio.to_thread(parse_feed, fetched.content, fetched.url, fetched.content_type)
 
 
 def cache_max_age(headers: Mapping[str, str]) -> float | None:
@@ -108,7 +116,7 @@ class FeedIngestor:
         """
         fetched = await self.fetcher.fetch(url)
         try:
-            parsed = parse_feed(fetched.content, fetched.url, fetched.content_type)
+            parsed = await _parse(fetched)
             return ResolvedFeed(url=fetched.url, fetched=fetched, parsed=parsed)
         except FeedParseError as exc:
             if not looks_like_html(fetched.content, fetched.content_type):
@@ -123,7 +131,7 @@ class FeedIngestor:
         for candidate in candidates[:3]:
             try:
                 feed_doc = await self.fetcher.fetch(candidate)
-                parsed = parse_feed(feed_doc.content, feed_doc.url, feed_doc.content_type)
+                parsed = await _parse(feed_doc)
             except (FetchError, FeedParseError) as exc:
                 last_error = str(exc)
                 continue
@@ -148,7 +156,7 @@ class FeedIngestor:
                     last_modified=fetched.last_modified or feed.last_modified,
                 )
                 return outcome
-            parsed = parse_feed(fetched.content, fetched.url, fetched.content_type)
+            parsed = await _parse(fetched)
         except (FetchError, FeedParseError) as exc:
             outcome.error = str(exc)
             if isinstance(exc, HTTPStatusError):
@@ -248,6 +256,8 @@ class FeedIngestor:
             text = article.text
             if article.link in pages:
                 text = full_text_or_teaser(text, pages[article.link], link=article.link)
+                # A teaser is too short to identify its language; the page is not.
+                language = language or detect_language(text)
             summary = self.summariser.summarise(
                 text,
                 title=article.title,

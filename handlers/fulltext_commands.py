@@ -3,8 +3,7 @@
 Why operators only: a feed is stored once and shared by every chat that follows it, so the
 switch changes what every one of those chats reads, and it decides how many requests the
 bot sends to the feed's site. A chat administrator decides for one chat; this is a
-decision for the people running the bot (NEWSDIGEST_ADMINS). The console counts as an
-operator: it runs on the operator's own machine, next to the database.
+decision for the people running the bot (NEWSDIGEST_ADMINS; in the console, `console:local`).
 """
 
 from __future__ import annotations
@@ -13,14 +12,11 @@ from handlers.model import Command, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
 
-CONSOLE_PLATFORM = "console"
 _STATES = {"on": True, "off": False}
 
 
 def is_operator(services: Services, command: Command) -> bool:
-    return command.platform == CONSOLE_PLATFORM or services.settings.is_bot_admin(
-        command.platform, command.user.id
-    )
+    return services.settings.is_bot_admin(command.platform, command.user.id)
 
 
 async def fulltext_command(services: Services, command: Command) -> Reply:

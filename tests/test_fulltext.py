@@ -316,6 +316,19 @@ async def test_teaser_item_is_summarised_from_its_article_page(bbc_bot: Bot) -> 
     assert all(line in article.text for line in article.summary)
 
 
+async def test_language_of_an_undeclared_teaser_comes_from_its_page(
+    database_url: str, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    """Twenty words are too few to identify a language; the Spanish page they link to is not."""
+    page = "page_la-nacion_cuestion-mapuche"
+    feed_server.serve("/opinion/mapuche.html", page_html(page), "text/html; charset=utf-8")
+    items = [teaser_item(feed_server, 1, "/opinion/mapuche.html")]
+    async with start_bot(database_url, clock, feed_server, items) as bot:
+        [article] = await bot.poll()
+    assert article.language == "es"
+    assert word_count(article.text) > 500
+
+
 async def test_feed_opted_out_keeps_the_teaser_and_fetches_no_page(bbc_bot: Bot) -> None:
     updated = await bbc_bot.store.set_feed_full_text(bbc_bot.feed.id, False)
     assert updated is not None
@@ -588,13 +601,11 @@ async def test_fulltext_rejects_bad_arguments(operator_app: App) -> None:
 async def test_fulltext_reply_warns_when_the_global_switch_is_off(
     database_url: str, clock: FakeClock
 ) -> None:
-    settings = make_settings(database_url, full_text=False)
+    settings = make_settings(database_url, full_text=False, admins=["console:local"])
     async with open_app(settings, clock=clock) as app:
         chat = await app.services.store.get_or_create_chat(ChatTarget("console", "-100"))
         feed = await app.services.store.get_or_create_feed("https://feeds.example/a.xml")
         await app.services.store.subscribe(chat.pk, feed.id)
-        reply = await say(
-            app, "local", "1", "on", platform="console"
-        )  # the console is the operator
+        reply = await say(app, "local", "1", "on", platform="console")
         assert "[error]" not in reply
         assert "NEWSDIGEST_FULL_TEXT is off" in reply
