@@ -19,9 +19,20 @@ rules only to the stories of that subscription.
 
 Why the ``regex`` package and not ``re``: users type the patterns, and a pattern such as
 ``(a+)+$`` backtracks for minutes on a long line. ``regex`` takes a ``timeout`` per match;
-a match that runs out of time counts as "no match", is logged once, and that rule is not
-tried again for the rest of the digest, so one bad pattern costs at most
-``MATCH_TIMEOUT_SECONDS`` per digest instead of hanging the bot.
+a rule whose match runs out of time is logged once and not tried again for the rest of the
+digest, so one bad pattern costs at most ``MATCH_TIMEOUT_SECONDS`` per digest instead of
+hanging the bot.
+
+A rule that timed out (or was skipped since) has no answer, and filtering *fails open*:
+hidden stories are marked as read and never come back, so a missing answer must never hide
+a story. An exclude rule without an answer does not exclude; an include rule without an
+answer lets the story through unless an exclude rule matches it. A slow include rule
+therefore shows every story it applies to, for the rest of that digest.
+
+Compiling is bounded too: ``regex`` unrolls counted repeats, and nesting multiplies them
+(``(((a{100}){100}){100}){100}`` is a hundred million copies), so a pattern whose unrolled
+size (``bot.pattern_cost.expansion_size``) exceeds ``MAX_EXPANSION`` is refused. The largest
+accepted pattern compiles in milliseconds, so /filter compiles on the event loop.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from dataclasses import dataclass
 import regex
 
 from bot.models import StoredArticle
+from bot.pattern_cost import VerbosePatternError, expansion_size
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +54,7 @@ KINDS = (INCLUDE, EXCLUDE)
 
 MAX_PATTERN_LENGTH = 200
 MAX_REPEAT = 100  # {n} / {n,m} counts: huge ones make compiling slow and memory-hungry
+MAX_EXPANSION = 1000  # nodes once nested counted repeats are unrolled (see pattern_cost)
 MATCH_TIMEOUT_SECONDS = 0.05
 MAX_RULES_PER_CHAT = 50
 
@@ -118,6 +131,16 @@ def compile_pattern(pattern: str, *, is_regex: bool) -> regex.Pattern[str]:
         if max(int(low or 0), int(high or 0)) > MAX_REPEAT:
             raise FilterError(f"Repeat counts above {{{MAX_REPEAT}}} are not allowed.")
     try:
+        size = expansion_size(pattern)
+    except VerbosePatternError as exc:
+        raise FilterError(f"That regular expression cannot be used: {exc}.") from None
+    if size > MAX_EXPANSION:
+        raise FilterError(
+            f"That regular expression repeats too much: its counted repeats multiply out to "
+            f"about {size} pieces, the limit is {MAX_EXPANSION}. Use fewer or smaller "
+            "{n} counts inside repeated groups, or * and + instead."
+        )
+    try:
         return regex.compile(pattern, FLAGS)
     except (regex.error, OverflowError, RecursionError) as exc:
         raise FilterError(f"That regular expression is not valid: {exc}.") from None
@@ -144,7 +167,7 @@ def article_text(article: StoredArticle) -> str:
 class _Compiled:
     rule: FilterRule
     matcher: regex.Pattern[str]
-    tripped: bool = False  # timed out once in this pass: counts as "no match" from now on
+    tripped: bool = False  # timed out once in this pass: has no answer from now on
 
 
 class ArticleFilter:
@@ -181,9 +204,19 @@ class ArticleFilter:
         text = article_text(article)
         includes = [c for c in applicable if c.rule.kind == INCLUDE]
         excludes = [c for c in applicable if c.rule.kind == EXCLUDE]
-        if any(self._matches(c, text) for c in excludes):
+        # An exclude rule without an answer (None) does not exclude: fail open.
+        if any(self._matches(c, text) is True for c in excludes):
             return False
-        return not includes or any(self._matches(c, text) for c in includes)
+        if not includes:
+            return True
+        unanswered = False
+        for compiled in includes:
+            matched = self._matches(compiled, text)
+            if matched:
+                return True
+            unanswered = unanswered or matched is None
+        # No include rule matched: hide the story only if every one of them answered "no".
+        return unanswered
 
     def split(
         self, articles: Sequence[StoredArticle]
@@ -195,18 +228,19 @@ class ArticleFilter:
             (shown if self.allows(article) else hidden).append(article)
         return shown, hidden
 
-    def _matches(self, compiled: _Compiled, text: str) -> bool:
+    def _matches(self, compiled: _Compiled, text: str) -> bool | None:
+        """Whether the rule matches; None when it has no answer (timed out, now or before)."""
         if compiled.tripped:
-            return False
+            return None
         try:
             return compiled.matcher.search(text, concurrent=True, timeout=self.timeout) is not None
         except TimeoutError:
             compiled.tripped = True
             log.warning(
-                "filter %d (%s) took longer than %.0f ms and counts as no match "
-                "for the rest of this digest",
+                "filter %d (%s) took longer than %.0f ms and is skipped for the rest of this "
+                "digest; the stories it applies to are not hidden because of it",
                 compiled.rule.id,
                 compiled.rule.describe(),
                 self.timeout * 1000,
             )
-            return False
+            return None

@@ -22,7 +22,7 @@ from bot.filters import (
     parse_rule_text,
 )
 from bot.models import Subscription
-from handlers.lookup import subscription_by_number
+from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command, Reply
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
@@ -45,8 +45,9 @@ async def filter_command(services: Services, command: Command) -> Reply:
     words = list(command.args)
     subscription: Subscription | None = None
     subscriptions = await services.store.list_subscriptions(chat.pk)
-    if words and words[0].lstrip("#").isdigit():
-        number = int(words.pop(0).lstrip("#"))
+    number = parse_number(words[0]) if words else None
+    if number is not None:
+        words.pop(0)
         subscription, complaint = subscription_by_number(subscriptions, number)
         if subscription is None:
             return Reply.error(complaint or "No such subscription.")
@@ -117,11 +118,11 @@ async def _remove(
     rules = await services.store.list_filters(chat_pk)
     if not rules:
         return Reply.error("This chat has no filters to remove.")
-    if len(words) != 1 or not words[0].lstrip("#").isdigit():
+    number = parse_number(words[0]) if len(words) == 1 else None
+    if number is None:
         return Reply.error(
             "Say which rule: its number in /filter list.", "Example: /filter remove 2"
         )
-    number = int(words[0].lstrip("#"))
     if not 1 <= number <= len(rules):
         return Reply.error(
             f"There is no filter number {number}: this chat has {len(rules)}. "

@@ -8,6 +8,7 @@ decision for the people running the bot (NEWSDIGEST_ADMINS; in the console, `con
 
 from __future__ import annotations
 
+from handlers.lookup import parse_number
 from handlers.model import Command, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
@@ -25,18 +26,22 @@ async def fulltext_command(services: Services, command: Command) -> Reply:
             "Only the bot's operators (NEWSDIGEST_ADMINS) can use /fulltext: a feed is "
             "shared by every chat that follows it, so the switch changes it for all of them."
         )
-    number_text = command.args[0]
+    number = parse_number(command.args[0])
+    if number is None:
+        return Reply.error(
+            f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
+            "Usage: /fulltext <n> on|off",
+        )
     state_text = command.args[1].lower() if len(command.args) > 1 else None
     if state_text is not None and state_text not in _STATES:
         return Reply.error(f"Say on or off, not {command.args[1]!r}.\nUsage: /fulltext <n> on|off")
     chat = await services.store.get_or_create_chat(command.target)
     current = await services.store.list_subscriptions(chat.pk)
-    match = next((s for s in current if str(s.position) == number_text), None)
+    match = next((s for s in current if s.position == number), None)
     if match is None:
         count = f"this chat has {len(current)}" if current else "this chat has none"
         return Reply.error(
-            f"There is no subscription number {number_text}: {count}. "
-            "Send /list to see the numbers."
+            f"There is no subscription number {number}: {count}. Send /list to see the numbers."
         )
     lines = []
     if not services.settings.full_text:

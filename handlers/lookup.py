@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.models import Subscription
+
+# A number as users type it: "3" or "#3". ASCII digits only, and few enough of them that
+# int() is cheap and never refuses (it does refuse beyond 4300 digits).
+_NUMBER = re.compile(r"#?([0-9]{1,18})")
+
+
+def parse_number(text: str) -> int | None:
+    """The number in ``text`` ("3", "#3"), or None when it is not one.
+
+    Why not ``str.isdigit()``: it is True for "²" and "①", which ``int()`` refuses, so a
+    command that checked with it crashed instead of answering. Every command reads numbers
+    through here.
+    """
+    match = _NUMBER.fullmatch(text)
+    return int(match.group(1)) if match else None
 
 
 def subscription_by_number(

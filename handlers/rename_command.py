@@ -7,7 +7,7 @@ name, and /export writes it as the OPML title, which /import reads back.
 
 from __future__ import annotations
 
-from handlers.lookup import subscription_by_number
+from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
@@ -16,8 +16,8 @@ MAX_TITLE = 100  # a source name, not a paragraph: it heads a digest section
 
 
 async def rename(services: Services, command: Command) -> Reply:
-    number = command.args[0].lstrip("#")
-    if not number.isdigit():
+    number = parse_number(command.args[0])
+    if number is None:
         return Reply.error(
             f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
             "Usage: /rename <number> <new name>",
@@ -27,7 +27,7 @@ async def rename(services: Services, command: Command) -> Reply:
         return Reply.error(f"That name has {len(title)} characters; at most {MAX_TITLE}, please.")
     chat = await services.store.get_or_create_chat(command.target)
     match, complaint = subscription_by_number(
-        await services.store.list_subscriptions(chat.pk), int(number)
+        await services.store.list_subscriptions(chat.pk), number
     )
     if match is None:
         return Reply.error(complaint or "No such subscription.")

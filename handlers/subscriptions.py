@@ -12,6 +12,7 @@ from bot.ingest import NotAFeedError, ResolvedFeed
 from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
+from handlers.lookup import parse_number
 from handlers.model import Command, Reply
 from handlers.pause_commands import paused_line
 from handlers.quota import quota_reached, slots_left
@@ -124,8 +125,8 @@ async def unsubscribe(services: Services, command: Command) -> Reply:
         return Reply.error("This chat has no subscriptions.")
     wanted = command.args[0]
     match: Subscription | None
-    if wanted.isdigit():
-        number = int(wanted)
+    number = parse_number(wanted)
+    if number is not None:
         match = next((s for s in current if s.position == number), None)
         if match is None:
             return Reply.error(

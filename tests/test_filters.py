@@ -21,6 +21,7 @@ from bot.filters import (
     parse_rule_text,
 )
 from bot.models import ChatTarget, StoredArticle
+from bot.pattern_cost import expansion_size
 from handlers.model import Command, User
 from tests.conftest import FIXTURES, ConsoleBot, FeedServer, rss_feed
 
@@ -123,6 +124,14 @@ def test_rules_of_one_subscription_leave_the_others_alone() -> None:
         ("/(unclosed/", "not valid"),
         ("/[z-a]/", "not valid"),
         ("/a{5000}/", "Repeat counts"),
+        # Each count is small, the nesting multiplies them. (The same with {100} took
+        # gigabytes to compile; see test_the_unrolled_size_of_a_pattern.)
+        ("/(((a{10}){10}){10}){10}/", "repeats too much"),
+        ("/(?:(?:[a-z]{10}){10}){10}/", "repeats too much"),
+        ("/" + "(" * 10 + "a" + "){2}" * 10 + "/", "repeats too much"),
+        # Side by side they add up.
+        ("/" + "|".join(["(a{20}){20}"] * 3) + "/", "repeats too much"),
+        ("/(?x)a b/", "verbose mode"),
         ("/" + "a" * (MAX_PATTERN_LENGTH + 1) + "/", "the limit is 200"),
         (" ".join(f"word{n}" for n in range(40)), "the limit is 200"),
     ],
@@ -132,8 +141,40 @@ def test_unusable_rules_are_refused_with_a_reason(typed: str, complaint: str) ->
         parse_rule_text(typed)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "size"),
+    [
+        ("abc", 3),
+        ("a{5}", 5),
+        ("a{2,7}b{3,}", 10),
+        ("(a{10}){10}", 110),  # the group counts 1 and is copied with its contents
+        ("(a|bc){4}", 16),
+        ("a|bc", 3),
+        ("[(]{100}", 100),  # a bracket in a class opens no group
+        ("[]a(]{100}", 100),  # "]" first in a class is a member
+        (r"\({100}", 100),
+        (r"\p{L}{10}", 10),  # \p{L} is one character, {10} its count
+        ("a*b+c?", 3),  # loops, not copies
+        ("((a{10}){10}", 111),  # an unclosed group still counts in full
+        ("(((a{100}){100}){100}){100}", 101010100),
+    ],
+)
+def test_the_unrolled_size_of_a_pattern(pattern: str, size: int) -> None:
+    assert expansion_size(pattern) == size
+
+
+def test_ordinary_counted_patterns_are_accepted() -> None:
+    for typed in (
+        r"/\b(\d{1,3}\.){3}\d{1,3}\b/",
+        r"/\b[A-Z]{2,5}-\d{4}\b/",
+        "/(a{100}){9}/",
+        "/" + "(" * 8 + "a" + "){2}" * 8 + "/",
+    ):
+        assert parse_rule_text(typed)[1] is True
+
+
 @pytest.mark.timeout(60)
-def test_a_catastrophic_regex_counts_as_no_match_and_is_logged_once(
+def test_a_regex_that_times_out_never_hides_a_story_and_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     hostile = "a" * 5000 + "!"
@@ -142,9 +183,33 @@ def test_a_catastrophic_regex_counts_as_no_match_and_is_logged_once(
         exclude = [FilterRule(1, EXCLUDE, CATASTROPHIC, True)]
         assert len(shown(exclude, stories)) == 6  # timed out: not excluded
         include = [FilterRule(2, INCLUDE, CATASTROPHIC, True)]
-        assert shown(include, stories) == []  # timed out: not included
+        assert len(shown(include, stories)) == 6  # timed out: not a reason to hide
     warnings = [r for r in caplog.records if "took longer" in r.getMessage()]
     assert len(warnings) == 2  # once per rule and digest, not once per story
+
+
+@pytest.mark.timeout(60)
+def test_an_include_rule_that_timed_out_fails_open_for_the_rest_of_the_digest() -> None:
+    # Hidden stories are marked as read: a rule that could not answer must not hide any.
+    stories = [
+        article(1, "a" * 5000 + "!"),  # times the rule out
+        article(2, "A match report"),  # would match, were the rule still tried
+        article(3, "Gardening"),  # would not: shown all the same, the rule has no answer
+        article(4, "Sport: the match"),
+    ]
+    rules = [FilterRule(1, INCLUDE, f"{CATASTROPHIC}|match", True)]
+    visible, hidden = ArticleFilter(rules).split(stories)
+    assert hidden == []
+    assert [a.id for a in visible] == [1, 2, 3, 4]
+    # An exclude rule that answers still hides, and an include rule that answers "no"
+    # alone still hides too.
+    rules += [rule(2, EXCLUDE, "sport"), rule(3, INCLUDE, "/nothing like this/", subscription_id=2)]
+    other_feed = article(5, "Gardening", subscription_id=2)
+    visible, hidden = ArticleFilter(rules).split([*stories, other_feed])
+    assert [a.id for a in visible] == [1, 2, 3, 5]
+    assert [a.id for a in hidden] == [4]
+    alone = [rule(3, INCLUDE, "/nothing like this/", subscription_id=2)]
+    assert ArticleFilter(alone).split([other_feed]) == ([], [other_feed])
 
 
 # -- /filter in a chat -----------------------------------------------------------------------
@@ -271,6 +336,52 @@ async def test_a_redos_pattern_does_not_stop_the_digest(
     assert reply.digest is not None
     assert sorted(i.title for i in reply.digest.items) == ["Calm news", hostile]
     assert any("took longer" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.timeout(60)
+async def test_an_include_regex_that_times_out_hides_nothing_in_a_digest(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await subscribe_empty(console_bot, feed_server, "/a.xml", "Daily A")
+    hostile = "a" * 900 + "!"
+    feed_server.serve(
+        "/a.xml",
+        rss_feed(
+            [item(1, hostile, hostile), item(2, "Cup final", "What a match it was.")],
+            title="Daily A",
+        ),
+    )
+    assert "Filter 1 added" in await console_bot.say(f"/filter add include /{CATASTROPHIC}|match/")
+    reply = await console_bot.console.handle_line("/digest")
+    assert reply is not None
+    assert reply.digest is not None
+    assert sorted(i.title for i in reply.digest.items) == ["Cup final", hostile]
+
+
+async def test_a_nested_repeat_bomb_is_refused_and_not_stored(console_bot: ConsoleBot) -> None:
+    out = await console_bot.say("/filter add include /(((a{10}){10}){10}){10}/")
+    assert out.startswith("Error: That regular expression repeats too much")
+    assert "the limit is 1000" in out
+    assert "No filters" in await console_bot.say("/filter list")
+
+
+async def test_numbers_that_are_not_plain_digits_get_a_clear_answer(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    # "²".isdigit() is True but int("²") fails: these once replied "failed unexpectedly".
+    await subscribe_empty(console_bot, feed_server, "/a.xml", "Daily A")
+    await console_bot.say("/filter add exclude sport")
+    for line, answer in [
+        ("/filter ²", "Error: /filter does not know '²'"),
+        ("/filter ² add include x", "Error: /filter does not know '²'"),
+        ("/filter remove ²", "Error: Say which rule: its number in /filter list."),
+        ("/filter remove " + "9" * 5000, "Error: Say which rule"),
+    ]:
+        out = await console_bot.say(line)
+        assert out.startswith(answer), (line, out)
+        assert "unexpectedly" not in out
+    assert "1. exclude sport" in await console_bot.say("/filter list")
+    assert "Filter removed" in await console_bot.say("/filter remove #1")
 
 
 async def test_invalid_rules_are_refused_and_nothing_is_stored(console_bot: ConsoleBot) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.app import open_app
+from bot.models import ChatTarget
 from bot.news.opml import parse_opml
-from tests.conftest import ConsoleBot, FeedServer, rss_feed, stories
+from handlers.model import Command, Reply, User
+from tests.conftest import ConsoleBot, FakeClock, FeedServer, make_settings, rss_feed, stories
 
 
 async def test_rename_shows_in_list_digest_and_export(
@@ -56,3 +59,47 @@ async def test_rename_refuses_bad_input(console_bot: ConsoleBot, feed_server: Fe
     assert "first is not a subscription number" in await console_bot.say("/rename first Name")
     assert "at most 100, please" in await console_bot.say("/rename 1 " + "x" * 101)
     assert "1. Test Feed" in await console_bot.say("/list")
+
+
+async def test_superscript_and_other_non_ascii_digits_are_not_numbers(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    # "²".isdigit() is True but int("²") fails: these once replied "failed unexpectedly".
+    url = feed_server.serve("/f.xml", rss_feed(stories(1), title="City News"))
+    await console_bot.say(f"/subscribe {url}")
+    for line, answer in [
+        ("/rename ² Name", "Error: ² is not a subscription number."),
+        ("/rename ١ Name", "Error: ١ is not a subscription number."),  # Arabic-Indic 1
+        ("/rename " + "9" * 5000 + " Name", "is not a subscription number."),
+        ("/unsubscribe ²", "Error: No subscription matches ²."),
+    ]:
+        out = await console_bot.say(line)
+        assert answer in out, (line, out)
+        assert "unexpectedly" not in out
+    assert "1. City News" in await console_bot.say("/list")
+    # The plain forms still work, "#1" included.
+    assert "is now called Mine" in await console_bot.say("/rename #1 Mine")
+    assert "Unsubscribed from Mine." in await console_bot.say("/unsubscribe 1")
+
+
+async def test_fulltext_refuses_a_number_that_is_not_plain_digits(
+    database_url: str, clock: FakeClock
+) -> None:
+    settings = make_settings(database_url, admins=["console:local"])  # /fulltext: operators
+    async with open_app(settings, clock=clock) as app:
+        target = ChatTarget("console", "local")
+        chat = await app.services.store.get_or_create_chat(target)
+        feed = await app.services.store.get_or_create_feed("https://feeds.example/a.xml")
+        await app.services.store.subscribe(chat.pk, feed.id)
+
+        async def fulltext(*args: str) -> Reply:
+            command = Command("console", target, User("local"), "fulltext", args, is_admin=True)
+            return await app.registry.dispatch(app.services, command)
+
+        refused = await fulltext("²", "on")
+        assert refused.is_error
+        assert refused.text.startswith("² is not a subscription number.")
+        assert "There is no subscription number 2:" in (await fulltext("2", "on")).text
+        switched = await fulltext("#1", "on")
+        assert not switched.is_error
+        assert switched.text.startswith("Full text on for ")
