@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import regex
-from alembic import command as alembic_command
 from sqlalchemy import text
 
 from bot.app import App, open_app
@@ -37,7 +36,7 @@ from bot.news.fulltext import (
 from bot.news.parse import parse_feed
 from bot.news.summarise import Summariser
 from bot.platforms.console_platform import ConsolePlatform
-from bot.store.database import alembic_config, create_engine
+from bot.store.database import create_engine, run_migrations
 from bot.store.repository import Store
 from handlers.model import Command, User
 from tests.conftest import FIXTURES, FakeClock, FeedServer, make_settings, rss_feed
@@ -516,14 +515,9 @@ async def test_feeds_default_to_full_text_and_the_switch_persists(store: Store) 
 async def test_migration_0003_opts_existing_feeds_in(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-
-        def upgrade_to_0002(connection) -> None:  # type: ignore[no-untyped-def]
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            alembic_command.upgrade(config, "0002")
-
+        async with engine.connect() as connection:
+            await connection.run_sync(run_migrations, "upgrade", "0002")
         async with engine.begin() as connection:
-            await connection.run_sync(upgrade_to_0002)
             await connection.execute(
                 text(
                     "INSERT INTO feeds (url, consecutive_failures, disabled, created_at) "

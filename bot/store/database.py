@@ -4,6 +4,10 @@ Why here: the bot applies its own Alembic migrations at start, so an operator up
 pulling the new version and restarting; there is no separate migration step to forget.
 SQLite gets the pragmas it needs to behave like a server database (foreign keys on, WAL so
 readers do not block the writer, a busy timeout instead of instant "database is locked").
+
+Migrations on SQLite run with foreign keys OFF (see `run_migrations`): Alembic's batch mode
+changes a table by copying it, dropping the original and renaming the copy, and with foreign
+keys on that DROP is an implicit DELETE whose ON DELETE CASCADE empties every child table.
 """
 
 from __future__ import annotations
@@ -50,15 +54,53 @@ def alembic_config() -> Config:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Apply every pending migration (idempotent: a no-op on an up-to-date schema)."""
-
-    def upgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    async with engine.connect() as connection:
+        await connection.run_sync(run_migrations, "upgrade", "head")
     log.debug("database schema is up to date (%s)", engine.url.get_backend_name())
+
+
+def run_migrations(connection: Connection, direction: str, revision: str) -> None:
+    """Upgrade or downgrade to `revision` in one transaction on `connection`.
+
+    `connection` must not be inside a transaction: on SQLite, ``PRAGMA foreign_keys`` is
+    silently ignored within one, and the migrations need foreign keys OFF so a batch table
+    rebuild cannot cascade-delete child rows (the procedure SQLite documents for schema
+    changes). Before committing, ``PRAGMA foreign_key_check`` must come back clean, so a
+    migration that leaves dangling references is rolled back instead of committed; foreign
+    keys are switched back on whatever happens.
+    """
+    if direction not in ("upgrade", "downgrade"):
+        raise ValueError(f"direction must be 'upgrade' or 'downgrade', not {direction!r}")
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    run = command.upgrade if direction == "upgrade" else command.downgrade
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            run(config, revision)
+        return
+    if connection.in_transaction():
+        raise RuntimeError("SQLite migrations must start outside a transaction")
+    _set_foreign_keys(connection, enabled=False)
+    try:
+        with connection.begin():
+            # An explicit BEGIN: the sqlite3 driver only opens a transaction before DML, so
+            # without it the DDL of a migration would be committed piecemeal.
+            connection.exec_driver_sql("BEGIN")
+            run(config, revision)
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if problems:
+                raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
+    finally:
+        _set_foreign_keys(connection, enabled=True)
+
+
+def _set_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    """Switch SQLite foreign keys and check it took effect (it is a no-op in a transaction)."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    state = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    connection.commit()
+    if bool(state) != enabled:
+        raise RuntimeError("could not switch SQLite foreign keys: a transaction is open")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

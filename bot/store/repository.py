@@ -61,6 +61,20 @@ def _feed(row: FeedRow) -> Feed:
     )
 
 
+def _fill_in(own: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """`own` with the keys it lacks taken from `other`; nested dicts are filled the same way.
+
+    A key `own` holds wins even when its value is None: settings such as the pause pair
+    (``paused_at``/``resumed_at``) are written together, so taking whole keys keeps each
+    chat's pair consistent instead of mixing one chat's pause with the other's resume.
+    """
+    merged = dict(other) | dict(own)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(other.get(key), dict):
+            merged[key] = _fill_in(value, other[key])
+    return merged
+
+
 def _filter(row: FilterRow) -> FilterRule:
     return FilterRule(
         id=row.id,
@@ -185,10 +199,10 @@ class Store:
             return bool(result.rowcount)
 
     async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
-        """A chat changed id (Telegram group → supergroup): keep its subscriptions.
+        """A chat changed id (Telegram group → supergroup): keep everything it had.
 
-        If the new id already has a row (the bot saw it first), the old chat's
-        subscriptions are merged into it and the old row is removed.
+        If the new id already has a row (the bot saw it first), the old chat is merged into
+        it (see `_merge_chat`) and the old row is removed, all in one transaction.
         """
         async with self.session() as session:
             old_rows = (
@@ -205,21 +219,79 @@ class Store:
                 if new is None:
                     old.chat_id = new_chat_id
                     continue
-                taken = set(
-                    await session.scalars(
-                        select(SubscriptionRow.feed_id).where(SubscriptionRow.chat_pk == new.id)
-                    )
-                )
-                await session.execute(
-                    update(SubscriptionRow)
-                    .where(
-                        SubscriptionRow.chat_pk == old.id,
-                        SubscriptionRow.feed_id.not_in(taken),
-                    )
-                    .values(chat_pk=new.id)
-                )
+                await self._merge_chat(session, old, new)
                 await session.delete(old)
             await session.commit()
+
+    @staticmethod
+    async def _merge_chat(session: AsyncSession, old: ChatRow, new: ChatRow) -> None:
+        """Move what the old chat owns onto `new` before the old row (and its cascade) goes.
+
+        Precedence: `new` is what the chat is now called, so where both have a value, its
+        own wins; the old chat fills in what it lacks. That covers subscriptions (one per
+        feed; a missing custom title is taken over), filters (per-feed rules follow the
+        surviving subscription of their feed; exact duplicates are dropped), seen marks (so
+        no story comes twice), outbox rows (unless `new` has the same slot), the settings
+        JSON (`_fill_in`), the time zone and title; `last_digest_at` is the later one.
+        """
+        survivors = {
+            row.feed_id: row
+            for row in await session.scalars(
+                select(SubscriptionRow).where(SubscriptionRow.chat_pk == new.id)
+            )
+        }
+        same_feed: dict[int, int] = {}  # old subscription id -> surviving one
+        for row in await session.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.chat_pk == old.id)
+        ):
+            twin = survivors.get(row.feed_id)
+            if twin is None:
+                row.chat_pk = new.id
+                continue
+            same_feed[row.id] = twin.id
+            twin.custom_title = twin.custom_title or row.custom_title
+        await session.flush()
+
+        rules = (
+            await session.scalars(
+                select(FilterRow)
+                .where(FilterRow.chat_pk.in_([old.id, new.id]))
+                .order_by(FilterRow.chat_pk != new.id, FilterRow.id)  # survivor's first
+            )
+        ).all()
+        kept: set[tuple[str, str, bool, int | None]] = set()
+        for rule in rules:
+            if rule.chat_pk == old.id:
+                rule.chat_pk = new.id
+                if rule.subscription_id in same_feed:
+                    rule.subscription_id = same_feed[rule.subscription_id]
+            key = (rule.kind, rule.pattern, rule.is_regex, rule.subscription_id)
+            if key in kept:
+                await session.delete(rule)
+            kept.add(key)
+        await session.flush()
+
+        for table, column in (
+            (ChatSeenRow, ChatSeenRow.article_id),
+            (DeliveryRow, DeliveryRow.slot),
+        ):
+            await session.execute(
+                update(table)
+                .where(
+                    table.chat_pk == old.id,
+                    column.not_in(select(column).where(table.chat_pk == new.id)),
+                )
+                .values(chat_pk=new.id)
+                .execution_options(synchronize_session=False)
+            )
+
+        new.settings = _fill_in(new.settings or {}, old.settings or {})
+        new.timezone = new.timezone or old.timezone
+        new.title = new.title or old.title
+        if old.last_digest_at and (
+            new.last_digest_at is None or old.last_digest_at > new.last_digest_at
+        ):
+            new.last_digest_at = old.last_digest_at
 
     @staticmethod
     async def _find_chat_row(session: AsyncSession, target: ChatTarget) -> ChatRow | None:

@@ -3,6 +3,10 @@
 Migrations are applied by the bot itself at start (see `bot.store.database.migrate`), so
 this environment never opens its own engine; it uses the connection in
 ``config.attributes["connection"]``.
+
+On SQLite it refuses to run with foreign keys on: batch operations rebuild a table (copy,
+drop, rename) and dropping a parent table with foreign keys on cascade-deletes its children.
+`bot.store.database.run_migrations` switches them off around the migration.
 """
 
 from alembic import context
@@ -10,6 +14,13 @@ from alembic import context
 from bot.store.tables import Base
 
 connection = context.config.attributes["connection"]
+if (
+    connection.dialect.name == "sqlite"
+    and connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+):
+    raise RuntimeError(
+        "SQLite migrations must run with foreign keys off; use bot.store.database.run_migrations"
+    )
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
