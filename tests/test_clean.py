@@ -378,3 +378,56 @@ def test_a_footer_in_the_middle_of_an_item_is_text_not_a_footer() -> None:
     middle = "Der Beitrag der Stadt zum Haushalt erschien zuerst auf der Tagesordnung im Mai."
     html = f"<p>{middle}</p><p>Die Sitzung ist öffentlich.</p>"
     assert html_to_text(html) == f"{middle}\n\nDie Sitzung ist öffentlich."
+
+
+# --- a "Related" marker in the middle of an item ---------------------------------------------
+
+# A short article: every paragraph is well under the 120 characters a link line may have.
+SHORT_PROSE = [
+    "Police closed the bridge on Monday.",
+    "Divers searched the river until dark.",
+    "The mayor thanked the volunteers.",
+    "The bridge reopens on Friday.",
+]
+
+
+@pytest.mark.parametrize("marker", ["<h3>Related</h3>", "<p>Also read</p>", "<p>See also:</p>"])
+def test_short_prose_after_a_mid_article_related_marker_is_kept(marker: str) -> None:
+    prose = "".join(f"<p>{p}</p>" for p in SHORT_PROSE)
+    html = f"{BODY}{marker}{prose}"
+    assert html_to_text(html) == "\n\n".join([CLEAN_BODY, *SHORT_PROSE])
+
+
+def test_short_prose_after_a_related_line_in_plain_text_is_kept() -> None:
+    text = "\n\n".join(["The council approved the budget on Tuesday.", "Also read", *SHORT_PROSE])
+    assert html_to_text(text, markup=False) == "\n\n".join(
+        ["The council approved the budget on Tuesday.", *SHORT_PROSE]
+    )
+
+
+def test_a_long_list_of_related_links_at_the_end_is_removed() -> None:
+    # Linked headlines are a link list however many there are and however they end.
+    headlines = [f"Council meeting number {n} ends early." for n in range(1, 9)]
+    links = "".join(
+        f'<li><a href="https://news.example/{n}">{h}</a></li>' for n, h in enumerate(headlines)
+    )
+    assert html_to_text(f"{BODY}<h3>Related</h3><ul>{links}</ul>") == CLEAN_BODY
+    assert html_to_text(f"{BODY}<p>Related:</p><p>{'</p><p>'.join(headlines)}</p>") == (
+        "\n\n".join([CLEAN_BODY, *headlines])
+    )
+
+
+def test_related_links_with_a_short_label_are_still_a_link_list() -> None:
+    tail = (
+        "<h3>Related</h3>"
+        '<p>Video: <a href="https://news.example/a">Divers search the river at night</a></p>'
+        '<p><a href="https://news.example/b">Bridge closures across the region</a> (2 min)</p>'
+    )
+    assert html_to_text(BODY + tail) == CLEAN_BODY
+
+
+def test_prose_with_a_link_in_it_is_not_a_link_line() -> None:
+    prose = '<p>The <a href="https://city.example">city council</a> met again on Friday.</p>'
+    assert html_to_text(f"{BODY}<h3>Related</h3>{prose}") == (
+        f"{CLEAN_BODY}\n\nThe city council met again on Friday."
+    )

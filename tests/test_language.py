@@ -14,6 +14,7 @@ from bot.news.language import (
     clean_tag,
     detect_language,
     is_supported,
+    script_language,
     summary_language,
 )
 from bot.news.parse import parse_feed
@@ -366,3 +367,56 @@ def test_unsupported_declared_language_parses_and_summarises(
     summary = Summariser(sentences=2).summarise(article.text, language=article.language)
     assert len(summary) == 2
     assert all(sentence in sentences for sentence in summary)
+
+
+# --- Chinese, Japanese and Korean by script ----------------------------------------------------
+
+# Traditional Chinese: py3langid scores it "zh" at only 0.88, under MIN_CONFIDENCE.
+CHINESE_TRADITIONAL = (
+    "本市議會週二晚間通過了明年的財政預算。預算中有一千二百萬元用於修繕老舊學校和幼兒園。"
+    "反對派批評說，北部城區學校的維修要到三年後才能開始！市長表示：「我們會優先處理最危險的"
+    "校舍。」第一批工程將於明年春天在兩所小學啟動。家長們能否等到那一天？"
+)
+CHINESE_SHORT = "苹果公司周二发布了新款iPhone。分析师认为，AI功能将成为今年销量的关键！"
+JAPANESE = (
+    "市議会は火曜日の夜、来年度の予算案を可決した。予算には古い学校や保育園の修理に十二億円が"
+    "含まれている。市長は「最も危険な校舎から手をつける」と述べた。"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (CHINESE_TRADITIONAL, "zh"),
+        (CHINESE_SHORT, "zh"),  # fewer letters than MIN_DETECT_LETTERS, but plainly Chinese
+        (JAPANESE, "ja"),
+        (JAPANESE[:30], "ja"),
+        (KOREAN, "ko"),
+    ],
+    ids=["zh-traditional", "zh-short", "ja", "ja-short", "ko"],
+)
+def test_chinese_japanese_and_korean_are_told_by_their_scripts(text: str, code: str) -> None:
+    assert script_language(text) == code
+    assert detect_language(text) == code
+    assert article_language(None, None, text) == code
+
+
+def test_declared_tags_still_win_over_the_script() -> None:
+    assert article_language("ja", None, CHINESE_TRADITIONAL) == "ja"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An English story quoting Chinese names: CJK letters are a minority.
+        "The delegation from 北京市 met the mayor of 大阪市 on Tuesday to sign a trade deal.",
+        # Han with a little kana (a kanji-heavy Japanese headline, or Chinese quoting a brand).
+        "東京都知事選挙結果発表新知事就任式典開催予定日程調整中のため延期決定。",
+        # Hangul mixed with many hanja: neither plainly Korean nor Chinese.
+        "大韓民國 國會 議員 選擧 結果 發表 서울 地域 投票率 上昇",
+        "北京",  # too few letters to say anything
+    ],
+    ids=["english-with-names", "han-little-kana", "hangul-hanja", "too-short"],
+)
+def test_mixed_or_short_scripts_are_left_to_the_classifier(text: str) -> None:
+    assert script_language(text) is None

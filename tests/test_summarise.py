@@ -512,3 +512,64 @@ def test_safe_to_share_between_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(3):
             assert list(pool.map(run, jobs)) == expected
+
+
+# --- CJK sentence ends, whatever the language ---------------------------------------------------
+
+CHINESE_NEWS = [
+    "本市议会周二晚间通过了明年的财政预算。",
+    "预算中有一千二百万元用于修缮老旧学校和幼儿园。",
+    "反对派批评说，北部城区学校的维修要到三年后才能开始！",
+    "市长表示：“我们会优先处理最危险的校舍。”",
+    "第一批工程将于明年春天在两所小学启动。",
+    "家长们能否等到那一天？",
+]
+JAPANESE_NEWS = [
+    "市議会は火曜日の夜、来年度の予算案を可決した。",
+    "予算には古い学校や保育園の修理に十二億円が含まれている。",
+    "野党は、北部の学校の修理が三年後にしか始まらないと批判した！",
+    "市長は「最も危険な校舎から手をつける。」と述べた。",
+    "最初の工事は来年の春、二つの小学校で始まる。",
+    "保護者たちはそれまで待てるのだろうか？",
+]
+
+
+@pytest.mark.parametrize("sentences", [CHINESE_NEWS, JAPANESE_NEWS], ids=["zh", "ja"])
+@pytest.mark.parametrize("language", [None, "en", "de", "zh", "ja"])
+def test_cjk_sentence_ends_split_in_any_language(
+    sentences: list[str], language: str | None
+) -> None:
+    # An article whose language was not detected is read with the default (English) rules.
+    text = "".join(sentences)
+    assert split_sentences(text, language) == sentences
+    summary = Summariser(sentences=2).summarise(text, language=language)
+    assert len(summary) == 2
+    assert all(sentence in sentences for sentence in summary)
+
+
+def test_cjk_sentence_ends_inside_a_mixed_paragraph() -> None:
+    text = "The mayor spoke first. 市长表示：“我们会优先处理。”家长们能否等到那一天？ Then he left."
+    assert split_sentences(text) == [
+        "The mayor spoke first.",
+        "市长表示：“我们会优先处理。”",
+        "家长们能否等到那一天？",
+        "Then he left.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("「はい。」と答えた。次だ！", ["「はい。」と答えた。", "次だ！"]),
+        ("「本当？」って聞いた。", ["「本当？」って聞いた。"]),
+        ("他说“好！”，然后走了。", ["他说“好！”，然后走了。"]),
+        ("真的吗？！我不信。", ["真的吗？！", "我不信。"]),
+        ("半角の句点｡次の文", ["半角の句点｡", "次の文"]),
+    ],
+    ids=["quote-to", "quote-tte", "quote-comma", "terminator-run", "half-width"],
+)
+@pytest.mark.parametrize("language", [None, "ja", "zh"])
+def test_cjk_quotations_and_runs_of_terminators(
+    text: str, expected: list[str], language: str | None
+) -> None:
+    assert split_sentences(text, language) == expected

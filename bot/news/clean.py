@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import NamedTuple
 
 import lxml.etree
 import lxml.html
@@ -332,12 +333,19 @@ _BOILERPLATE_PARAGRAPHS = [
 ]
 
 # Markers that open a trailing block of sharing/related links; everything after them is cut
-# when it is all short link text.
+# when it is all short link text (see _is_link_tail).
 _TAIL_MARKERS = re.compile(
     rf"(?:share this(?: (?:story|article|post|page))?|like this|{_POINTERS}):?",
     re.IGNORECASE,
 )
 _TAIL_LINE_MAX = 120
+# A paragraph is a link when anchors hold at least this share of its letters and digits.
+_LINK_SHARE_MIN = 0.5
+# Lines after a marker that were not links in the HTML (or came as plain text) still count as
+# a link list when they are headlines and this few: a list whose links were lost upstream.
+_TAIL_MAX_UNLINKED = 5
+# A line that ends like a sentence is prose, not a headline (headlines may end with "?").
+_SENTENCE_END_RE = re.compile(r"[.!。！][\"'”’»)\]」』）]*$")
 
 # Footers that only ever close an item: looked for in its last paragraph alone, so that "Der
 # Beitrag der Stadt erschien zuerst auf der Tagesordnung." in the middle of a story is safe.
@@ -377,7 +385,10 @@ def html_to_text(html: str, *, markup: bool = True) -> str:
     passes through with only entities and whitespace normalised; ``markup=False`` treats
     the input as plain text even if it contains something that looks like a tag.
     """
-    paragraphs = _paragraphs(html) if markup else _plain_paragraphs(html)
+    if markup:
+        paragraphs = _source_paragraphs(html)
+    else:
+        paragraphs = [_Paragraph(text, None) for text in _plain_paragraphs(html)]
     return "\n\n".join(_drop_boilerplate(paragraphs))
 
 
@@ -393,8 +404,25 @@ def clean_title(s: str, *, markup: bool = True) -> str:
     return " ".join(p for p in paragraphs if p)
 
 
+class _Paragraph(NamedTuple):
+    """One paragraph's text, and the share of it that was link text in the HTML.
+
+    ``link_share`` is None for plain text, where nothing says what was a link. It tells a
+    list of related links after a "Related" heading from short prose that happens to follow
+    one.
+    """
+
+    text: str
+    link_share: float | None
+
+
 def _paragraphs(source: str) -> list[str]:
     """Non-empty, whitespace-normalised paragraphs of an HTML fragment or plain text."""
+    return [paragraph.text for paragraph in _source_paragraphs(source)]
+
+
+def _source_paragraphs(source: str) -> list[_Paragraph]:
+    """``_paragraphs`` with each paragraph's link share (None when the source is plain text)."""
     if not source or not source.strip():
         return []
     text = source.replace(_BREAK, "")
@@ -406,10 +434,19 @@ def _paragraphs(source: str) -> list[str]:
                 break
             unescaped = _unescape_once(unescaped)
         if not _TAG_RE.search(unescaped):
-            return _plain_paragraphs(text)
+            return [_Paragraph(p, None) for p in _plain_paragraphs(text)]
         text = unescaped
-    chunks = _markup_text(text).split(_BREAK)
-    return [p for p in (_normalise(chunk) for chunk in chunks) if p]
+    paragraphs: list[_Paragraph] = []
+    for chunk, linked in _markup_chunks(text):
+        paragraph = _normalise(chunk)
+        if paragraph:
+            share = _alnum_count(_normalise(linked)) / max(1, _alnum_count(paragraph))
+            paragraphs.append(_Paragraph(paragraph, min(1.0, share)))
+    return paragraphs
+
+
+def _alnum_count(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())
 
 
 def _plain_paragraphs(text: str) -> list[str]:
@@ -420,38 +457,61 @@ def _plain_paragraphs(text: str) -> list[str]:
     return [p for p in (_normalise(chunk) for chunk in chunks) if p]
 
 
-def _markup_text(markup: str) -> str:
-    """The text of an HTML fragment, with _BREAK wherever a block element starts or ends."""
+def _markup_chunks(markup: str) -> list[tuple[str, str]]:
+    """The raw text between block boundaries of an HTML fragment, with its link text.
+
+    Each chunk is (all its text, the part inside ``<a>`` elements); chunks may be blank.
+    """
     parser = lxml.html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
     )
     try:
         root = lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError):
-        return ""
+        return []
     doomed = [el for el in root.iter(*DROP_TAGS)]
     doomed.extend(el for el in root.iter() if _is_boilerplate_container(el))
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
+    chunks: list[tuple[str, str]] = []
     parts: list[str] = []
+    linked: list[str] = []
+    link_depth = 0
+
+    def boundary() -> None:
+        if parts:
+            chunks.append(("".join(parts), " ".join(linked)))
+            parts.clear()
+            linked.clear()
+
+    def add(text: str) -> None:
+        parts.append(text)
+        if link_depth:
+            linked.append(text)
+
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
             if tag in BLOCK_TAGS:
-                parts.append(_BREAK)
+                boundary()
             elif tag in CELL_TAGS:
                 parts.append(" ")
+            if tag == "a":
+                link_depth += 1
             if tag and el.text:
-                parts.append(el.text)
+                add(el.text)
         else:
             if tag in BLOCK_TAGS:
-                parts.append(_BREAK)
+                boundary()
             elif tag in CELL_TAGS:
                 parts.append(" ")
+            if tag == "a":
+                link_depth -= 1
             if el.tail and el is not root:
-                parts.append(el.tail)
-    return "".join(parts)
+                add(el.tail)
+    boundary()
+    return chunks
 
 
 def _is_boilerplate_container(el: lxml.etree._Element) -> bool:
@@ -485,9 +545,9 @@ def _unescape_once(text: str) -> str:
     return _ENTITY_RE.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def _drop_boilerplate(paragraphs: list[str]) -> list[str]:
+def _drop_boilerplate(paragraphs: list[_Paragraph]) -> list[str]:
     kept: list[str] = []
-    for index, paragraph in enumerate(paragraphs):
+    for index, (paragraph, _) in enumerate(paragraphs):
         if _TAIL_MARKERS.fullmatch(paragraph) and _is_link_tail(paragraphs[index + 1 :]):
             break
         if any(pattern.fullmatch(paragraph) for pattern in _BOILERPLATE_PARAGRAPHS):
@@ -525,9 +585,24 @@ def _without_footer(paragraph: str) -> str:
     return paragraph
 
 
-def _is_link_tail(rest: list[str]) -> bool:
-    """True when what follows a "Share this:"/"Related" marker is only short link text."""
+def _is_link_tail(rest: list[_Paragraph]) -> bool:
+    """True when what follows a "Share this:"/"Related" marker is only a list of links.
+
+    Every line must be boilerplate or short, and a short line must have been a link in the
+    HTML. Short prose after a mid-article "Related" heading was cut off when shortness alone
+    decided. Lines that were not links (or plain text, which cannot say) are accepted only as
+    a few headlines (nothing that ends like a sentence): a plain related list at the very end.
+    """
     patterns = (*_BOILERPLATE_PARAGRAPHS, *_FOOTERS, _MEDIUM_FOOTER)
-    return all(
-        len(line) <= _TAIL_LINE_MAX or any(p.fullmatch(line) for p in patterns) for line in rest
-    )
+    unlinked = 0
+    for line, link_share in rest:
+        if any(p.fullmatch(line) for p in patterns):
+            continue
+        if len(line) > _TAIL_LINE_MAX:
+            return False
+        if link_share is not None and link_share >= _LINK_SHARE_MIN:
+            continue
+        if _SENTENCE_END_RE.search(line):
+            return False
+        unlinked += 1
+    return unlinked <= _TAIL_MAX_UNLINKED

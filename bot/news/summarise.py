@@ -329,6 +329,21 @@ _WORD_RE = re.compile(rf"[{_CJK}]|{_INITIALISM}|{_WORD}(?:['’{_HYPHENS}]{_WORD
 _ELISION_WORD_RE = re.compile(rf"[{_CJK}]|{_INITIALISM}|{_WORD}(?:[{_HYPHENS}]{_WORD})*")
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
+# CJK sentence ends, whatever the article's language: "。", "！", "？" (and the half-width
+# "｡"), a run of them, then any closing quotes or brackets ("。」", "！”"). An article whose
+# language was not detected gets the default (English) punkt rules, which never split on
+# these; the whole Chinese or Japanese article then came back as one "sentence". They are
+# never decimal points or abbreviation dots, so splitting on them is always safe. The one
+# exception is a quotation closed inside a Japanese sentence: "「…。」と述べた" goes on.
+_CJK_TERMINATORS = "。｡！？"
+_CJK_CLOSERS = "」』）］｝〕〉》】｣”’"
+# What continues a sentence after a closed quotation: the quoting particles と and って, commas.
+_QUOTE_CONTINUATIONS = "とっ、，,"
+_CJK_SENTENCE_END_RE = re.compile(
+    rf"[{_CJK_TERMINATORS}][{_CJK_TERMINATORS}!?]*+[{_CJK_CLOSERS}\"')\]]*+\s*+"
+    rf"(?![{_QUOTE_CONTINUATIONS}])"
+)
+
 
 @lru_cache(maxsize=64)
 def _punkt_tokenizer(language: str) -> punkt.PunktSentenceTokenizer:
@@ -377,8 +392,24 @@ class OfflineTokenizer:
         return self._language
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
-        """Sentences of one paragraph, whitespace collapsed; letterless fragments dropped."""
-        sentences = (" ".join(s.split()) for s in self._sentence_tokenizer.tokenize(paragraph))
+        """Sentences of one paragraph, whitespace collapsed; letterless fragments dropped.
+
+        Split by the language's punkt rules, then at every CJK sentence end those missed.
+        punkt's Japanese rules end a sentence at "。」" even when "と述べた" goes on; such a
+        continuation is joined back on.
+        """
+        sentences: list[str] = []
+        for s in self._sentence_tokenizer.tokenize(paragraph):
+            for part in _split_cjk_sentences(s):
+                part = " ".join(part.split())
+                if (
+                    sentences
+                    and part[:1] in _QUOTE_CONTINUATIONS
+                    and sentences[-1][-1:] in _CJK_CLOSERS
+                ):
+                    sentences[-1] += part
+                elif part:
+                    sentences.append(part)
         return tuple(s for s in sentences if _HAS_LETTER_RE.search(s))
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
@@ -389,6 +420,20 @@ class OfflineTokenizer:
 
     def __repr__(self) -> str:
         return f"OfflineTokenizer({self._language!r})"
+
+
+def _split_cjk_sentences(text: str) -> list[str]:
+    """``text`` cut after each CJK sentence end (see ``_CJK_SENTENCE_END_RE``)."""
+    if not any(ch in _CJK_TERMINATORS for ch in text):
+        return [text]
+    parts: list[str] = []
+    start = 0
+    for match in _CJK_SENTENCE_END_RE.finditer(text):
+        if match.end() < len(text):
+            parts.append(text[start : match.end()])
+            start = match.end()
+    parts.append(text[start:])
+    return parts
 
 
 @lru_cache(maxsize=64)
