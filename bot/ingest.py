@@ -77,8 +77,9 @@ def cache_max_age(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Cache-Control max-age directive, if the server sent one."""
     for directive in headers.get("cache-control", "").split(","):
         name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().isdigit():
-            return float(value.strip())
+        value = value.strip()
+        if name.lower() == "max-age" and value.isascii() and value.isdigit():  # not "²"
+            return float(value)
     return None
 
 

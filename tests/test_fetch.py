@@ -331,6 +331,8 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("Thu, 15 Jan 2026 08:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None) is None
+    # Headers are decoded as Latin-1: "²" is a digit to str.isdigit() but not to int().
+    assert parse_retry_after("\u00b2", now=now) is None
 
 
 # --------------------------------------------------------------------------- network errors

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, open_app
+from bot.ingest import cache_max_age
 from bot.models import ChatTarget
 from bot.platforms.base import TargetUnavailableError
 from bot.platforms.console_platform import ConsolePlatform
@@ -325,3 +326,11 @@ async def test_status_report_lists_feeds_failures_outbox_and_next_digests(
     assert "last error: the server answered HTTP 503" in report
     assert "Pending deliveries: 0" in report
     assert "console:local: daily at 08:00; next 2026-01-16 08:00 Asia/Tokyo" in report
+
+
+def test_cache_max_age_reads_only_plain_seconds() -> None:
+    assert cache_max_age({"cache-control": "public, max-age=7200"}) == 7200.0
+    assert cache_max_age({"cache-control": "no-cache"}) is None
+    assert cache_max_age({"cache-control": "max-age=soon"}) is None
+    # Headers are decoded as Latin-1: "²" is a digit to str.isdigit() but not to float().
+    assert cache_max_age({"cache-control": "max-age=\u00b2"}) is None

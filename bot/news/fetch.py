@@ -458,12 +458,18 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
 # --------------------------------------------------------------------------- fetcher
 
 
+def _is_ascii_number(value: str) -> bool:
+    """Digits 0-9 only: str.isdigit() also accepts "²", which int() refuses."""
+    value = value.strip()
+    return value.isascii() and value.isdigit()
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": headers are Latin-1, int() refuses it
         return float(int(value))
     try:
         when = parsedate_to_datetime(value)
@@ -656,7 +662,7 @@ class Fetcher:
             limit=self.max_bytes,
         )
         declared = response.headers.get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and _is_ascii_number(declared) and int(declared) > self.max_bytes:
             raise too_large
         chunks: list[bytes] = []
         size = 0
