@@ -7,14 +7,17 @@ Usage::
 
 Every labelled item becomes a stored article (headline, lead as its text, its first three
 sentences as its summary, its source and time) and the whole set is clustered as one digest's
-candidates are, with the functions ``bot.stories.group_stories`` uses (``story_terms``,
-``similarity_matrix``, ``cluster`` with the best version as representative; the links are all
-distinct, so its link de-duplication has nothing to do). Each pair of items is then
-a decision: "same story" when they end up in one group. Against the labels, a pair counted
-same that is not is a false merge (a distinct story hidden from the reader: the costly
-error); a same-story pair left apart is a missed merge (a duplicate shown). Prints one markdown
-table over thresholds, the production threshold marked, and a second one at that threshold
-comparing the linkage rule with single link and without the chain guard.
+candidates are, with ``bot.stories.cluster_articles`` (what ``group_stories`` runs after its
+link de-duplication; the links here are all distinct, so that has nothing to do). Each pair
+of items is then a decision: "same story" when they end up in one group. Against the labels,
+a pair counted same that is not is a false merge (a distinct story hidden from the reader:
+the costly error); a same-story pair left apart is a missed merge (a duplicate shown).
+
+Prints markdown tables: one over thresholds, the production threshold marked; one over lead
+shares (the lead evidence a pair needs, see ``bot.stories``) at that threshold; two
+comparing the linkage rule with single link, without the chain guard and without the lead
+evidence; and the time ``group_stories`` takes for the largest window (``MAX_CANDIDATES``
+articles), a benchmark figure, not a test.
 
 Data: ``bench/data/story-clusters.jsonl`` (see ``bench/data/PROVENANCE.md``).
 """
@@ -25,7 +28,8 @@ import argparse
 import itertools
 import json
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -37,17 +41,18 @@ from bot.models import StoredArticle  # noqa: E402
 from bot.news.summarise import split_sentences  # noqa: E402
 from bot.stories import (  # noqa: E402
     GUARD_RATIO,
+    LEAD_SHARE,
+    MAX_CANDIDATES,
     SAME_STORY_THRESHOLD,
-    cluster,
-    rank_key,
-    similarity_matrix,
-    story_terms,
+    cluster_articles,
+    group_stories,
 )
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "story-clusters.jsonl"
 THRESHOLDS = (0.15, 0.20, 0.22, 0.23, 0.24, 0.25, 0.26, 0.27, 0.28, 0.30, 0.35, 0.40, 0.50)
 # A looser threshold, where the chain guard and the average link visibly matter.
 LOOSE = 0.20
+LEAD_SHARES = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50)
 
 
 @dataclass(frozen=True)
@@ -109,18 +114,45 @@ def run(
     *,
     linkage: str = "average",
     guard: float = GUARD_RATIO,
+    lead_share: float = LEAD_SHARE,
 ) -> Scores:
-    similarity = similarity_matrix([story_terms(article) for article in articles])
-    keys = [rank_key(article) for article in articles]
-    groups = cluster(
-        similarity,
-        threshold,
-        sources=[article.source for article in articles],
-        representative=lambda members: min(members, key=keys.__getitem__),
-        linkage=linkage,
-        guard=guard,
+    groups = cluster_articles(
+        articles, threshold, lead_share=lead_share, linkage=linkage, guard=guard
     )
     return score(groups, labels)
+
+
+def seconds(articles: list[StoredArticle], repeats: int = 3) -> float:
+    """The fastest of a few runs of ``group_stories``: the machine's noise only adds time."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        group_stories(articles)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def timing_sets(articles: list[StoredArticle]) -> dict[str, list[StoredArticle]]:
+    """Two windows of ``MAX_CANDIDATES`` articles: one feed's look-alike items (every pair
+    similar and refused, which used to take seconds), and the labelled items over and over,
+    each copy under another outlet's name (many merges)."""
+    look_alike = [
+        replace(articles[0], id=n, link=f"https://feed.example/{n}", source="One Feed")
+        for n in range(MAX_CANDIDATES)
+    ]
+    copies = [
+        replace(
+            articles[n % len(articles)],
+            id=n,
+            link=f"https://copy.example/{n}",
+            source=f"Outlet {n // len(articles)}",
+        )
+        for n in range(MAX_CANDIDATES)
+    ]
+    return {
+        "one feed, look-alike items": look_alike,
+        "labelled items copied across outlets": copies,
+    }
 
 
 def selection_rule(results: dict[float, Scores]) -> float:
@@ -161,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         print(row(f"{threshold:.2f}", scores, mark))
     rule = (selection_rule.__doc__ or "").strip().rstrip(".")
     print(f"\nSelection rule: {rule}: {selection_rule(results):.2f}.")
+    print(f"\nLead shares at threshold {SAME_STORY_THRESHOLD:.2f}:\n")
+    print(HEADER.format("lead share"))
+    for share in sorted({*LEAD_SHARES, LEAD_SHARE}):
+        mark = " **(used)**" if share == LEAD_SHARE else ""
+        scores = run(articles, labels, SAME_STORY_THRESHOLD, lead_share=share)
+        print(row(f"{share:.2f}", scores, mark))
     variants = (
         (f"average link, guard {GUARD_RATIO:g} x threshold (used)", "average", GUARD_RATIO),
         ("average link, guard 1 x threshold", "average", 1.0),
@@ -173,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         print(HEADER.format("clustering"))
         for label, linkage, guard in variants:
             print(row(label, run(articles, labels, threshold, linkage=linkage, guard=guard)))
+        label = f"average link, guard {GUARD_RATIO:g} x threshold, no lead evidence"
+        print(row(label, run(articles, labels, threshold, lead_share=0.0)))
+    print(f"\nTime to group {MAX_CANDIDATES} articles (group_stories, fastest of 3):\n")
+    print("| articles | seconds |\n|---|---:|")
+    for label, window in timing_sets(articles).items():
+        print(f"| {label} | {seconds(window):.3f} |")
     return 0
 
 

@@ -28,9 +28,17 @@ from bot.models import (
     StoredArticle,
 )
 from bot.news.summarise import DEFAULT_ALGORITHM, DEFAULT_SENTENCES, Summariser
-from bot.pause import resumed_at, skipped_note, trim_backlog
+from bot.pause import has_backlog, resumed_at, skipped_note, trim_backlog
 from bot.store.repository import Store
-from bot.stories import Story, also_links, group_stories, regroup, take_stories
+from bot.stories import (
+    MAX_CANDIDATES,
+    Story,
+    also_links,
+    group_stories,
+    newest_stories,
+    regroup,
+    split_newest,
+)
 
 DEFAULT_TITLE = "Your news digest"
 
@@ -154,13 +162,14 @@ class DigestComposer:
         if not unseen:
             return None
         prefs = self.settings_for(chat)
-        unseen, dropped, notes = await self._screen(chat, unseen, max_items or prefs.items)
-        if not unseen:
+        limit = max_items or prefs.items
+        stories, dropped, notes = await self._screen(chat, unseen, limit)
+        if not stories:
             await self.store.mark_seen(chat.pk, dropped, now=self.clock())
             return None
         # The cap counts stories: a story's duplicates are shown as its "also" links and
         # marked seen with it (bot.stories).
-        stories, more_count = take_stories(unseen, max_items or prefs.items)
+        stories, more_count = split_newest(stories, limit, unseen)
         shown = [article for story in stories for article in story.articles]
         shown = await self._summarised_for(shown, prefs)
         digest = stories_digest(regroup(stories, shown), title=title, more_count=more_count)
@@ -169,10 +178,12 @@ class DigestComposer:
 
     async def _screen(
         self, chat: Chat, unseen: list[StoredArticle], cap: int
-    ) -> tuple[list[StoredArticle], list[int], tuple[str, ...]]:
-        """(wanted stories, ids left out for good, notes): the chat's filters, then the
-        capped catch-up after /resume. Matching runs in a worker thread (user regexes
-        may take up to their timeout, and ``regex`` releases the GIL while matching).
+    ) -> tuple[list[Story], list[int], tuple[str, ...]]:
+        """(wanted stories newest first, ids left out for good, notes): the chat's filters,
+        the grouping into stories, then the capped catch-up after /resume, which counts
+        stories (bot.pause). Matching and grouping run in worker threads: user regexes may
+        take up to their timeout (``regex`` releases the GIL while matching), and grouping
+        is CPU work that must not stall the event loop.
         """
         dropped: list[int] = []
         rules = await self.store.list_filters(chat.pk)
@@ -180,10 +191,17 @@ class DigestComposer:
             article_filter = ArticleFilter(rules)
             unseen, hidden = await asyncio.to_thread(article_filter.split, unseen)
             dropped += [article.id for article in hidden]
-        unseen, skipped = trim_backlog(unseen, resumed_at(chat), cap)
-        dropped += [article.id for article in skipped]
+        if not unseen:
+            return [], dropped, ()
+        resumed = resumed_at(chat)
+        # Skipping is for good, so a catch-up compares all the articles it can afford: an
+        # older outlet's version of a shown story must not be counted as a skipped story.
+        window = MAX_CANDIDATES if has_backlog(unseen, resumed) else None
+        stories = await asyncio.to_thread(newest_stories, unseen, cap, window=window)
+        stories, skipped = trim_backlog(stories, resumed, cap)
+        dropped += [article.id for story in skipped for article in story.articles]
         notes = (skipped_note(len(skipped)),) if skipped else ()
-        return unseen, dropped, notes
+        return stories, dropped, notes
 
     async def compose(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE

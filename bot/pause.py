@@ -10,17 +10,23 @@ anyway, so no migration is needed.
 The catch-up: feeds keep being polled while a chat is paused (other chats share them), so
 stories pile up unseen. The first digest after /resume shows at most the chat's cap of
 that backlog, newest first; the older ones are marked seen and announced as skipped.
-``trim_backlog`` is idempotent: once the backlog is within the cap it changes nothing, so
-no "catch-up done" flag needs writing together with the digest.
+The backlog is counted in stories, not articles (the cap counts stories, bot.stories): an
+event five feeds reported is one story of the backlog, and its versions are shown with it
+as "also" links, never counted as skipped. So ``trim_backlog`` takes grouped stories.
+It is idempotent: once the backlog is within the cap it changes nothing, so no "catch-up
+done" flag needs writing together with the digest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.models import Chat, StoredArticle
+
+if TYPE_CHECKING:  # the handlers import this module; grouping itself is not needed here
+    from bot.stories import Story
 
 PAUSED_AT = "paused_at"
 RESUMED_AT = "resumed_at"
@@ -59,23 +65,33 @@ def resume_changes(now: datetime) -> dict[str, Any]:
     return {PAUSED_AT: None, RESUMED_AT: now.isoformat()}
 
 
-def trim_backlog(
-    articles: Sequence[StoredArticle], resumed: datetime | None, cap: int
-) -> tuple[list[StoredArticle], list[StoredArticle]]:
-    """(kept, skipped): the stories that arrived up to ``resumed`` beyond the newest ``cap``.
+def has_backlog(articles: Sequence[StoredArticle], resumed: datetime | None) -> bool:
+    """Whether some of these articles arrived before the resume (a catch-up is due)."""
+    return resumed is not None and any(article.first_seen <= resumed for article in articles)
 
-    ``articles`` are newest first (as the store returns them); stories that arrived after
-    the resume are always kept. Nothing is skipped when the backlog fits the cap.
+
+def in_backlog(story: Story, resumed: datetime) -> bool:
+    """A story is backlog when every version of it arrived up to the resume: a report
+    that arrived after it makes the story current again."""
+    return all(article.first_seen <= resumed for article in story.articles)
+
+
+def trim_backlog(
+    stories: Sequence[Story], resumed: datetime | None, cap: int
+) -> tuple[list[Story], list[Story]]:
+    """(kept, skipped): the backlog stories beyond the newest ``cap`` are skipped.
+
+    ``stories`` are newest first (``bot.stories.newest_stories``); stories that arrived
+    after the resume are always kept. Nothing is skipped when the backlog fits the cap.
     """
     if resumed is None:
-        return list(articles), []
-    backlog = [article for article in articles if article.first_seen <= resumed]
+        return list(stories), []
+    backlog = [story for story in stories if in_backlog(story, resumed)]
     if len(backlog) <= cap:
-        return list(articles), []
-    skipped_ids = {article.id for article in backlog[cap:]}
-    kept = [article for article in articles if article.id not in skipped_ids]
-    skipped = [article for article in articles if article.id in skipped_ids]
-    return kept, skipped
+        return list(stories), []
+    skipped_ids = {id(story) for story in backlog[cap:]}
+    kept = [story for story in stories if id(story) not in skipped_ids]
+    return kept, backlog[cap:]
 
 
 def skipped_note(count: int) -> str:

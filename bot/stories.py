@@ -15,12 +15,25 @@ IDF is computed over the digest's own candidates only: words every candidate sha
 "Monday") weigh least, the rare names that identify an event weigh most, and nothing is
 learned or stored. Similarity is the cosine of two vectors.
 
+Headlines and leads are also compared on their own (the same cosine, over headline-only and
+lead-only vectors), because a headline can be generic: two outlets' "Live updates", "Morning
+briefing" or "Letters to the editor" share a rare, heavily weighted title and score well
+above the threshold with leads about different things. Matching headlines claim one event
+and the leads must back the claim: two articles are never one story when the similarity of
+their leads is below ``LEAD_SHARE`` times that of their headlines. Headlines that differ
+need little such evidence (the combined score then rests on the leads anyway); identical
+ones need leads that share something real. An article without a lead (no text, no
+summary) stands in with its headline, so two headline-only items can still merge on their
+headlines alone: there is no other evidence either way.
+
 How articles are grouped. Average-link agglomerative clustering: the two groups with the
 highest mean pairwise similarity merge while that mean reaches the threshold, and a merge is
 refused when
 
 * it would put two articles of one source in a story: "also" is about other outlets, and a
-  feed whose items share boilerplate text must never collapse into one entry; and
+  feed whose items share boilerplate text must never collapse into one entry;
+* it would put two articles whose leads do not back their headlines (``LEAD_SHARE``) in a
+  story; or
 * some member would not itself be similar to the merged story's best version, at
   ``GUARD_RATIO`` times the threshold (the chain guard): the shown version must be about the
   same event as every "also" link next to it, so A~B~C cannot chain C onto A through B.
@@ -37,52 +50,63 @@ the earliest published (the outlet that broke the story), then the lowest articl
 Limits: versions of a story in two languages share few words and are not grouped. Only the
 articles of one digest are compared: a report that arrives after its story was shown appears
 in a later digest. A feed's own follow-ups of a story (same source) stay separate entries.
-Cost: about 30-50 ms for the largest window (``MAX_CANDIDATES`` articles), so it runs in the
-event loop; the stemmers cached here are used from that one thread only.
+Cost: pairs that can never merge are masked up front, so each merge is one argmax over the
+eligible pairs; ``python bench/clustering.py`` times the largest window (``MAX_CANDIDATES``
+articles): about 0.07 s on a small idle machine, most of it tokenising. That is
+still CPU work, so the composer runs the grouping in a worker thread; the stemmers cached
+here are shared by those threads, so they stem under a lock (NLTK's Arabic stemmer keeps
+per-call state on the instance) and remember their stems.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 import numpy
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
 
 from bot.models import AlsoLink, StoredArticle
 from bot.news.links import normalise_link
-from bot.news.summarise import OfflineTokenizer, resolve_language
+from bot.news.summarise import word_analysis
 
 __all__ = [
+    "LEAD_SHARE",
     "SAME_STORY_THRESHOLD",
     "Story",
+    "Terms",
     "also_links",
+    "article_terms",
     "cluster",
+    "cluster_articles",
     "group_stories",
+    "newest_stories",
     "rank_key",
     "regroup",
     "similarity_matrix",
+    "split_newest",
     "story_terms",
     "take_stories",
 ]
 
 # Chosen with bench/clustering.py: of the thresholds with no false merge on the labelled set,
-# those with the best recall form a plateau (0.24-0.26); its top is taken, because a false
+# those with the best recall form a plateau (0.25-0.27); its top is taken, because a false
 # merge hides a story while a missed one only shows a duplicate.
-SAME_STORY_THRESHOLD = 0.26
+SAME_STORY_THRESHOLD = 0.27
 # The chain guard: every version must reach this share of the threshold with the shown one.
 # At 1.0 it cost recall on the benchmark (the best-summarised version is not always the most
 # central one); at 0.75 it still stops the chains single link makes at looser thresholds.
 GUARD_RATIO = 0.75
 TITLE_WEIGHT = 2
 LEAD_WORDS = 60
+# The lead evidence a pair in one story needs: lead cosine >= LEAD_SHARE x headline cosine.
+# Chosen with bench/clustering.py: on the labelled set every share from 0.10 to 0.30 keeps the
+# generic-headline negatives apart (their leads reach at most 0.098 of their headlines) and
+# costs no recall (versions of one story reach at least 0.31); the middle is taken.
+LEAD_SHARE = 0.2
 # A digest compares at most this many of the newest unseen articles per cap of stories, and
 # never more than MAX_CANDIDATES (the similarity matrix is quadratic in the candidates).
 CANDIDATES_PER_STORY = 4
@@ -137,28 +161,8 @@ def rank_key(article: StoredArticle) -> tuple[int, int, float, int]:
 # Text → vectors → similarities
 
 
-def _same(word: str) -> str:
-    return word
-
-
-@lru_cache(maxsize=64)
-def _analyser(language: str) -> tuple[OfflineTokenizer, Callable[[str], str], frozenset[str]]:
-    """Tokenizer, stemmer and stop words; a language sumy lacks gets no stemming/stop words."""
-    stem: Callable[[str], str] = _same
-    stop_words: frozenset[str] = frozenset()
-    if language.isascii() and language.isalpha():
-        try:
-            stem = Stemmer(language)
-            stem("probe")  # some stemmers import an optional package on first use
-        except (LookupError, ValueError, ImportError):
-            stem = _same
-        with contextlib.suppress(LookupError):
-            stop_words = frozenset(word.casefold() for word in get_stop_words(language))
-    return OfflineTokenizer(language), stem, stop_words
-
-
 def _tokens(text: str, language: str | None = None) -> list[str]:
-    tokenizer, stem, stop_words = _analyser(resolve_language(language))
+    tokenizer, stem, stop_words = word_analysis(language)
     words = [word.casefold() for word in tokenizer.to_words(text)]
     tokens = [stem(word) for word in words if len(word) > 1 and word not in stop_words]
     tokens += [number.replace(",", "") for number in _NUMBER.findall(text)]
@@ -170,13 +174,36 @@ def _lead(article: StoredArticle) -> str:
     return " ".join(source.split()[:LEAD_WORDS])
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """An article's term counts, tokenised once: its headline and its lead (maybe empty)."""
+
+    title: Counter[str]
+    lead: Counter[str]
+
+    @property
+    def story(self) -> Counter[str]:
+        """Headline (weighted) and lead: what the similarity of two articles is over."""
+        terms: Counter[str] = Counter({term: TITLE_WEIGHT * n for term, n in self.title.items()})
+        terms.update(self.lead)
+        return terms
+
+    @property
+    def lead_or_title(self) -> Counter[str]:
+        """The lead, for the lead evidence; the headline stands in when there is none."""
+        return self.lead or self.title
+
+
+def article_terms(article: StoredArticle) -> Terms:
+    return Terms(
+        title=Counter(_tokens(article.title, article.language)),
+        lead=Counter(_tokens(_lead(article), article.language)),
+    )
+
+
 def story_terms(article: StoredArticle) -> Counter[str]:
     """Term counts of an article's headline (weighted) and lead."""
-    terms: Counter[str] = Counter()
-    for token in _tokens(article.title, article.language):
-        terms[token] += TITLE_WEIGHT
-    terms.update(_tokens(_lead(article), article.language))
-    return terms
+    return article_terms(article).story
 
 
 def similarity_matrix(documents: Sequence[Counter[str]]) -> numpy.ndarray:
@@ -209,35 +236,47 @@ def cluster(
     representative: Callable[[list[int]], int],
     linkage: str = "average",
     guard: float = GUARD_RATIO,
+    apart: numpy.ndarray | None = None,
 ) -> list[list[int]]:
     """Groups of indices; see the module docstring for the merge rule.
 
     ``representative`` picks the shown member of a candidate group (the best version);
-    ``guard`` is the chain guard's share of the threshold (0 turns it off). ``linkage="single"``
+    ``guard`` is the chain guard's share of the threshold (0 turns it off); ``apart`` marks
+    pairs that must never share a group (besides those of one source). ``linkage="single"``
     and other guards exist so the benchmark can show what the defaults buy.
+
+    Why the masks: a refused merge used to be found, refused and forgotten one pair at a
+    time, each time after a scan of the whole matrix, so a feed of 400 look-alike items
+    took seconds. Pairs that can never merge (one source, kept ``apart``) are masked up
+    front and the mask of a merged group is the union of its parts', so every step is one
+    argmax over the eligible pairs; only the chain guard, which depends on the merged
+    group's best version, is still checked per step.
     """
     count = len(similarity)
     groups: list[list[int] | None] = [[index] for index in range(count)]
-    group_sources: list[set[str]] = [{source} for source in sources]
+    codes: dict[str, int] = {}
+    source_codes = numpy.array([codes.setdefault(source, len(codes)) for source in sources])
+    blocked = source_codes[:, None] == source_codes[None, :]  # also blocks the diagonal
+    if apart is not None:
+        blocked |= apart
     link = numpy.array(similarity, dtype=numpy.float64, copy=True)  # sum (or max) between groups
     sizes = numpy.ones(count)
     alive = numpy.ones(count, dtype=bool)
-    score = link.copy()
-    numpy.fill_diagonal(score, -numpy.inf)
+    score = numpy.where(blocked, -numpy.inf, link)
+    floor = guard * threshold
     while count > 1:
         first, second = divmod(int(numpy.argmax(score)), count)
-        if score[first, second] < threshold:
+        if not score[first, second] >= threshold:
             break
         members = [*groups[first], *groups[second]]  # type: ignore[misc]
         shown = representative(members)
-        if group_sources[first] & group_sources[second] or (
-            any(similarity[shown, m] < guard * threshold for m in members if m != shown)
-        ):
+        if any(similarity[shown, m] < floor for m in members if m != shown):
             score[first, second] = score[second, first] = -numpy.inf  # until either changes
             continue
         groups[first], groups[second] = members, None
-        group_sources[first] |= group_sources[second]
         alive[second] = False
+        blocked[first] |= blocked[second]
+        blocked[:, first] = blocked[first]
         if linkage == "single":
             link[first] = numpy.maximum(link[first], link[second])
         else:
@@ -245,8 +284,7 @@ def cluster(
         link[:, first] = link[first]
         sizes[first] += sizes[second]
         row = link[first] if linkage == "single" else link[first] / (sizes[first] * sizes)
-        score[first] = numpy.where(alive, row, -numpy.inf)
-        score[first, first] = -numpy.inf
+        score[first] = numpy.where(alive & ~blocked[first], row, -numpy.inf)
         score[:, first] = score[first]
         score[second] = score[:, second] = -numpy.inf
     return [sorted(group) for group in groups if group is not None]
@@ -268,6 +306,40 @@ def _collapse_links(articles: Sequence[StoredArticle]) -> list[list[StoredArticl
     return [sorted(unit, key=rank_key) for unit in order]
 
 
+def cluster_articles(
+    articles: Sequence[StoredArticle],
+    threshold: float = SAME_STORY_THRESHOLD,
+    *,
+    lead_share: float = LEAD_SHARE,
+    linkage: str = "average",
+    guard: float = GUARD_RATIO,
+) -> list[list[int]]:
+    """Groups of indices into ``articles``, each one story (no link de-duplication here).
+
+    The one place the similarities and the merge rule meet, shared by ``group_stories`` and
+    the benchmark; the keyword arguments other than the defaults are for the benchmark.
+    """
+    if not articles:
+        return []
+    terms = [article_terms(article) for article in articles]
+    similarity = similarity_matrix([t.story for t in terms])
+    apart = None
+    if lead_share > 0:
+        titles = similarity_matrix([t.title for t in terms])
+        leads = similarity_matrix([t.lead_or_title for t in terms])
+        apart = leads < lead_share * titles
+    keys = [rank_key(article) for article in articles]
+    return cluster(
+        similarity,
+        threshold,
+        sources=[article.source for article in articles],
+        representative=lambda members: min(members, key=keys.__getitem__),
+        linkage=linkage,
+        guard=guard,
+        apart=apart,
+    )
+
+
 def group_stories(
     articles: Sequence[StoredArticle], *, threshold: float = SAME_STORY_THRESHOLD
 ) -> list[Story]:
@@ -276,17 +348,10 @@ def group_stories(
     if not units:
         return []
     heads = [unit[0] for unit in units]
-    similarity = similarity_matrix([story_terms(head) for head in heads])
     keys = [rank_key(head) for head in heads]
-    groups = cluster(
-        similarity,
-        threshold,
-        sources=[head.source for head in heads],
-        representative=lambda members: min(members, key=keys.__getitem__),
-    )
     position = {article.id: index for index, article in enumerate(articles)}
     stories = []
-    for group in groups:
+    for group in cluster_articles(heads, threshold):
         ranked = sorted(group, key=keys.__getitem__)
         # Each outlet's version, best first, then any copies of the same links.
         members = [heads[i] for i in ranked] + [a for i in ranked for a in units[i][1:]]
@@ -294,25 +359,52 @@ def group_stories(
     return sorted(stories, key=lambda story: position[story.best.id])
 
 
+def newest_stories(
+    articles: Sequence[StoredArticle],
+    limit: int,
+    *,
+    window: int | None = None,
+    threshold: float = SAME_STORY_THRESHOLD,
+) -> list[Story]:
+    """Every one of newest-first ``articles`` in a story, stories ranked by their newest report.
+
+    Only the newest ``window`` articles are compared (by default ``limit ×
+    CANDIDATES_PER_STORY``, at most ``MAX_CANDIDATES``, never fewer than ``limit``): the
+    similarity matrix is quadratic in them. Each older article is a story of its own, after
+    them. CPU work: the composer calls this from a worker thread.
+    """
+    if window is None:
+        window = min(limit * CANDIDATES_PER_STORY, MAX_CANDIDATES)
+    window = max(limit, window)
+    candidates, older = articles[:window], articles[window:]
+    stories = group_stories(candidates, threshold=threshold)
+    position = {article.id: index for index, article in enumerate(candidates)}
+    stories.sort(key=lambda story: min(position[a.id] for a in story.articles))
+    return stories + [Story(best=article) for article in older]
+
+
+def split_newest(
+    stories: Sequence[Story], limit: int, articles: Sequence[StoredArticle]
+) -> tuple[list[Story], int]:
+    """The first ``limit`` of newest-first ``stories``, and how many are left.
+
+    The chosen stories keep the digest's order: that of their best versions in ``articles``.
+    """
+    position = {article.id: index for index, article in enumerate(articles)}
+    shown = sorted(stories[:limit], key=lambda story: position[story.best.id])
+    return shown, max(0, len(stories) - limit)
+
+
 def take_stories(
     articles: Sequence[StoredArticle], limit: int, *, threshold: float = SAME_STORY_THRESHOLD
 ) -> tuple[list[Story], int]:
     """The newest ``limit`` stories of newest-first ``articles``, and how many are left.
 
-    Stories are ranked by their newest report. Only the newest ``limit ×
-    CANDIDATES_PER_STORY`` articles (at most ``MAX_CANDIDATES``, never fewer than ``limit``)
-    are compared, so the "left" count is exact for stories in that window and counts every
+    The "left" count is exact for the stories ``newest_stories`` compares and counts every
     older article as a story of its own.
     """
-    window = max(limit, min(limit * CANDIDATES_PER_STORY, MAX_CANDIDATES))
-    candidates = articles[:window]
-    stories = group_stories(candidates, threshold=threshold)
-    position = {article.id: index for index, article in enumerate(candidates)}
-    by_newest = sorted(stories, key=lambda story: min(position[a.id] for a in story.articles))
-    chosen = {id(story) for story in by_newest[:limit]}
-    shown = [story for story in stories if id(story) in chosen]
-    left = len(stories) - len(shown) + len(articles) - len(candidates)
-    return shown, left
+    stories = newest_stories(articles, limit, threshold=threshold)
+    return split_newest(stories, limit, articles)
 
 
 def regroup(stories: Sequence[Story], articles: Sequence[StoredArticle]) -> list[Story]:

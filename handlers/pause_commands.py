@@ -52,13 +52,14 @@ async def resume(services: Services, command: Command) -> Reply:
     lines = []
     waiting = len(await services.store.unseen_articles(chat.pk))
     cap = services.composer.settings_for(chat).items
+    # Articles, not stories: several feeds may report one story, and the digest groups them.
     if waiting > cap:
         lines.append(
-            f"{waiting} stories arrived while paused: the next digest shows the newest {cap} "
-            f"(fewer if your filters hide some) and skips the {waiting - cap} older ones."
+            f"{waiting} articles arrived while paused: the next digest shows the newest "
+            f"{cap} stories (fewer if your filters hide some) and skips the older ones."
         )
     elif waiting:
-        lines.append(f"{waiting} new {'story is' if waiting == 1 else 'stories are'} waiting.")
+        lines.append(f"{waiting} new {'article is' if waiting == 1 else 'articles are'} waiting.")
     if waiting:
         lines.append("/digest shows them now.")
     zone = chat_zone(chat, services.settings.default_timezone)

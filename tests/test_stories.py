@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy
+import pytest
 
+import bot.digest
 from bot.digest import build_digest, digest_from_dict, digest_to_dict
 from bot.models import AlsoLink, StoredArticle
-from bot.stories import cluster, group_stories, take_stories
+from bot.stories import cluster, group_stories, newest_stories, take_stories
 from tests.conftest import FIXTURES, ConsoleBot, FakeClock, FeedServer, rss_feed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -114,6 +117,59 @@ def test_the_chain_guard_keeps_an_item_off_a_story_it_does_not_match() -> None:
     assert sorted(cluster(similarity, 0.3, **kwargs)) == [[0, 1], [2]]
 
 
+def test_pairs_that_can_never_merge_are_never_tried() -> None:
+    """One feed's look-alike items: every pair is similar and none may merge. Such pairs
+    used to be tried and refused one at a time, each after a scan of the whole matrix
+    (seconds for a window of 400); now no merge is even considered."""
+    count = 60
+    similarity = numpy.full((count, count), 0.9)
+    tried: list[list[int]] = []
+
+    def representative(members: list[int]) -> int:
+        tried.append(members)
+        return min(members)
+
+    groups = cluster(similarity, 0.3, sources=["One Feed"] * count, representative=representative)
+    assert groups == [[n] for n in range(count)]
+    assert tried == []
+    # Pairs kept apart (here: the odd ones from each other) are masked the same way.
+    apart = numpy.zeros((count, count), dtype=bool)
+    apart[1::2, 1::2] = True
+    sources = [f"Outlet {n}" for n in range(count)]
+    groups = cluster(similarity, 0.3, sources=sources, representative=representative, apart=apart)
+    assert [sum(member % 2 for member in group) for group in groups] == [1] * (count // 2)
+    assert len(tried) == count - len(groups)  # every merge tried was made: none was refused
+
+
+def test_the_same_generic_headline_does_not_make_one_story() -> None:
+    """Two outlets' "Live updates" with unrelated leads are two stories; the same headline
+    with leads about one event is still one."""
+    markets = ["Asian shares slipped as investors waited for US inflation figures."]
+    vote = ["Polling stations opened at 7am in the Ashworth by-election."]
+    others = [*ecb_versions(), article(4, "Harbor Times", "Bank of England cuts rates", BOE)]
+    live = [
+        article(10, "Metro Wire", "Live updates", markets),
+        article(11, "Capital Post", "Live updates", vote),
+    ]
+    digest = build_digest([*live, *others])
+    assert [item.title for item in digest.items].count("Live updates") == 2
+    assert all(not item.also for item in digest.items if item.title == "Live updates")
+
+    same_vote = ["Polls opened at 7am in the Ashworth by-election; turnout is expected low."]
+    live[0] = article(10, "Metro Wire", "Live updates", same_vote)
+    digest = build_digest([*live, *others])
+    assert [item.title for item in digest.items].count("Live updates") == 1
+
+
+@pytest.mark.parametrize("title", ["Morning briefing", "Letters to the editor"])
+def test_other_generic_headlines_need_their_leads_to_agree(title: str) -> None:
+    letters = [
+        article(11, "Daily Ledger", title, ["Readers write about village post offices."]),
+        article(12, "Global Desk", title, ["Our readers respond to a column on cycling lanes."]),
+    ]
+    assert len(group_stories([*letters, *ecb_versions()])) == 3
+
+
 def test_an_exact_duplicate_link_never_shows_twice() -> None:
     versions = ecb_versions()
     copy = article(
@@ -146,6 +202,17 @@ def test_the_cap_counts_stories_and_takes_every_version_of_a_story() -> None:
     assert left == 1
     stories, left = take_stories(ordered, 5)
     assert (len(stories), left) == (3, 0)
+
+
+def test_stories_are_ranked_by_their_newest_report_and_older_articles_count_one_each() -> None:
+    ordered = [
+        article(10, "Harbor Times", "Bank of England cuts rates to 3.5%", BOE),
+        *ecb_versions(),
+        article(11, "Capital Post", "Lufthansa pilots strike", ["Pilots walked out."]),
+        article(12, "Capital Post", "Rail strike in France", ["Trains stopped."]),
+    ]
+    stories = newest_stories(ordered, 1, window=4)  # the last two are not compared
+    assert [[a.id for a in story.articles] for story in stories] == [[10], [3, 2, 1], [11], [12]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,8 +258,18 @@ def feed_documents() -> dict[str, bytes]:
 
 
 async def test_digest_of_five_feeds_shows_the_shared_story_once(
-    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+    console_bot: ConsoleBot,
+    feed_server: FeedServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    threads: list[threading.Thread] = []
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread())
+        return newest_stories(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.digest, "newest_stories", recorded)
     for source, name in QUAKE_FEEDS.items():
         url = feed_server.serve(f"/{name}", rss_feed([], title=source))
         assert "Subscribed" in await console_bot.say(f"/subscribe {url}")
@@ -217,6 +294,9 @@ async def test_digest_of_five_feeds_shows_the_shared_story_once(
     assert "* Magnitude 6.1 earthquake hits southern Peru, damaging churches" in out
     assert "* Japan to upgrade earthquake early warning system after review" in out
     assert out.count("also:") == 1
+    # Grouping is CPU work: it ran in a worker thread, not the event loop's.
+    assert threads
+    assert threading.main_thread() not in threads
     # Every version was marked seen with the story.
     clock.advance(minutes=2)  # past the per-chat limit on commands that fetch feeds
     assert "No new stories" in await console_bot.say("/digest")

@@ -34,6 +34,7 @@ import re
 import threading
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -69,6 +70,7 @@ __all__ = [
     "UnknownAlgorithmError",
     "resolve_language",
     "split_sentences",
+    "word_analysis",
 ]
 
 log = logging.getLogger(__name__)
@@ -484,6 +486,18 @@ def _stop_words(language: str) -> frozenset[str]:
         with contextlib.suppress(LookupError):
             words = get_stop_words(language)
     return frozenset(w.lower() for w in words) | _EXTRA_STOP_WORDS.get(language, frozenset())
+
+
+def word_analysis(
+    language: str | None,
+) -> tuple[OfflineTokenizer, Callable[[str], str], frozenset[str]]:
+    """The tokenizer, stemmer and stop words the summariser uses for ``language``.
+
+    Shared with story grouping (bot.stories) so both read words alike. The objects are
+    cached and safe to use from worker threads (the stemmer memoises under a lock).
+    """
+    name = resolve_language(language)
+    return _tokenizer(name), _stemmer(name), _stop_words(name)
 
 
 @lru_cache(maxsize=128)
