@@ -23,6 +23,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -247,40 +248,23 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "allowed_chats", mode="before")
     @classmethod
-    def _split_admins(cls, value: Any) -> Any:
+    def _split_entries(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("admins")
+    @field_validator("admins", "allowed_chats")
     @classmethod
-    def _check_admins(cls, value: list[str]) -> list[str]:
+    def _check_entries(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Both lists name things per platform: `telegram:<id>`, `discord:<id>`, …"""
+        what = "user_id" if info.field_name == "admins" else "chat_id"
         for entry in value:
-            platform, sep, user_id = entry.partition(":")
-            if not sep or platform not in KNOWN_PLATFORMS or not user_id:
+            platform, sep, ident = entry.partition(":")
+            if not sep or platform not in KNOWN_PLATFORMS or not ident:
                 raise ValueError(
-                    f"{entry!r} is not `platform:user_id` "
-                    f"(platform one of {', '.join(KNOWN_PLATFORMS)})"
-                )
-        return value
-
-    @field_validator("allowed_chats", mode="before")
-    @classmethod
-    def _split_allowed_chats(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("allowed_chats")
-    @classmethod
-    def _check_allowed_chats(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            platform, sep, chat_id = entry.partition(":")
-            if not sep or platform not in KNOWN_PLATFORMS or not chat_id:
-                raise ValueError(
-                    f"{entry!r} is not `platform:chat_id` "
+                    f"{entry!r} is not `platform:{what}` "
                     f"(platform one of {', '.join(KNOWN_PLATFORMS)})"
                 )
         return value
