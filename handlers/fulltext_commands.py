@@ -8,7 +8,7 @@ decision for the people running the bot (NEWSDIGEST_ADMINS; in the console, `con
 
 from __future__ import annotations
 
-from handlers.lookup import parse_number
+from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
@@ -16,12 +16,8 @@ from handlers.services import Services
 _STATES = {"on": True, "off": False}
 
 
-def is_operator(services: Services, command: Command) -> bool:
-    return services.settings.is_bot_admin(command.platform, command.user.id)
-
-
 async def fulltext_command(services: Services, command: Command) -> Reply:
-    if not is_operator(services, command):
+    if not services.settings.is_bot_admin(command.platform, command.user.id):
         return Reply.error(
             "Only the bot's operators (NEWSDIGEST_ADMINS) can use /fulltext: a feed is "
             "shared by every chat that follows it, so the switch changes it for all of them."
@@ -36,13 +32,11 @@ async def fulltext_command(services: Services, command: Command) -> Reply:
     if state_text is not None and state_text not in _STATES:
         return Reply.error(f"Say on or off, not {command.args[1]!r}.\nUsage: /fulltext <n> on|off")
     chat = await services.store.get_or_create_chat(command.target)
-    current = await services.store.list_subscriptions(chat.pk)
-    match = next((s for s in current if s.position == number), None)
+    match, complaint = subscription_by_number(
+        await services.store.list_subscriptions(chat.pk), number
+    )
     if match is None:
-        count = f"this chat has {len(current)}" if current else "this chat has none"
-        return Reply.error(
-            f"There is no subscription number {number}: {count}. Send /list to see the numbers."
-        )
+        return Reply.error(complaint or "No such subscription.")
     lines = []
     if not services.settings.full_text:
         lines.append(

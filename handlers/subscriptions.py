@@ -12,7 +12,7 @@ from bot.ingest import NotAFeedError, ResolvedFeed
 from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
-from handlers.lookup import parse_number
+from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command, Reply
 from handlers.pause_commands import paused_line
 from handlers.quota import quota_reached, slots_left
@@ -127,12 +127,9 @@ async def unsubscribe(services: Services, command: Command) -> Reply:
     match: Subscription | None
     number = parse_number(wanted)
     if number is not None:
-        match = next((s for s in current if s.position == number), None)
+        match, complaint = subscription_by_number(current, number)
         if match is None:
-            return Reply.error(
-                f"There is no subscription number {number}: this chat has {len(current)}. "
-                "Send /list to see the numbers."
-            )
+            return Reply.error(complaint or "No such subscription.")
     else:
         match = _find_by_url(current, wanted)
         if match is None:

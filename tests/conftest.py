@@ -209,16 +209,10 @@ class ConsoleBot:
 async def console_bot(
     database_url: str, clock: FakeClock, tmp_path: Path
 ) -> AsyncIterator[ConsoleBot]:
-    from bot.app import open_app
-    from bot.platforms.console_platform import ConsolePlatform
+    from tests.console_helpers import console_bot_with
 
-    settings = make_settings(database_url)
-    async with open_app(settings, clock=clock) as app:
-        output = io.StringIO()
-        console = ConsolePlatform(
-            app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
-        )
-        yield ConsoleBot(app=app, console=console, output=output)
+    async with console_bot_with(database_url, clock, tmp_path) as bot:
+        yield bot
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
-"""Console bots with operator settings, and more than one chat talking to the same bot.
+"""Console bots with settings of their own, more than one chat talking to the same bot, and
+the bot with its scheduler driven tick by tick.
 
-The shared ``console_bot`` fixture runs with default settings; operator limits, the
-catalogue and /stats need settings of their own, and per-chat behaviour needs a second chat.
+The shared ``console_bot`` fixture is ``console_bot_with`` at default settings; operator
+limits, the catalogue and /stats need settings of their own, per-chat behaviour needs a
+second chat, and schedules and pauses need the real scheduler (``harness``) with a
+recording platform standing in for a chat service.
 """
 
 from __future__ import annotations
@@ -9,12 +12,19 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import open_app
-from bot.models import ChatTarget
+from bot.models import ChatTarget, Feed
+from bot.platforms.base import TargetUnavailableError
 from bot.platforms.console_platform import ConsolePlatform
+from bot.runner import build_scheduler
+from bot.scheduler import BotScheduler
+from handlers.model import Reply
 from tests.conftest import ConsoleBot, FakeClock, make_settings
+
+MIN_POLL = 60
 
 
 def chat_in(bot: ConsoleBot, target: ChatTarget) -> ConsoleBot:
@@ -43,3 +53,57 @@ async def console_bot_with(
             app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
         )
         yield ConsoleBot(app=app, console=console, output=output)
+
+
+@dataclass
+class RecordingPlatform:
+    """A chat service that accepts everything and remembers it (or refuses, when told)."""
+
+    name: str = "console"
+    sent: list[tuple[ChatTarget, Reply]] = field(default_factory=list)
+    refuse: bool = False
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+        if self.refuse:
+            raise TargetUnavailableError(target, "bot was blocked by the user")
+        self.sent.append((target, reply))
+        return [str(len(self.sent))]
+
+    def digests(self) -> list[Reply]:
+        return [reply for _, reply in self.sent if reply.digest is not None]
+
+
+@dataclass
+class Harness(ConsoleBot):
+    """The console bot plus the real scheduler, a recording platform and the fake clock."""
+
+    scheduler: BotScheduler
+    platform: RecordingPlatform
+    clock: FakeClock
+
+    async def feed(self) -> Feed:
+        [feed] = await self.app.services.store.list_feeds()
+        return feed
+
+
+@asynccontextmanager
+async def harness(
+    database_url: str, clock: FakeClock, tmp_path: Path, **overrides: object
+) -> AsyncIterator[Harness]:
+    overrides.setdefault("min_poll_seconds", MIN_POLL)
+    async with console_bot_with(database_url, clock, tmp_path, **overrides) as bot:
+        platform = RecordingPlatform()
+        yield Harness(
+            app=bot.app,
+            console=bot.console,
+            output=bot.output,
+            scheduler=build_scheduler(bot.app, [platform]),
+            platform=platform,
+            clock=clock,
+        )

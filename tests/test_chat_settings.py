@@ -32,6 +32,7 @@ from bot.platforms.discord_render import render_reply as render_discord
 from bot.platforms.telegram_render import render_reply as render_telegram
 from handlers.model import Command, Reply, User
 from tests.conftest import ConsoleBot, FakeClock, FeedServer, make_settings, rss_feed
+from tests.console_helpers import console_bot_with
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_TITLE, SEED_BODY = (FIXTURES / "seed-article.txt").read_text().split("\n", 1)
@@ -211,23 +212,18 @@ async def test_changing_settings_keeps_the_schedule_and_other_keys(
 
 
 async def test_operator_configuration_gives_the_defaults(
-    database_url: str, clock: FakeClock, feed_server: FeedServer
+    database_url: str, clock: FakeClock, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    settings = make_settings(
+    async with console_bot_with(
         database_url,
+        clock,
+        tmp_path,
         digest_layout="compact",
         silent_digests=True,
         link_previews=True,
         summary_sentences=2,
         summary_algorithm="lexrank",
-    )
-    async with open_app(settings, clock=clock) as app:
-        output = io.StringIO()
-        bot = ConsoleBot(
-            app,
-            ConsolePlatform(app.registry, app.services, stdin=io.StringIO(), stdout=output),
-            output,
-        )
+    ) as bot:
         out = await bot.say("/settings")
         for shown in ("layout: compact", "silent: on", "previews: on", "sentences: 2"):
             assert f"{shown} (default)" in out

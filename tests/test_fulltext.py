@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,11 +34,11 @@ from bot.news.fulltext import (
 )
 from bot.news.parse import parse_feed
 from bot.news.summarise import Summariser
-from bot.platforms.console_platform import ConsolePlatform
 from bot.store.database import create_engine, run_migrations
 from bot.store.repository import Store
 from handlers.model import Command, User
 from tests.conftest import FIXTURES, FakeClock, FeedServer, make_settings, rss_feed
+from tests.console_helpers import console_bot_with
 
 PAGES = FIXTURES / "pages"
 BBC = "page_bbc_world-europe-50473792"
@@ -458,13 +457,8 @@ async def test_subscribing_stores_the_backlog_without_fetching_pages(
     url = feed_server.serve(
         "/feed.xml", rss_feed([teaser_item(feed_server, 1, "/news/assange.html")])
     )
-    async with open_app(make_settings(database_url, full_text=True), clock=clock) as app:
-        out = io.StringIO()
-        console = ConsolePlatform(
-            app.registry, app.services, stdin=io.StringIO(), stdout=out, download_dir=tmp_path
-        )
-        await console.handle_line(f"/subscribe {url}")
-        assert "Subscribed" in out.getvalue()
+    async with console_bot_with(database_url, clock, tmp_path, full_text=True) as bot:
+        assert "Subscribed" in await bot.say(f"/subscribe {url}")
     assert "/news/assange.html" not in feed_server.hits
 
 

@@ -15,7 +15,7 @@ from config.settings import ConfigError, load_settings
 from handlers.access import may_receive_digests
 from handlers.rate_limit import TokenBucketLimiter
 from tests.conftest import FakeClock, FeedServer, rss_feed, stories
-from tests.console_helpers import chat_in, console_bot_with
+from tests.console_helpers import RecordingPlatform, chat_in, console_bot_with
 from tests.fakes.discord_api import FakeDiscordAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_discord_e2e import (
@@ -28,7 +28,6 @@ from tests.test_discord_e2e import (
 )
 from tests.test_discord_e2e import settings_for as discord_settings
 from tests.test_discord_e2e import started as discord_started
-from tests.test_scheduler import RecordingPlatform
 from tests.test_telegram_e2e import _ptb_timedelta, fake  # noqa: F401
 from tests.test_telegram_e2e import settings_for as telegram_settings
 from tests.test_telegram_e2e import started as telegram_started

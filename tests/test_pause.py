@@ -6,70 +6,27 @@ digest is a capped catch-up: the newest stories, the older ones skipped and mark
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, open_app
 from bot.models import ChatTarget, StoredArticle
 from bot.pause import trim_backlog
-from bot.platforms.console_platform import ConsolePlatform
-from bot.runner import build_scheduler
-from bot.scheduler import BotScheduler
 from bot.stories import Story
-from handlers.model import Command, Reply, User
-from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed
+from handlers.model import Command, User
+from tests.conftest import FakeClock, FeedServer, rss_feed
+from tests.console_helpers import MIN_POLL, Harness, harness
 
 CAP = 3
-MIN_POLL = 60
-
-
-@dataclass
-class Recorder:
-    """Stands in for a chat service: accepts every message and keeps it."""
-
-    name: str = "console"
-    sent: list[Reply] = field(default_factory=list)
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
-        self.sent.append(reply)
-        return [str(len(self.sent))]
-
-
-@dataclass
-class Bot:
-    app: App
-    scheduler: BotScheduler
-    platform: Recorder
-    console: ConsolePlatform
-    output: io.StringIO
-
-    async def say(self, line: str) -> str:
-        start = self.output.tell()
-        await self.console.handle_line(line)
-        self.output.seek(start)
-        return self.output.read()
 
 
 @asynccontextmanager
-async def running_bot(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Bot]:
-    settings = make_settings(database_url, min_poll_seconds=MIN_POLL, digest_max_items=CAP)
-    async with open_app(settings, clock=clock) as app:
-        platform = Recorder()
-        output = io.StringIO()
-        console = ConsolePlatform(
-            app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
-        )
-        yield Bot(app, build_scheduler(app, [platform]), platform, console, output)
+async def running_bot(
+    database_url: str, clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    async with harness(database_url, clock, tmp_path, digest_max_items=CAP) as bot:
+        yield bot
 
 
 def dated(*numbers: int) -> list[dict[str, str]]:
@@ -122,7 +79,7 @@ async def test_pause_posts_nothing_and_resume_brings_a_capped_catch_up(
 
         clock.now = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
         await bot.scheduler.digest_tick()
-        [catch_up] = bot.platform.sent
+        [(_, catch_up)] = bot.platform.sent
         assert catch_up.digest is not None
         assert [item.title for item in catch_up.digest.items] == ["Story 9", "Story 8", "Story 7"]
         assert catch_up.digest.more_count == 0
@@ -203,7 +160,7 @@ async def test_the_catch_up_counts_stories_not_the_outlets_that_reported_them(
 
         clock.now = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
         await bot.scheduler.digest_tick()
-        [catch_up] = bot.platform.sent
+        [(_, catch_up)] = bot.platform.sent
         assert catch_up.digest is not None
         items = catch_up.digest.items
         # The newest three stories, each as its earlier report with the other as "also".
@@ -264,7 +221,7 @@ async def test_stories_after_resume_are_kept_and_a_small_backlog_is_not_trimmed(
         await bot.scheduler.poll_feeds()
         clock.advance(days=1)
         await bot.scheduler.digest_tick()
-        [digest] = bot.platform.sent
+        [(_, digest)] = bot.platform.sent
         assert digest.digest is not None
         assert [item.title for item in digest.digest.items] == ["Story 4", "Story 3", "Story 2"]
         assert not any("skipped" in line for line in digest.lines)

@@ -8,82 +8,13 @@ service (the Telegram and Discord adapters have their own end-to-end tests).
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import App, open_app
 from bot.ingest import cache_max_age
 from bot.models import ChatTarget
-from bot.platforms.base import TargetUnavailableError
-from bot.platforms.console_platform import ConsolePlatform
-from bot.runner import build_scheduler
-from bot.scheduler import BotScheduler
-from handlers.model import Reply
-from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories
-
-MIN_POLL = 60
-
-
-@dataclass
-class RecordingPlatform:
-    """A chat service that accepts everything and remembers it (or refuses, when told)."""
-
-    name: str = "console"
-    sent: list[tuple[ChatTarget, Reply]] = field(default_factory=list)
-    refuse: bool = False
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
-        if self.refuse:
-            raise TargetUnavailableError(target, "bot was blocked by the user")
-        self.sent.append((target, reply))
-        return [str(len(self.sent))]
-
-    def digests(self) -> list[Reply]:
-        return [reply for _, reply in self.sent if reply.digest is not None]
-
-
-@dataclass
-class Harness:
-    app: App
-    scheduler: BotScheduler
-    platform: RecordingPlatform
-    console: ConsolePlatform
-    output: io.StringIO
-    clock: FakeClock
-
-    async def say(self, line: str) -> str:
-        start = self.output.tell()
-        await self.console.handle_line(line)
-        self.output.seek(start)
-        return self.output.read()
-
-    async def feed(self):  # type: ignore[no-untyped-def]
-        [feed] = await self.app.services.store.list_feeds()
-        return feed
-
-
-@asynccontextmanager
-async def harness(
-    database_url: str, clock: FakeClock, tmp_path: Path, **overrides: object
-) -> AsyncIterator[Harness]:
-    settings = make_settings(database_url, min_poll_seconds=MIN_POLL, **overrides)
-    async with open_app(settings, clock=clock) as app:
-        platform = RecordingPlatform()
-        output = io.StringIO()
-        console = ConsolePlatform(
-            app.registry, app.services, stdin=io.StringIO(), stdout=output, download_dir=tmp_path
-        )
-        yield Harness(app, build_scheduler(app, [platform]), platform, console, output, clock)
+from tests.conftest import FakeClock, FeedServer, rss_feed, stories
+from tests.console_helpers import MIN_POLL, harness
 
 
 async def test_digest_arrives_at_the_chats_local_time_once(
