@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.models import NewArticle
 from bot.store.repository import Store
 from config.settings import Settings, normalise_database_url
 
@@ -218,6 +219,27 @@ async def console_bot(
 @pytest.fixture
 def sample_feed_bytes() -> bytes:
     return (REPO / "config" / "sample-feed.xml").read_bytes()
+
+
+def new_article(
+    n: int, *, published: datetime, link: str | None = None, entry_key: str | None = None
+) -> NewArticle:
+    """Article number ``n`` ready for Store.store_articles: "Story n" at news.example/n.
+
+    ``link=""`` stores it without a link; ``entry_key`` defaults to the guid "n".
+    """
+    link = f"https://news.example/{n}" if link is None else link
+    return NewArticle(
+        entry_key=entry_key or f"guid:{n}",
+        link_key=link.removeprefix("https://") if link else None,
+        link=link or None,
+        title=f"Story {n}",
+        author=None,
+        published=published,
+        text=f"Body of story {n}.",
+        summary=[f"Summary of story {n}."],
+        language="en",
+    )
 
 
 def stories(*numbers: int, prefix: str = "Story", words: int = 30) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.models import ChatTarget, NewArticle
 from bot.store.repository import Store
+from tests.conftest import new_article
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 GROUP = ChatTarget("telegram", "-1")
@@ -18,17 +19,7 @@ SUPERGROUP = ChatTarget("telegram", "-1001")
 
 
 def story(n: int) -> NewArticle:
-    return NewArticle(
-        entry_key=f"guid:{n}",
-        link_key=f"news.example/{n}",
-        link=f"https://news.example/{n}",
-        title=f"Story {n}",
-        author=None,
-        published=NOW - timedelta(hours=n),
-        text=f"Body of story {n}.",
-        summary=[f"Summary of story {n}."],
-        language="en",
-    )
+    return new_article(n, published=NOW - timedelta(hours=n))
 
 
 async def test_merging_into_a_known_supergroup_keeps_filters_settings_and_seen(

@@ -16,23 +16,14 @@ from sqlalchemy import text
 from bot.models import ChatTarget, NewArticle
 from bot.store.database import alembic_config, create_engine, run_migrations
 from bot.store.repository import Store
+from tests.conftest import new_article
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 KEPT_TABLES = ("chats", "feeds", "subscriptions", "articles", "feed_entries", "chat_seen")
 
 
 def story(n: int) -> NewArticle:
-    return NewArticle(
-        entry_key=f"guid:{n}",
-        link_key=f"news.example/{n}",
-        link=f"https://news.example/{n}",
-        title=f"Story {n}",
-        author=None,
-        published=NOW,
-        text=f"Body of story {n}.",
-        summary=[f"Summary of story {n}."],
-        language="en",
-    )
+    return new_article(n, published=NOW)
 
 
 async def seed(store: Store) -> None:

@@ -10,22 +10,17 @@ from alembic.migration import MigrationContext
 from bot.models import ChatTarget, NewArticle
 from bot.store.repository import Store
 from bot.store.tables import Base
+from tests.conftest import new_article
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def article(n: int, *, link: str | None = None, guid: str | None = "same") -> NewArticle:
-    link = link if link is not None else f"https://news.example/{n}"
-    return NewArticle(
-        entry_key=f"guid:{guid}-{n}" if guid else f"link:news.example/{n}",
-        link_key=link.removeprefix("https://") if link else None,
-        link=link or None,
-        title=f"Story {n}",
-        author=None,
+    return new_article(
+        n,
         published=NOW - timedelta(hours=n),
-        text=f"Body of story {n}.",
-        summary=[f"Summary of story {n}."],
-        language="en",
+        link=link,
+        entry_key=f"guid:{guid}-{n}" if guid else f"link:news.example/{n}",
     )
 
 
