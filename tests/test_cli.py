@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -77,6 +79,17 @@ def test_summarise_jsonl(tmp_path: Path) -> None:
     assert [row["id"] for row in rows] == ["a1", "a2"]
     assert len(rows[0]["summary"].split("\n")) == 3
     assert rows[1]["summary"] == "One sentence only."
+
+
+def test_summarise_jsonl_uses_the_bots_default_summariser(tmp_path: Path) -> None:
+    article = (REPO / "tests" / "fixtures" / "seed-article.txt").read_text(encoding="utf-8")
+    expected = Summariser(DEFAULT_ALGORITHM).summarise(article)
+    assert expected != Summariser("edmundson").summarise(article)  # the test can tell them apart
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "article": article}) + "\n", encoding="utf-8")
+    result = run_main("summarise", "--jsonl", str(source), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"].split("\n") == expected
 
 
 def test_summarise_rejects_unknown_algorithm(tmp_path: Path) -> None:

@@ -5,10 +5,6 @@ The article texts below are invented for these tests.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -91,26 +87,6 @@ def test_settings_leave_the_choice_to_the_default() -> None:
     settings = Settings(_env_file=None)
     assert settings.summary_algorithm is None
     assert Settings(_env_file=None, summary_algorithm="newsrank").summary_algorithm == "newsrank"
-
-
-def test_command_line_jsonl_uses_the_default(tmp_path: Path) -> None:
-    article = (REPO / "tests" / "fixtures" / "seed-article.txt").read_text(encoding="utf-8")
-    expected = Summariser(DEFAULT_ALGORITHM).summarise(article)
-    assert expected != Summariser("edmundson").summarise(article)  # the test can tell them apart
-    source = tmp_path / "in.jsonl"
-    source.write_text(json.dumps({"id": "a", "article": article}) + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDIGEST_")}
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "main.py"), "summarise", "--jsonl", str(source)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["summary"].split("\n") == expected
 
 
 # --------------------------------------------------------------------------------------------
