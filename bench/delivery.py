@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:
 from bot.app import App, open_app  # noqa: E402
 from bot.digest import build_digest  # noqa: E402
 from bot.models import ChatTarget, StoredArticle  # noqa: E402
-from bot.outbox import OutboxSender, reply_to_payload  # noqa: E402
+from bot.outbox import OutboxSender  # noqa: E402
+from bot.payloads import reply_to_payload  # noqa: E402
 from bot.platforms.base import Platform  # noqa: E402
 from bot.platforms.discord_platform import DiscordPlatform, use_endpoints  # noqa: E402
 from bot.platforms.discord_render import render_reply as render_discord  # noqa: E402

@@ -5,31 +5,39 @@ console text, and stored in the outbox as JSON; composing knows nothing of any o
 It marks only what it showed as seen, so stories cut by the cap lead the next digest. A
 story several feeds reported is one entry with "also" links (bot.stories); the cap counts
 such stories, and every version of a shown story is marked seen with it.
+
+A story is shown to a chat once, whatever arrives concurrently: composing for a chat is
+exclusive within the process (``exclusive``; a scheduled digest and /digest take turns),
+and the outbox commit refuses stories another process showed meanwhile
+(`Store.commit_digest`), in which case the digest is composed again from what is left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bot.chat_settings import ChatSettings
 from bot.filters import ArticleFilter
+from bot.keyed_locks import KeyedLocks
 from bot.models import (
     LAYOUT_COMPACT,
     LAYOUT_FULL,
-    AlsoLink,
     Chat,
     Digest,
     DigestItem,
     DigestSection,
+    Reply,
     StoredArticle,
 )
 from bot.news.summarise import DEFAULT_ALGORITHM, DEFAULT_SENTENCES, Summariser
 from bot.pause import has_backlog, resumed_at, skipped_note, trim_backlog
-from bot.store.repository import Store
+from bot.payloads import reply_to_payload
+from bot.store.repository import Store, StoriesAlreadyShownError
 from bot.stories import (
     MAX_CANDIDATES,
     Story,
@@ -40,7 +48,13 @@ from bot.stories import (
     split_newest,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TITLE = "Your news digest"
+#: Compositions tried when other processes keep showing the chosen stories first; each
+#: lost attempt means another process just delivered some of this chat's stories.
+COMMIT_ATTEMPTS = 10
+SlotName = str | Callable[[list[int]], str]
 
 
 def digest_headline(count: int) -> str:
@@ -107,6 +121,67 @@ class DigestComposer:
             algorithm=DEFAULT_ALGORITHM,
         )
         self.summariser = summariser or Summariser()
+        self._composing = KeyedLocks()
+
+    def exclusive(self, chat_pk: int) -> AbstractAsyncContextManager[None]:
+        """Hold while composing for a chat: one digest at a time per chat, in order."""
+        return self._composing.hold(chat_pk)
+
+    def is_busy(self, chat_pk: int) -> bool:
+        """Whether a digest for this chat is being prepared right now."""
+        return self._composing.busy(chat_pk)
+
+    def reply_for(self, chat: Chat, digest: Digest) -> Reply:
+        """The message a digest goes out as, with the chat's delivery choices."""
+        prefs = self.settings_for(chat)
+        return Reply(
+            text=digest_headline(len(digest.items)),
+            digest=digest,
+            lines=digest.notes,
+            silent=prefs.silent,
+            previews=prefs.previews,
+        )
+
+    async def commit_next(
+        self,
+        chat: Chat,
+        *,
+        slot: SlotName,
+        slot_time: datetime | None = None,
+        not_before: datetime | None = None,
+        title: str = DEFAULT_TITLE,
+    ) -> Reply | None:
+        """Compose the chat's next digest and commit it to the outbox; None if nothing new.
+
+        Call it inside ``exclusive(chat.pk)``. ``slot`` names the outbox row, or derives
+        the name from the article ids (a name that is the same in every process for the
+        same stories). The reply carries its ``delivery_id``. Raises
+        StoriesAlreadyShownError when other processes kept taking the stories first
+        (they are delivering this chat's digests right now): never "nothing new" then.
+        """
+        for _attempt in range(COMMIT_ATTEMPTS):
+            prepared = await self.prepare(chat, title=title)
+            if prepared is None:
+                return None
+            digest, article_ids = prepared
+            reply = self.reply_for(chat, digest)
+            try:
+                delivery_id = await self.store.commit_digest(
+                    chat.pk,
+                    slot if isinstance(slot, str) else slot(article_ids),
+                    reply_to_payload(reply),
+                    article_ids,
+                    now=self.clock(),
+                    slot_time=slot_time,
+                    not_before=not_before,
+                )
+            except StoriesAlreadyShownError as exc:
+                log.info("digest for %s composed again: %s", chat.target, exc)
+                continue
+            return None if delivery_id is None else replace(reply, delivery_id=delivery_id)
+        raise StoriesAlreadyShownError(
+            f"{chat.target}: other processes kept taking these stories first"
+        )
 
     def settings_for(self, chat: Chat) -> ChatSettings:
         """The chat's effective digest settings (its choices over the operator's)."""
@@ -213,63 +288,3 @@ class DigestComposer:
         digest, article_ids = prepared
         await self.store.mark_seen(chat.pk, article_ids, now=self.clock())
         return digest
-
-
-def digest_to_dict(digest: Digest) -> dict[str, Any]:
-    """JSON-safe form, for the outbox: a stored digest must render the same after a restart."""
-    return {
-        "title": digest.title,
-        "more_count": digest.more_count,
-        "layout": digest.layout,
-        "notes": list(digest.notes),
-        "sections": [
-            {
-                "source": section.source,
-                "items": [
-                    {
-                        "title": item.title,
-                        "link": item.link,
-                        "source": item.source,
-                        "published": item.published.isoformat() if item.published else None,
-                        "summary": list(item.summary),
-                        "also": [{"source": a.source, "link": a.link} for a in item.also],
-                    }
-                    for item in section.items
-                ],
-            }
-            for section in digest.sections
-        ],
-    }
-
-
-def digest_from_dict(data: dict[str, Any]) -> Digest:
-    return Digest(
-        title=data["title"],
-        more_count=int(data.get("more_count", 0)),
-        layout=str(data.get("layout") or LAYOUT_FULL),  # payloads from before layouts
-        notes=tuple(data.get("notes", ())),
-        sections=[
-            DigestSection(
-                source=section["source"],
-                items=[
-                    DigestItem(
-                        title=item["title"],
-                        link=item.get("link"),
-                        source=item["source"],
-                        published=(
-                            datetime.fromisoformat(item["published"])
-                            if item.get("published")
-                            else None
-                        ),
-                        summary=list(item.get("summary", [])),
-                        also=[  # payloads from before same-story grouping have none
-                            AlsoLink(source=a["source"], link=a.get("link"))
-                            for a in item.get("also", [])
-                        ],
-                    )
-                    for item in section["items"]
-                ],
-            )
-            for section in data["sections"]
-        ],
-    )

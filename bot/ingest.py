@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from bot.news.fulltext import (
     is_teaser,
 )
 from bot.news.language import detect_language
-from bot.news.links import entry_key, normalise_link
+from bot.news.links import article_link_key, entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
 from bot.news.summarise import Summariser
 from bot.store.repository import Store
@@ -191,9 +192,12 @@ class FeedIngestor:
         known = await self.store.known_entry_keys(feed.id, (key for key, _ in keyed))
         fresh = [(key, article) for key, article in keyed if key not in known]
         fresh = list({key: article for key, article in fresh}.items())  # dupes inside one doc
+        identities = await self._article_identities(feed, parsed, fresh)
         language = parsed.language or feed.language
-        pages = await self._teaser_pages(feed, fresh) if fetch_pages else {}
-        new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages)
+        pages = await self._teaser_pages(feed, fresh, identities) if fetch_pages else {}
+        new_articles = await asyncio.to_thread(
+            self._prepare, fresh, language, pages, identities
+        )
         now = self.clock()
         new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
         await self.store.record_poll_success(
@@ -215,8 +219,37 @@ class FeedIngestor:
         )
         return new_ids
 
+    async def _article_identities(
+        self, feed: Feed, parsed: ParsedFeed, fresh: list[tuple[str, ParsedArticle]]
+    ) -> dict[str, str | None]:
+        """Entry key → the key this new item may merge with another feed's copy on.
+
+        A link is an article's identity unless it is a home page (the feed's site address
+        included) or shared: by two items of this document, or with an item this feed
+        brought earlier. Such items stay separate stories (bot.news.links).
+        """
+        in_document = Counter(
+            key for key in (normalise_link(a.link) for a in parsed.articles) if key
+        )
+        links = {key: normalise_link(article.link) for key, article in fresh}
+        carried = await self.store.feed_link_keys(feed.id, (k for k in links.values() if k))
+        site_key = normalise_link(parsed.site_url or feed.site_url)
+        return {
+            key: article_link_key(
+                link_key,
+                shared=in_document[link_key] > 1 or link_key in carried,
+                site_key=site_key,
+            )
+            if link_key
+            else None
+            for key, link_key in links.items()
+        }
+
     async def _teaser_pages(
-        self, feed: Feed, fresh: list[tuple[str, ParsedArticle]]
+        self,
+        feed: Feed,
+        fresh: list[tuple[str, ParsedArticle]],
+        identities: Mapping[str, str | None],
     ) -> dict[str, FetchResult]:
         """The article pages of the new teaser items, by link (see bot.news.fulltext).
 
@@ -225,19 +258,19 @@ class FeedIngestor:
         """
         if not (self.full_text and feed.full_text):
             return {}
-        links = [
-            article.link
-            for _, article in fresh
+        teasers = [
+            (key, article.link)
+            for key, article in fresh
             if article.link
             and article.link.startswith(("http://", "https://"))
             and is_teaser(article.text, self.full_text_min_words)
         ]
-        if not links:
+        if not teasers:
             return {}
         stored = await self.store.known_link_keys(
-            key for key in (normalise_link(link) for link in links) if key
+            identity for key, _ in teasers if (identity := identities.get(key))
         )
-        links = [link for link in links if normalise_link(link) not in stored]
+        links = [link for key, link in teasers if identities.get(key) not in stored]
         return await self.page_fetcher.fetch_pages(links)
 
     @staticmethod
@@ -249,6 +282,7 @@ class FeedIngestor:
         fresh: list[tuple[str, ParsedArticle]],
         feed_language: str | None,
         pages: Mapping[str, FetchResult],
+        identities: Mapping[str, str | None],
     ) -> list[NewArticle]:
         """Runs in a worker thread: extracting pages and summarising are CPU work."""
         prepared = []
@@ -269,7 +303,8 @@ class FeedIngestor:
             prepared.append(
                 NewArticle(
                     entry_key=key,
-                    link_key=normalise_link(article.link),
+                    link_key=identities.get(key),
+                    entry_link_key=normalise_link(article.link),
                     link=article.link,
                     title=article.title,
                     author=article.author,

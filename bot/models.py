@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,12 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class NewArticle:
-    """An article ready to be stored: parsed, cleaned, summarised, with its dedupe keys."""
+    """An article ready to be stored: parsed, cleaned, summarised, with its dedupe keys.
+
+    ``entry_key`` identifies the item within its feed; ``link_key`` is set only when the
+    link identifies one article, so another feed's copy of it can merge; ``entry_link_key``
+    is the normalised link the item carried, whatever it is (see bot.news.links).
+    """
 
     entry_key: str
     link_key: str | None
@@ -179,6 +185,7 @@ class NewArticle:
     text: str
     summary: list[str]
     language: str | None
+    entry_link_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,3 +202,82 @@ class StoredArticle:
     text: str
     language: str | None = None  # what the summariser needs to re-summarise for a chat
     subscription_id: int | None = None  # the subscription it is shown under (its filters)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """An outbox row still to be sent: its chat, slot, payload and retry state."""
+
+    id: int
+    chat: Chat
+    slot: str
+    payload: dict[str, object]
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(slots=True)
+class DeliveryCounts:
+    """The outbox in numbers; the one definition `main.py status` and /stats both show."""
+
+    waiting: int = 0  # not tried yet
+    retrying: int = 0  # an attempt failed; another comes after a back-off
+    sent: int = 0
+    failed: int = 0  # given up on (a permanent refusal, or too many attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file moving in or out of a chat (OPML import/export)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+class ReplyKind(Enum):
+    """How a reply should look: adapters may style errors (or make them ephemeral)."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a handler answers: plain text, optionally a digest or a document to send.
+
+    ``silent`` (no notification sound) and ``previews`` (link previews under a digest) are
+    the chat's delivery choices; they live on the reply so that the outbox keeps them and
+    a retried delivery looks like the first attempt would have.
+
+    ``delivery_id`` is set when the reply is already in the outbox (a /digest whose stories
+    were committed as shown): whoever sends it marks that row sent, and if the process dies
+    first the outbox sends it later, so the stories are never lost between the two.
+    """
+
+    text: str
+    kind: ReplyKind = ReplyKind.INFO
+    digest: Digest | None = None
+    document: Document | None = None
+    lines: tuple[str, ...] = field(default=())
+    silent: bool = False
+    previews: bool = False
+    delivery_id: int | None = None
+
+    @classmethod
+    def error(cls, text: str, *lines: str) -> Reply:
+        return cls(text=text, kind=ReplyKind.ERROR, lines=tuple(lines))
+
+    @classmethod
+    def success(cls, text: str, *lines: str) -> Reply:
+        return cls(text=text, kind=ReplyKind.SUCCESS, lines=tuple(lines))
+
+    @classmethod
+    def info(cls, text: str, *lines: str) -> Reply:
+        return cls(text=text, kind=ReplyKind.INFO, lines=tuple(lines))
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind is ReplyKind.ERROR

@@ -4,6 +4,12 @@ Why: a digest that was composed must survive a crash or a restart, and must not 
 twice. Each row is unique per (chat, slot). The sender marks a row sent only after the
 platform accepted every message of it, so the worst a crash can do is repeat the one
 delivery that was being sent at that moment (the bound documented in the README).
+
+Order: a chat's rows go out oldest first, and a row waiting for its retry time holds back
+the chat's later rows, so a reader never gets Tuesday's digest before Monday's. Failures
+are settled by one policy for every platform (bot.delivery_policy): retried with a
+back-off, given up on after a cap or at once when refused for good, or kept while the chat
+is paused.
 """
 
 from __future__ import annotations
@@ -13,46 +19,21 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from bot.digest import digest_from_dict, digest_to_dict
-from bot.models import Chat
-from bot.platforms.base import Platform, TargetUnavailableError
+from bot.delivery_policy import DeliveryRecorder
+from bot.models import PendingDelivery
+from bot.payloads import payload_to_reply
+from bot.platforms.base import DeliveryError, DeliveryProblem, Platform
 from bot.store.repository import Store
-from handlers.model import Reply, ReplyKind
 
 log = logging.getLogger(__name__)
-
-
-def reply_to_payload(reply: Reply) -> dict[str, Any]:
-    """JSON-safe form of a reply (text, lines, digest, delivery options) for the outbox."""
-    return {
-        "text": reply.text,
-        "kind": reply.kind.value,
-        "lines": list(reply.lines),
-        "digest": digest_to_dict(reply.digest) if reply.digest is not None else None,
-        "silent": reply.silent,
-        "previews": reply.previews,
-    }
-
-
-def payload_to_reply(payload: Mapping[str, Any]) -> Reply:
-    digest = payload.get("digest")
-    return Reply(
-        text=str(payload.get("text", "")),
-        kind=ReplyKind(payload.get("kind", ReplyKind.INFO.value)),
-        lines=tuple(payload.get("lines", ())),
-        digest=digest_from_dict(digest) if digest else None,
-        silent=bool(payload.get("silent", False)),  # absent in rows from older versions
-        previews=bool(payload.get("previews", False)),
-    )
 
 
 @dataclass(slots=True)
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
-    skipped: int = 0
+    skipped: int = 0  # paused chats, platforms not running, rows waiting for their retry
 
 
 class OutboxSender:
@@ -70,6 +51,7 @@ class OutboxSender:
         self.platforms = platforms
         self.clock = clock
         self.concurrency = concurrency
+        self.recorder = DeliveryRecorder(store, clock=clock)
         self._lock = asyncio.Lock()  # one batch at a time: no row is sent by two tasks
 
     async def deliver_pending(self) -> DeliveryReport:
@@ -77,34 +59,16 @@ class OutboxSender:
             report = DeliveryReport()
             pending = await self.store.pending_deliveries()
             limit = asyncio.Semaphore(self.concurrency)
+            by_chat: dict[int, list[PendingDelivery]] = {}
+            for delivery in pending:
+                by_chat.setdefault(delivery.chat.pk, []).append(delivery)
 
-            async def deliver(delivery_id: int, chat: Chat, payload: dict[str, Any]) -> None:
-                platform = self.platforms.get(chat.target.platform)
-                if platform is None or not chat.active:
-                    report.skipped += 1
-                    return
-                try:
-                    ids = await platform.send(chat.target, payload_to_reply(payload))
-                except TargetUnavailableError as exc:
-                    report.failed += 1
-                    await self.store.mark_delivery_failed(delivery_id, error=exc.reason)
-                    return
-                except Exception as exc:
-                    report.failed += 1
-                    log.exception("delivery %s to %s failed", delivery_id, chat.target)
-                    await self.store.mark_delivery_failed(delivery_id, error=repr(exc))
-                    return
-                await self.store.mark_delivered(delivery_id, now=self.clock(), message_ids=ids)
-                report.sent += 1
-
-            by_chat: dict[int, list[tuple[int, Chat, dict[str, Any]]]] = {}
-            for delivery_id, chat, _slot, payload in pending:
-                by_chat.setdefault(chat.pk, []).append((delivery_id, chat, payload))
-
-            async def deliver_in_order(rows: list[tuple[int, Chat, dict[str, Any]]]) -> None:
+            async def deliver_in_order(rows: list[PendingDelivery]) -> None:
                 async with limit:  # one chat's deliveries in order, chats in parallel
-                    for delivery_id, chat, payload in rows:
-                        await deliver(delivery_id, chat, payload)
+                    for index, delivery in enumerate(rows):
+                        if not await self._deliver(delivery, report):
+                            report.skipped += len(rows) - index - 1
+                            return
 
             await asyncio.gather(*(deliver_in_order(rows) for rows in by_chat.values()))
             if pending:
@@ -116,3 +80,38 @@ class OutboxSender:
                     report.skipped,
                 )
             return report
+
+    async def _deliver(self, delivery: PendingDelivery, report: DeliveryReport) -> bool:
+        """Try one row; False when the chat's later rows must wait (order is kept)."""
+        chat = delivery.chat
+        platform = self.platforms.get(chat.target.platform)
+        due = delivery.next_attempt_at is None or delivery.next_attempt_at <= self.clock()
+        if platform is None or not chat.active or not due:
+            report.skipped += 1
+            return False
+        try:
+            ids = await platform.send(chat.target, payload_to_reply(delivery.payload))
+        except Exception as exc:
+            report.failed += 1
+            error = self._classified(delivery, exc)
+            decision = await self.recorder.failed(
+                chat.target, error, delivery_id=delivery.id, attempts=delivery.attempts
+            )
+            return decision.give_up  # a row given up on no longer holds the others back
+        await self.recorder.delivered(delivery.id, ids)
+        report.sent += 1
+        return True
+
+    @staticmethod
+    def _classified(delivery: PendingDelivery, exc: Exception) -> DeliveryError:
+        """The adapter's classification, or "retry later" for anything it did not expect.
+
+        An unexpected error gets its stack trace logged on the first attempt only: a row
+        that keeps failing the same way must not fill the log every minute.
+        """
+        if isinstance(exc, DeliveryError):
+            return exc
+        target = delivery.chat.target
+        if delivery.attempts == 0:
+            log.exception("delivery %s to %s failed unexpectedly", delivery.id, target)
+        return DeliveryError(target, DeliveryProblem.RETRY_LATER, f"{type(exc).__name__}: {exc}")

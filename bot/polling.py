@@ -10,14 +10,17 @@ sets each feed's next poll from what happened:
 - errors back off exponentially from the minimum, honouring Retry-After on 429/503;
 - a 410 Gone, or failures spanning two days, disable the feed; its chats are told once.
 
-The same feed is never polled twice at the same time, even if cycles overlap.
+The same feed is never polled twice at the same time, even if cycles overlap, and no
+feed can end a cycle for the others: whatever one poll raises (a hostile document, a value
+the database refuses, a bug) is recorded as that feed's error and backs it off like any
+other failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -96,9 +99,15 @@ class FeedPoller:
         self._in_flight: set[int] = set()
         self._host_limits: dict[str, asyncio.Semaphore] = {}
 
-    async def poll_due(self) -> tuple[CycleReport, list[int]]:
-        """Poll every due feed once; returns the report and the new article ids."""
-        return await self.poll(await self.store.due_feeds(self.clock()))
+    async def poll_due(
+        self, *, platforms: Collection[str] | None = None
+    ) -> tuple[CycleReport, list[int]]:
+        """Poll every due feed once; returns the report and the new article ids.
+
+        ``platforms`` (the running ones) limits the cycle to feeds their chats follow.
+        """
+        due = await self.store.due_feeds(self.clock(), platforms=platforms)
+        return await self.poll(due)
 
     async def poll(self, feeds: list[Feed]) -> tuple[CycleReport, list[int]]:
         """Poll these feeds now (skipping any already being polled) and reschedule them."""
@@ -113,9 +122,13 @@ class FeedPoller:
             self._in_flight.add(feed.id)
             try:
                 async with limit, self._host_limit(feed.url):
-                    outcome = await self.ingestor.poll(feed)
+                    outcome = await self._poll_guarded(feed)
                 await self._after_poll(feed, outcome, report)
                 new_ids.extend(outcome.new_article_ids)
+            except Exception:  # the store itself failed: log it, the other feeds go on
+                log.exception("poll of feed %s could not be recorded", feed.id)
+                report.failed += 1
+                await self._retry_later(feed)
             finally:
                 self._in_flight.discard(feed.id)
 
@@ -133,8 +146,33 @@ class FeedPoller:
             )
         return report, new_ids
 
+    async def _poll_guarded(self, feed: Feed) -> PollOutcome:
+        """The ingestor's outcome; anything it raises becomes this feed's recorded error."""
+        try:
+            return await self.ingestor.poll(feed)
+        except Exception as exc:
+            log.exception("poll of feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            first_line = (str(exc).splitlines() or [""])[0][:300]
+            error = f"could not read the feed ({type(exc).__name__}: {first_line})"
+            await self.store.record_poll_failure(feed.id, now=self.clock(), error=error)
+            return PollOutcome(feed_id=feed.id, error=error)
+
+    async def _retry_later(self, feed: Feed) -> None:
+        """Push a feed whose poll could not even be recorded to the longest interval."""
+        try:
+            await self.store.schedule_next_poll(
+                feed.id,
+                next_poll_at=self.clock() + timedelta(seconds=self.max_interval),
+                interval_seconds=self.max_interval,
+            )
+        except Exception:
+            log.exception("feed %s could not be rescheduled", feed.id)
+
     def _host_limit(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # not a URL one can split: it gets a politeness slot of its own
+            host = url
         if host not in self._host_limits:
             self._host_limits[host] = asyncio.Semaphore(self.per_host)
         return self._host_limits[host]

@@ -35,6 +35,7 @@ def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
         poll_every_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
         digest_check_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
         may_receive=lambda chat: may_receive_digests(settings, chat),
+        platforms=[p.name for p in platforms],
     )
     services.poller.on_feed_disabled = scheduler.notify_feed_disabled
     return scheduler

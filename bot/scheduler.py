@@ -13,24 +13,27 @@ wait for real time:
   was pending when the bot stopped is sent first.
 
 Every job runs at most once at a time (APScheduler ``max_instances=1``, ``coalesce``).
+Work is done only for chats of the platforms that are running (``platforms``): a console
+chat in the same database gets no digests composed and marked read behind its back. One
+chat's failure never ends a job for the others: it is logged and the next chat follows.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.digest import DigestComposer, digest_headline
-from bot.models import Chat, Feed
-from bot.outbox import DeliveryReport, OutboxSender, reply_to_payload
+from bot.digest import DigestComposer
+from bot.models import Chat, Feed, Reply
+from bot.outbox import DeliveryReport, OutboxSender
 from bot.pause import is_paused
+from bot.payloads import reply_to_payload
 from bot.polling import CycleReport, FeedPoller
 from bot.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
-from bot.store.repository import Store
-from handlers.model import Reply
+from bot.store.repository import Store, StoriesAlreadyShownError
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,11 @@ class BotScheduler:
         poll_every_seconds: float = 30,
         digest_check_seconds: float = 30,
         may_receive: Callable[[Chat], bool] | None = None,
+        platforms: Collection[str] | None = None,
     ) -> None:
         self.store = store
+        # The running platforms; None (tests, tools) means every platform.
+        self.platforms = None if platforms is None else frozenset(platforms)
         # NEWSDIGEST_ALLOWED_CHATS: chats outside a private deployment's list get no digests.
         self.may_receive = may_receive or (lambda chat: True)
         self.composer = composer
@@ -68,7 +74,7 @@ class BotScheduler:
     # -- the jobs --------------------------------------------------------------------------
 
     async def poll_feeds(self) -> CycleReport:
-        report, new_ids = await self.poller.poll_due()
+        report, new_ids = await self.poller.poll_due(platforms=self.platforms)
         if new_ids:
             await self.enqueue_instant_digests()
         if new_ids or report.disabled:
@@ -77,13 +83,14 @@ class BotScheduler:
 
     async def enqueue_instant_digests(self) -> int:
         """Chats on `instant` get what the last poll brought, batched into one message."""
-        now = self.clock()
         enqueued = 0
-        for chat in await self.store.list_chats():
+        for chat in await self.store.list_chats(platforms=self.platforms):
             if is_paused(chat):  # /pause: stories wait for the capped catch-up on /resume
                 continue
+            # Named after its first story: the same name in every process for the same
+            # stories, and no other digest can hold that story.
             if chat_schedule(chat).kind == INSTANT and await self._enqueue(
-                chat, f"instant:{now.isoformat()}", slot_time=None
+                chat, lambda ids: f"instant:{min(ids)}", slot_time=None
             ):
                 enqueued += 1
         return enqueued
@@ -92,7 +99,7 @@ class BotScheduler:
         """Write every digest whose slot has come to the outbox; returns how many."""
         now = self.clock()
         enqueued = 0
-        for chat in await self.store.list_chats():
+        for chat in await self.store.list_chats(platforms=self.platforms):
             schedule = chat_schedule(chat)
             if not schedule.is_timed or is_paused(chat):
                 continue
@@ -108,30 +115,28 @@ class BotScheduler:
             log.info("digests enqueued: %d", enqueued)
         return enqueued
 
-    async def _enqueue(self, chat: Chat, slot: str, *, slot_time: datetime | None) -> bool:
+    async def _enqueue(
+        self,
+        chat: Chat,
+        slot: str | Callable[[list[int]], str],
+        *,
+        slot_time: datetime | None,
+    ) -> bool:
+        """Compose and commit one chat's digest; False when nothing new (or on error)."""
         if not self.may_receive(chat):
             return False
-        prepared = await self.composer.prepare(chat, title=DIGEST_TITLE)
-        if prepared is None:
+        try:
+            async with self.composer.exclusive(chat.pk):
+                reply = await self.composer.commit_next(
+                    chat, slot=slot, slot_time=slot_time, title=DIGEST_TITLE
+                )
+        except StoriesAlreadyShownError:  # another process is delivering them right now
+            log.info("digest for %s left to the process delivering it", chat.target)
             return False
-        digest, article_ids = prepared
-        prefs = self.composer.settings_for(chat)
-        reply = Reply(
-            text=digest_headline(len(digest.items)),
-            digest=digest,
-            lines=digest.notes,
-            silent=prefs.silent,
-            previews=prefs.previews,
-        )
-        delivery_id = await self.store.commit_digest(
-            chat.pk,
-            slot,
-            reply_to_payload(reply),
-            article_ids,
-            now=self.clock(),
-            slot_time=slot_time,
-        )
-        return delivery_id is not None
+        except Exception:  # one chat's failure (a broken setting, a bug) spares the others
+            log.exception("digest for %s could not be composed", chat.target)
+            return False
+        return reply is not None
 
     async def deliver(self) -> DeliveryReport:
         return await self.outbox.deliver_pending()
@@ -149,13 +154,16 @@ class BotScheduler:
             "If it works again, /subscribe to it once more to re-enable it.",
         )
         for chat in await self.store.subscribers(feed.id):
-            await self.store.commit_digest(
-                chat.pk,
-                f"feed-disabled:{feed.id}:{self.clock():%Y%m%d%H%M%S}",
-                reply_to_payload(reply),
-                [],
-                now=self.clock(),
-            )
+            try:
+                await self.store.commit_digest(
+                    chat.pk,
+                    f"feed-disabled:{feed.id}:{self.clock():%Y%m%d%H%M%S}",
+                    reply_to_payload(reply),
+                    [],
+                    now=self.clock(),
+                )
+            except Exception:
+                log.exception("could not tell %s that feed %s stopped", chat.target, feed.id)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -23,7 +23,9 @@ async def status_report(store: Store, *, now: datetime, default_timezone: str) -
         f"feeds: {counts['feeds']} ({counts['failing_feeds']} failing, "
         f"{counts['disabled_feeds']} disabled)",
         f"articles in the last 24 h: {counts['articles_since']}",
-        f"deliveries: {counts['deliveries_pending']} pending, {counts['deliveries_sent']} sent",
+        f"deliveries: {counts['deliveries_waiting']} waiting, "
+        f"{counts['deliveries_retrying']} retrying, {counts['deliveries_sent']} sent, "
+        f"{counts['deliveries_failed']} failed",
         "",
         "Feeds:",
     ]
@@ -37,7 +39,14 @@ async def status_report(store: Store, *, now: datetime, default_timezone: str) -
             lines.append(f"        last error: {feed.last_error}")
     pending = await store.pending_deliveries()
     lines += ["", f"Pending deliveries: {len(pending)}"]
-    lines += [f"  #{d_id} {chat.target} slot {slot}" for d_id, chat, slot, _ in pending]
+    for delivery in pending:
+        retry = ""
+        if delivery.attempts:
+            retry = (
+                f" (attempt {delivery.attempts} failed: {delivery.last_error}; "
+                f"next try {_when(delivery.next_attempt_at)})"
+            )
+        lines.append(f"  #{delivery.id} {delivery.chat.target} slot {delivery.slot}{retry}")
     lines += ["", "Next digests:"]
     for chat in await store.list_chats(active_only=False):
         schedule = chat_schedule(chat)

@@ -38,8 +38,9 @@ refused when
   ``GUARD_RATIO`` times the threshold (the chain guard): the shown version must be about the
   same event as every "also" link next to it, so A~B~C cannot chain C onto A through B.
 
-Articles with the same normalised link are one article before any of this (one of them is
-kept, the others are hidden but still counted as shown). ``SAME_STORY_THRESHOLD`` was chosen by
+Two outlets' articles with the same normalised link are one article before any of this (one
+of them is kept, the others are hidden but still counted as shown); items of one feed that
+share a link, and home-page links, are never collapsed. ``SAME_STORY_THRESHOLD`` was chosen by
 measurement: ``python bench/clustering.py`` prints precision and recall per threshold on a
 labelled set of short wire stories.
 
@@ -70,7 +71,7 @@ from datetime import datetime
 import numpy
 
 from bot.models import AlsoLink, StoredArticle
-from bot.news.links import normalise_link
+from bot.news.links import is_home_page, normalise_link
 from bot.news.summarise import word_analysis
 
 __all__ = [
@@ -291,18 +292,33 @@ def cluster(
 
 
 def _collapse_links(articles: Sequence[StoredArticle]) -> list[list[StoredArticle]]:
-    """Articles sharing a normalised link are one article seen twice; best-ranked first."""
-    units: dict[str, list[StoredArticle]] = {}
+    """Two outlets' copies of one article URL are one article seen twice; best-ranked first.
+
+    Only across sources, and never on a home page: items of one feed that share a link
+    are distinct stories (a podcast's episodes all linking to the show, a live blog's
+    updates), as the store already decided (bot.news.links).
+    """
+    units: dict[str, list[list[StoredArticle]]] = {}
     order: list[list[StoredArticle]] = []
     for article in articles:
         key = normalise_link(article.link)
-        if key is not None and key in units:
-            units[key].append(article)
+        if key is not None and is_home_page(key):
+            key = None
+        unit = next(
+            (
+                candidate
+                for candidate in units.get(key or "", [])
+                if all(member.source != article.source for member in candidate)
+            ),
+            None,
+        )
+        if key is not None and unit is not None:
+            unit.append(article)
             continue
         unit = [article]
         order.append(unit)
         if key is not None:
-            units[key] = unit
+            units.setdefault(key, []).append(unit)
     return [sorted(unit, key=rank_key) for unit in order]
 
 

@@ -26,8 +26,13 @@ SPACE_KEY = "space_id"
 
 
 def command_allowed(settings: Settings, command: Command) -> bool:
-    target = command.target
-    return settings.is_chat_allowed(target.platform, target.chat_id, command.space_id)
+    return target_allowed(settings, command.target, command.space_id)
+
+
+def target_allowed(settings: Settings, target: ChatTarget, space_id: str | None) -> bool:
+    """Whether a chat may use the bot; adapters ask before they download or look anything
+    up for a command, so a chat outside the list costs no more than the refusal."""
+    return settings.is_chat_allowed(target.platform, target.chat_id, space_id)
 
 
 def may_receive_digests(settings: Settings, chat: Chat) -> bool:
@@ -40,10 +45,13 @@ def may_receive_digests(settings: Settings, chat: Chat) -> bool:
 
 def refusal(command: Command) -> Reply:
     """Polite, and names the entry the operator would add: asking is easy then."""
-    target = command.target
+    return refusal_for(command.target, command.space_id)
+
+
+def refusal_for(target: ChatTarget, space_id: str | None) -> Reply:
     entry = f"{target.platform}:{target.chat_id}"
-    if command.space_id:
-        entry += f" (or the whole server, {target.platform}:{command.space_id})"
+    if space_id:
+        entry += f" (or the whole server, {target.platform}:{space_id})"
     return Reply.error(
         "Sorry, this bot is private: it only serves the chats its operator chose.",
         f"To use it here, ask the operator to add {entry} to NEWSDIGEST_ALLOWED_CHATS.",

@@ -1,37 +1,59 @@
-"""/digest: refresh this chat's feeds and post the unseen stories right away."""
+"""/digest: refresh this chat's feeds and post the unseen stories right away.
+
+The digest is committed to the outbox before it is answered (its stories marked shown in
+the same transaction), and the answer settles that row once the platform took it: if the
+process dies in between, the outbox sends it later, so no story is lost between "shown"
+and "sent". The row waits ``COMMAND_GRACE`` before the outbox sender may touch it, so the
+sender and the command never post the same digest twice.
+
+Only one digest is prepared per chat at a time: a second /digest while one is on its way
+says so instead of composing the same stories again (or claiming there is nothing new).
+"""
 
 from __future__ import annotations
 
-from bot.digest import digest_headline
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.store.repository import StoriesAlreadyShownError
 from handlers.model import Command, Reply
 from handlers.registry import CommandRegistry, CommandSpec
 from handlers.services import Services
 
+#: How long the outbox leaves a /digest answer to the command that is sending it.
+COMMAND_GRACE = timedelta(minutes=30)
+BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
+
 
 async def digest_now(services: Services, command: Command) -> Reply:
     chat = await services.store.get_or_create_chat(command.target)
-    subscriptions = await services.store.list_subscriptions(chat.pk)
-    if not subscriptions:
-        return Reply.info("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
-    # The poller skips a feed that a scheduled poll is fetching right now.
-    feeds = [sub.feed for sub in subscriptions if not sub.feed.disabled]
-    await services.poller.poll(feeds)
-    notes = [
-        f"Could not refresh {sub.display_title}: {sub.feed.last_error}"
-        for sub in await services.store.list_subscriptions(chat.pk)  # one query, fresh state
-        if sub.feed.last_error
-    ]
-    digest = await services.composer.compose(chat)
-    if digest is None:
+    composer = services.composer
+    if composer.is_busy(chat.pk):
+        return Reply.info(BEING_PREPARED)
+    async with composer.exclusive(chat.pk):
+        subscriptions = await services.store.list_subscriptions(chat.pk)
+        if not subscriptions:
+            return Reply.info("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
+        # The poller skips a feed that a scheduled poll is fetching right now.
+        feeds = [sub.feed for sub in subscriptions if not sub.feed.disabled]
+        await services.poller.poll(feeds)
+        notes = [
+            f"Could not refresh {sub.display_title}: {sub.feed.last_error}"
+            for sub in await services.store.list_subscriptions(chat.pk)  # fresh state
+            if sub.feed.last_error
+        ]
+        chat = await services.store.get_or_create_chat(command.target)  # settings may change
+        try:
+            reply = await composer.commit_next(
+                chat,
+                slot=lambda ids: f"now:{min(ids)}",
+                not_before=services.clock() + COMMAND_GRACE,
+            )
+        except StoriesAlreadyShownError:  # another bot process is delivering them now
+            return Reply.info(BEING_PREPARED)
+    if reply is None:
         return Reply.info("No new stories since your last digest.", *notes)
-    prefs = services.composer.settings_for(chat)
-    return Reply(
-        text=digest_headline(len(digest.items)),
-        digest=digest,
-        lines=(*digest.notes, *notes),
-        silent=prefs.silent,
-        previews=prefs.previews,
-    )
+    return replace(reply, lines=(*reply.lines, *notes))
 
 
 def add_digest_commands(registry: CommandRegistry) -> None:

@@ -8,10 +8,11 @@ identically everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 
-from bot.models import ChatTarget, Digest
+from bot.models import ChatTarget, Document, Reply, ReplyKind
+
+__all__ = ["Command", "Document", "Reply", "ReplyKind", "User"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +21,6 @@ class User:
 
     id: str
     name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A file moving in or out of a chat (OPML import/export)."""
-
-    filename: str
-    content: bytes
-    mime_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,45 +46,3 @@ class Command:
     def text(self) -> str:
         """The arguments as the user typed them, single-spaced."""
         return " ".join(self.args)
-
-
-class ReplyKind(Enum):
-    """How a reply should look: adapters may style errors (or make them ephemeral)."""
-
-    INFO = "info"
-    SUCCESS = "success"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What a handler answers: plain text, optionally a digest or a document to send.
-
-    ``silent`` (no notification sound) and ``previews`` (link previews under a digest) are
-    the chat's delivery choices; they live on the reply so that the outbox keeps them and
-    a retried delivery looks like the first attempt would have.
-    """
-
-    text: str
-    kind: ReplyKind = ReplyKind.INFO
-    digest: Digest | None = None
-    document: Document | None = None
-    lines: tuple[str, ...] = field(default=())
-    silent: bool = False
-    previews: bool = False
-
-    @classmethod
-    def error(cls, text: str, *lines: str) -> Reply:
-        return cls(text=text, kind=ReplyKind.ERROR, lines=tuple(lines))
-
-    @classmethod
-    def success(cls, text: str, *lines: str) -> Reply:
-        return cls(text=text, kind=ReplyKind.SUCCESS, lines=tuple(lines))
-
-    @classmethod
-    def info(cls, text: str, *lines: str) -> Reply:
-        return cls(text=text, kind=ReplyKind.INFO, lines=tuple(lines))
-
-    @property
-    def is_error(self) -> bool:
-        return self.kind is ReplyKind.ERROR

@@ -36,8 +36,9 @@ async def stats(services: Services, command: Command) -> Reply:
         f"{figures['disabled_feeds']} disabled)",
         f"Articles: {figures['articles_today']} stored today ({day_start:%Y-%m-%d} UTC), "
         f"{figures['articles']} in total",
-        f"Deliveries: {figures['deliveries_waiting']} pending, "
-        f"{figures['deliveries_sent']} sent, {figures['deliveries_failed']} failed (retrying)",
+        f"Deliveries: {figures['deliveries_waiting']} waiting, "
+        f"{figures['deliveries_retrying']} retrying, {figures['deliveries_sent']} sent, "
+        f"{figures['deliveries_failed']} failed",
     )
 
 

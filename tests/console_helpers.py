@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.app import open_app
 from bot.models import ChatTarget, Feed
-from bot.platforms.base import TargetUnavailableError
+from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.platforms.console_platform import ConsolePlatform
 from bot.runner import build_scheduler
 from bot.scheduler import BotScheduler
@@ -62,6 +62,7 @@ class RecordingPlatform:
     name: str = "console"
     sent: list[tuple[ChatTarget, Reply]] = field(default_factory=list)
     refuse: bool = False
+    failures: list[Exception] = field(default_factory=list)  # raised by the next sends
 
     async def start(self) -> None:
         return None
@@ -71,7 +72,9 @@ class RecordingPlatform:
 
     async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
         if self.refuse:
-            raise TargetUnavailableError(target, "bot was blocked by the user")
+            raise DeliveryError(target, DeliveryProblem.BLOCKED, "bot was blocked by the user")
+        if self.failures:
+            raise self.failures.pop(0)
         self.sent.append((target, reply))
         return [str(len(self.sent))]
 

@@ -92,8 +92,8 @@ async def test_merging_into_a_known_supergroup_keeps_filters_settings_and_seen(
     }
     assert merged.timezone == "Europe/Berlin"
     assert [a.id for a in await store.unseen_articles(merged.pk)] == ids[1:]
-    [(_, chat, slot, _)] = await store.pending_deliveries()
-    assert (chat.pk, slot) == (merged.pk, "slot-1")
+    [delivery] = await store.pending_deliveries()
+    assert (delivery.chat.pk, delivery.slot) == (merged.pk, "slot-1")
 
 
 async def test_the_survivors_pause_state_is_kept_whole(store: Store) -> None:

@@ -15,7 +15,6 @@ import pytest
 
 from bot.app import open_app
 from bot.chat_settings import SETTINGS_KEY, ChatSettings
-from bot.digest import digest_from_dict, digest_to_dict
 from bot.models import (
     LAYOUT_COMPACT,
     ChatTarget,
@@ -25,7 +24,7 @@ from bot.models import (
     StoredArticle,
 )
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
-from bot.outbox import payload_to_reply, reply_to_payload
+from bot.payloads import digest_from_dict, digest_to_dict, payload_to_reply, reply_to_payload
 from bot.platforms.console_platform import CONSOLE_TARGET, ConsolePlatform
 from bot.platforms.discord_render import render_plain
 from bot.platforms.discord_render import render_reply as render_discord

@@ -21,7 +21,8 @@ import pytest
 from bot.app import App, open_app
 from bot.models import ChatTarget
 from bot.news.opml import OPMLFeed, build_opml, parse_opml
-from bot.outbox import OutboxSender, reply_to_payload
+from bot.outbox import OutboxSender
+from bot.payloads import reply_to_payload
 from bot.platforms.discord_platform import DiscordPlatform, use_endpoints
 from config.settings import Settings
 from handlers.model import Reply
@@ -254,11 +255,22 @@ async def test_missing_access_pauses_the_channel(dc: DiscordHarness) -> None:
     assert len(await dc.app.services.store.pending_deliveries()) == 1  # kept, not lost
 
 
-async def test_unknown_channel_is_removed(dc: DiscordHarness) -> None:
+async def test_unknown_channel_is_paused_like_everywhere_else(dc: DiscordHarness) -> None:
+    """One lifecycle policy on every platform: a vanished chat is paused, never deleted, and
+    its pending digest is kept (it goes out if the channel comes back and talks again)."""
     target = ChatTarget("discord", "9999")
     sender = await outbox_digest(dc, target, 1)
-    await sender.deliver_pending()
-    assert await dc.app.services.store.find_chat(target) is None
+    report = await sender.deliver_pending()
+    assert report.failed == 1
+    chat = await dc.app.services.store.find_chat(target)
+    assert chat is not None
+    assert not chat.active
+    [kept] = await dc.app.services.store.pending_deliveries()
+    assert kept.last_error is not None
+    assert kept.last_error.startswith("gone")
+    assert kept.attempts == 0  # a refusal is not an attempt: nothing is used up
+    assert (await sender.deliver_pending()).sent == 0  # and nothing is retried meanwhile
+    assert len(dc.fake.calls_to("GET", "/channels/9999")) == 1  # asked once, not per batch
 
 
 async def test_sixty_item_digest_stays_within_every_embed_limit(dc: DiscordHarness) -> None:

@@ -23,6 +23,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -48,6 +49,34 @@ FEED_BODY = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 14 Jan 2026 08:00:00 GMT"
 FAKE_HOST = "feeds.example.test"
+UNICODE_ETAG = '"caf\u00e9-\u20ac"'
+
+# Links as hostile feeds write them: every one must be an ordinary InvalidURLError, never a
+# UnicodeError or ValueError from IDNA, httpx or the resolver.
+HOSTILE_URLS = [
+    pytest.param("http://.example.com/x", id="empty-first-label"),
+    pytest.param("http://a..b.example.com/", id="empty-inner-label"),
+    pytest.param("http://" + "a" * 64 + ".com/x", id="label-over-63"),
+    pytest.param("http://" + "a." * 127 + "com/", id="host-over-253"),
+    pytest.param("http://exa\u200bmple.com/", id="zero-width-space"),
+    pytest.param("http://ex\u00adample.com/", id="soft-hyphen"),
+    pytest.param("http://\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com/", id="fullwidth"),
+    pytest.param("http://xn--zz.com/", id="invalid-a-label"),
+    pytest.param("http://XN--ZZ.example/", id="invalid-a-label-upper"),
+    pytest.param("http://xn--/", id="empty-a-label"),
+    pytest.param("http://xn--ls8h.com/", id="a-label-of-an-emoji"),
+    pytest.param("http://xn--" + "a" * 60 + ".com/", id="a-label-of-controls"),
+    pytest.param("http://ex\ud800ample.com/", id="lone-surrogate"),
+    pytest.param("http://example.com/\udfff", id="lone-surrogate-in-path"),
+    pytest.param("http://[::1/", id="unclosed-ipv6"),
+    pytest.param("http://[v1.x]/", id="ipvfuture"),
+    pytest.param("http://exa%00mple.com/", id="escaped-nul"),
+    pytest.param("http://example.com:65536/", id="port-too-big"),
+    pytest.param("http://example.com:0/", id="port-zero"),
+    pytest.param("http://example.com:99999999999999999999/", id="port-huge"),
+    pytest.param("http://example.com:1\u0661/", id="port-arabic-indic-digit"),
+    pytest.param("http://example.com:+80/", id="port-with-sign"),
+]
 
 
 @dataclass(frozen=True)
@@ -125,6 +154,15 @@ class LocalServer:
     async def redirect_to(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(request.query["target"])
 
+    async def raw_location(self, request: web.Request) -> web.Response:
+        """A redirect whose Location is exactly the text given, not normalised by yarl."""
+        return web.Response(status=302, headers={"Location": request.query["target"]})
+
+    async def unicode_etag(self, request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == UNICODE_ETAG:
+            return web.Response(status=304, headers={"ETag": UNICODE_ETAG})
+        return web.Response(body=FEED_BODY, headers={"ETag": UNICODE_ETAG})
+
     async def status(self, request: web.Request) -> web.Response:
         code = int(request.match_info["code"])
         headers = {}
@@ -154,6 +192,8 @@ async def server() -> AsyncIterator[LocalServer]:
     app.router.add_get("/gzip-bomb", local.gzip_bomb)
     app.router.add_get("/redirect/{n}", local.redirect)
     app.router.add_get("/to", local.redirect_to)
+    app.router.add_get("/raw-location", local.raw_location)
+    app.router.add_get("/unicode-etag", local.unicode_etag)
     app.router.add_get("/status/{code}", local.status)
     app.router.add_get("/hang", local.hang)
     app.router.add_get("/hang-in-body", local.hang_in_body)
@@ -240,6 +280,28 @@ async def test_stale_validators_get_the_full_body(server: LocalServer, fetcher: 
     result = await fetcher.fetch(server.url("/feed"), etag='"old"')
     assert result.not_modified is False
     assert result.content == FEED_BODY
+
+
+async def test_a_non_ascii_etag_is_sent_back(server: LocalServer, fetcher: Fetcher) -> None:
+    first = await fetcher.fetch(server.url("/unicode-etag"))
+    assert first.etag == UNICODE_ETAG  # the server's UTF-8 header, decoded
+
+    second = await fetcher.fetch(server.url("/unicode-etag"), etag=first.etag)
+
+    assert server.requests[1].headers["if-none-match"] == UNICODE_ETAG
+    assert second.not_modified is True
+
+
+async def test_a_validator_that_is_no_header_value_is_not_sent(
+    server: LocalServer, fetcher: Fetcher
+) -> None:
+    result = await fetcher.fetch(
+        server.url("/feed"), etag='"v1"\r\nX-Injected: 1', last_modified="\x00"
+    )
+    assert result.content == FEED_BODY
+    assert "if-none-match" not in server.requests[0].headers
+    assert "if-modified-since" not in server.requests[0].headers
+    assert "x-injected" not in server.requests[0].headers
 
 
 # --------------------------------------------------------------------------- size cap
@@ -557,6 +619,62 @@ def test_check_url_syntax_normalises(url: str, expected: str) -> None:
 def test_check_url_syntax_rejects(url: str, error: type[FetchError], mentions: str) -> None:
     with pytest.raises(error, match=mentions):
         check_url_syntax(url)
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_check_url_syntax_refuses_hosts_idna_or_dns_refuse(url: str) -> None:
+    with pytest.raises(InvalidURLError, match="not a valid URL"):
+        check_url_syntax(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com./feed", "http://" + "a" * 63 + ".com/", "http://a_b.example/"]
+)
+def test_hosts_at_the_dns_limits_are_accepted(url: str) -> None:
+    assert check_url_syntax(url) == url
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+async def test_fetch_refuses_hostile_urls_without_a_lookup(url: str) -> None:
+    calls: list[str] = []
+    async with Fetcher(allow_private=True, resolver=_resolver({}, calls)) as fetcher:
+        with pytest.raises(InvalidURLError):
+            await fetcher.fetch(url)
+    assert calls == []
+
+
+def _sendable_in_a_header(url: str) -> bool:
+    """aiohttp writes headers as UTF-8, which a lone surrogate cannot be."""
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "target", [param for param in HOSTILE_URLS if _sendable_in_a_header(param.values[0])]
+)
+async def test_a_redirect_to_a_hostile_url_is_an_invalid_url_error(
+    server: LocalServer, target: str
+) -> None:
+    calls: list[str] = []
+    async with Fetcher(allow_private=True, resolver=_resolver({}, calls)) as fetcher:
+        with pytest.raises(InvalidURLError, match="redirect"):
+            await fetcher.fetch(server.url(f"/raw-location?target={quote(target, safe='')}"))
+    assert calls == []
+    assert len(server.requests) == 1
+
+
+async def test_a_name_the_resolver_cannot_encode_is_an_invalid_url_error() -> None:
+    """Behind check_url_syntax, the connection layer maps the resolver's UnicodeError too."""
+
+    async def idna_refusing(host: str, port: int) -> list[str]:
+        raise UnicodeError("encoding with 'idna' codec failed (label empty or too long)")
+
+    async with Fetcher(resolver=idna_refusing) as fetcher:
+        with pytest.raises(InvalidURLError, match="cannot be looked up"):
+            await fetcher.fetch("http://news.example.test/feed")
 
 
 def test_errors_are_one_family() -> None:

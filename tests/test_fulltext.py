@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -228,6 +230,81 @@ async def test_page_fetcher_gives_up_at_its_time_budget() -> None:
     pages = ArticlePageFetcher(fake, budget_seconds=0.2)  # type: ignore[arg-type]
     fetched = await pages.fetch_pages(["https://news.example/fast", "https://news.example/slow"])
     assert list(fetched) == ["https://news.example/fast"]
+
+
+# Item links as a hostile or broken feed writes them: hosts that IDNA or the resolver refuse.
+HOSTILE_LINKS = [
+    "http://xn--zz.com/a",
+    "http://" + "a" * 64 + ".com/b",
+    "http://.example.com/c",
+    "http://exa\u200bmple.com/d",
+    "http://ex\ud800ample.com/e",
+    "http://[::1/f",
+    "http://example.com:99999/g",
+]
+
+
+async def test_a_hostile_link_costs_only_its_own_page(
+    feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = feed_server.serve("/news/good.html", page_html(BBC), "text/html; charset=utf-8")
+    lookups: list[str] = []
+
+    async def no_dns(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    caplog.set_level(logging.INFO, logger="bot.news.fulltext")
+    async with Fetcher(allow_private=True, resolver=no_dns, timeout=5.0) as fetcher:
+        pages = ArticlePageFetcher(fetcher, max_pages=len(HOSTILE_LINKS) + 1)
+        fetched = await pages.fetch_pages([HOSTILE_LINKS[0], good, *HOSTILE_LINKS[1:]])
+
+    assert list(fetched) == [good]
+    assert fetched[good].content == page_html(BBC)
+    assert lookups == []  # refused as invalid URLs, before any DNS lookup
+    for link in HOSTILE_LINKS:
+        assert any(repr(link) in record.getMessage() for record in caplog.records), link
+
+
+async def test_an_unexpected_error_for_one_link_keeps_the_other_pages(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Exploding(RecordingFetcher):
+        async def fetch(self, url: str, **_: object) -> FetchResult:
+            self.asked.append(url)
+            if url.endswith("/boom"):
+                raise UnicodeError("encoding with 'idna' codec failed")
+            return _page(b"<html></html>", "text/html")
+
+    fake = Exploding()
+    pages = ArticlePageFetcher(fake)  # type: ignore[arg-type]
+    links = ["https://news.example/boom", "https://news.example/fine"]
+
+    fetched = await pages.fetch_pages(links)
+
+    assert fake.asked == links
+    assert list(fetched) == ["https://news.example/fine"]
+    assert "unexpected error fetching 'https://news.example/boom'" in caplog.text
+
+
+async def test_cancelling_the_page_fetches_still_cancels() -> None:
+    class Stuck(RecordingFetcher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started = asyncio.Event()
+
+        async def fetch(self, url: str, **_: object) -> FetchResult:
+            self.started.set()
+            await asyncio.Event().wait()  # never answers
+            raise AssertionError("unreachable")
+
+    fake = Stuck()
+    pages = ArticlePageFetcher(fake)  # type: ignore[arg-type]
+    task = asyncio.create_task(pages.fetch_pages(["https://news.example/a"]))
+    await fake.started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 # --------------------------------------------------------------------------- through the bot

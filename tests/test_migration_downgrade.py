@@ -128,7 +128,7 @@ async def test_a_migration_leaving_dangling_references_is_rolled_back(sqlite_url
             with pytest.raises(RuntimeError, match="broken foreign keys"):
                 await connection.run_sync(run_migrations, "downgrade", "0003")
             version = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0004"  # nothing of the downgrade was committed
+            assert version.scalar_one() == "0005"  # nothing of the downgrade was committed
             tables = await connection.execute(
                 text("SELECT name FROM sqlite_master WHERE type='table' AND name='filters'")
             )

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.models import ParsedFeed
-from bot.news.parse import FeedParseError, parse_feed
+from bot.news.parse import (
+    MAX_ITEM_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    FeedParseError,
+    neutralise_internal_subsets,
+    parse_feed,
+)
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+REPO = Path(__file__).resolve().parent.parent
 
 TECHCRUNCH = "rss2_techcrunch_content-encoded_blank-line-before-xml-decl.xml"
 DARING_ATOM = "atom_daringfireball_xml-base.xml"
@@ -117,7 +126,11 @@ def test_rss20_content_encoded_gives_clean_full_text() -> None:
         "Angie’s List Sets Price Range IPO At $11 To $13 Per Share; Valued At Over $600M"
     )
     assert first.guid == "http://techcrunch.com/?p=446154"
-    assert first.link == "http://feedproxy.google.com/~r/Techcrunch/~3/kTeeGj4FnwU/"
+    # feedburner:origLink, not the feedproxy.google.com redirector in <link>
+    assert first.link == (
+        "http://techcrunch.com/2011/11/02/"
+        "angies-list-prices-ipo-at-11-to-13-per-share-valued-at-over-600m/"
+    )
     assert first.author == "Leena Rao"
     assert first.published == datetime(2011, 11, 2, 17, 25, 27, tzinfo=UTC)
     assert first.language == "en"
@@ -551,3 +564,424 @@ def test_external_entities_are_not_expanded() -> None:
     )
     article = parse_feed(document, "https://a.test/rss").articles[0]
     assert article.title in ("AB", "A&xxe;B")
+
+
+# --- DTD declarations: entity expansion --------------------------------------------------------
+
+XML_FEED_FILES = [name for name in FEED_FILES if name.endswith(".xml")]
+BOMB_ITEMS = "<item><title>x</title><description>{refs}</description></item>"
+
+
+def bomb(*, value_size: int, references: int, one_line: bool = False, declaration: str = "") -> str:
+    """An RSS feed whose DTD defines one big entity and whose item references it many times."""
+    newline = "" if one_line else "\n"
+    return (
+        f'<?xml version="1.0"{declaration}?>{newline}'
+        f'<!DOCTYPE rss [{newline}<!ENTITY a "{"A" * value_size}">{newline}]>{newline}'
+        '<rss version="2.0"><channel><title>Bomb</title>'
+        + BOMB_ITEMS.format(refs="&a;" * references)
+        + "</channel></rss>"
+    )
+
+
+# Runs in a child process so that its peak memory is its own: resource's ru_maxrss is a
+# high-water mark. The child warms up first (lazily loaded models, parser modules), refuses
+# to grow by more than a gigabyte (so a regression fails with a MemoryError, which
+# parse_feed reports as a FeedParseError, instead of swapping), then reports how much the
+# peak grew while parsing the document read from stdin.
+BOMB_CHILD = """
+import json, resource, sys
+from bot.news.parse import FeedParseError, parse_feed
+
+if sys.platform.startswith("linux"):
+    with open("/proc/self/statm") as statm:
+        size = int(statm.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (size + 2**30, resource.RLIM_INFINITY))
+words = "The council met on Tuesday to discuss the new tram line and its budget. " * 40
+warm_up = f"<rss version='2.0'><channel><title>w</title><item><title>w</title>"
+warm_up += f"<description>{words}</description></item></channel></rss>"
+parse_feed(warm_up.encode(), "https://example.test/warm-up.xml")
+document = sys.stdin.buffer.read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    feed = parse_feed(document, "https://example.test/bomb.xml")
+    outcome = {
+        "format": feed.format,
+        "longest_text": max((len(a.text) for a in feed.articles), default=0),
+        "expanded": any("A" * 1000 in a.text for a in feed.articles),
+    }
+except FeedParseError as exc:
+    outcome = {"error": str(exc), "cause": type(exc.__cause__).__name__}
+outcome["peak_growth"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps(outcome))
+"""
+PEAK_GROWTH_LIMIT = 150 * 2**20  # bytes
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource.getrusage is Unix-only")
+@pytest.mark.parametrize(
+    "document",
+    [
+        # 100 kB entity x 10,000 references: ~130 kB on the wire, 1 GB of text expanded.
+        pytest.param(
+            bomb(value_size=100_000, references=10_000).encode(), id="declaration-per-line"
+        ),
+        pytest.param(
+            bomb(value_size=100_000, references=10_000, one_line=True).encode(), id="one-line"
+        ),
+        pytest.param(
+            bomb(value_size=100_000, references=10_000, declaration=' encoding="UTF-16"').encode(
+                "utf-16"
+            ),
+            id="utf-16",
+        ),
+    ],
+)
+def test_entity_bomb_is_parsed_in_bounded_memory(document: bytes) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", BOMB_CHILD],
+        input=document,
+        capture_output=True,
+        cwd=REPO,
+        timeout=300,  # a guard against a hang, not a measurement
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr.decode(errors="replace")[-2000:]
+    outcome = json.loads(child.stdout)
+    per_kib = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+    assert outcome["peak_growth"] * per_kib < PEAK_GROWTH_LIMIT, outcome
+    if "error" in outcome:
+        assert outcome["cause"] != "MemoryError", "parsing used up a whole gigabyte"
+        assert outcome["error"].startswith("not a feed: ")
+    else:
+        assert outcome["format"] == "rss20"
+        assert not outcome["expanded"]
+        assert outcome["longest_text"] <= MAX_ITEM_TEXT_CHARS
+
+
+@pytest.mark.parametrize(
+    ("encoding", "declaration"),
+    [
+        ("utf-16", ' encoding="UTF-16"'),  # with a byte order mark
+        ("utf-16-le", ' encoding="UTF-16"'),  # recognised by how "<?" is encoded
+        ("utf-16-be", ' encoding="UTF-16"'),
+        ("utf-32", ' encoding="UTF-32"'),
+        ("utf-16", ""),  # no declaration at all: only the byte order mark tells
+        ("utf-32-be", ""),
+    ],
+)
+def test_utf16_and_utf32_bombs_are_defused(encoding: str, declaration: str) -> None:
+    document = bomb(value_size=10_000, references=100, declaration=declaration)
+    feed = parse_feed(document.encode(encoding), "https://example.test/bomb.xml")
+    assert feed.title == "Bomb"
+    [article] = feed.articles
+    assert "AAAA" not in article.text
+
+
+def test_utf16_feed_is_read_as_its_text() -> None:
+    document = (
+        "<?xml version='1.0' encoding='utf-16'?><rss version='2.0'><channel><title>Café</title>"
+        "<item><title>Crème brûlée</title><link>https://a.test/1</link></item></channel></rss>"
+    )
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        feed = parse_feed(document.encode(encoding), "https://a.test/rss")
+        assert feed.title == "Café"
+        assert feed.articles[0].title == "Crème brûlée"
+
+
+def test_billion_laughs_is_not_expanded() -> None:
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    document = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(entities) + "\n]>\n"
+        "<rss version='2.0'><channel><title>Laughs</title>"
+        "<item><title>x</title><description>&lol9;</description></item></channel></rss>"
+    )
+    feed = parse_feed(document.encode(), "https://example.test/lol.xml")
+    assert feed.title == "Laughs"
+    assert "lollol" not in feed.articles[0].text
+
+
+def _after_root(document: bytes) -> bytes:
+    return document[document.index(b"<rss") :]
+
+
+@pytest.mark.parametrize(
+    "subset",
+    [
+        pytest.param('<!ENTITY a "AAAA">', id="plain"),
+        pytest.param('<!ENTITY a "]>AAAA">', id="bracket-in-double-quotes"),
+        pytest.param('<!ENTITY a \'x"]>y\'><!ENTITY b "AAAA">', id="quotes-in-quotes"),
+        pytest.param('<!-- it\'s "not" the end ]> --><!ENTITY a "AAAA">', id="comment-with-quotes"),
+        pytest.param('<?note ]> "?><!ENTITY a "AAAA">', id="processing-instruction"),
+        pytest.param(
+            '<!ATTLIST item x CDATA "]>"><!ENTITY % p "x"> %p; <!ENTITY a "AAAA">',
+            id="attlist-and-parameter-entity",
+        ),
+    ],
+)
+def test_internal_subset_is_removed_and_the_doctype_kept(subset: str) -> None:
+    document = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE rss [{subset}]>\n'
+        "<rss version='2.0'><channel><title>Kept</title>"
+        "<item><title>x &a;</title><link>https://a.test/1</link></item></channel></rss>"
+    ).encode()
+    neutral = neutralise_internal_subsets(document)
+    assert b"<!DOCTYPE rss>\n<rss" in neutral
+    assert b"ENTITY" not in neutral
+    assert _after_root(neutral) == _after_root(document)
+    feed = parse_feed(document, "https://a.test/rss")
+    assert feed.title == "Kept"
+    assert "AAAA" not in feed.articles[0].title
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param(b"", id="plain"),
+        pytest.param(b"\xef\xbb\xbf", id="bom"),
+        pytest.param(b"\n\n  \t", id="leading-whitespace"),
+        pytest.param(b"\xef\xbb\xbf\r\n ", id="bom-and-whitespace"),
+    ],
+)
+@pytest.mark.parametrize("keyword", [b"DOCTYPE", b"doctype", b"DocType"])
+def test_doctype_is_found_in_any_case_after_a_bom_or_whitespace(
+    prefix: bytes, keyword: bytes
+) -> None:
+    document = (
+        prefix + b'<?xml version="1.0"?>\n<!' + keyword + b' rss [\n<!ENTITY a "AAAA">\n]>\n'
+        b"<rss version='2.0'><channel><title>T</title>"
+        b"<item><title>x</title><description>&a;&a;</description></item></channel></rss>"
+    )
+    neutral = neutralise_internal_subsets(document)
+    assert b"ENTITY" not in neutral
+    assert b"<!" + keyword + b" rss>" in neutral
+    feed = parse_feed(document, "https://a.test/rss")
+    assert feed.title == "T"
+    assert "AAAA" not in feed.articles[0].text
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param('<!DOCTYPE rss [\n<!ENTITY a "AAAA', id="unterminated-quote"),
+        pytest.param('<!DOCTYPE rss [\n<!ENTITY a "AAAA">\n', id="unterminated-subset"),
+        pytest.param('<!DOCTYPE rss [\n<!-- AAAA <!ENTITY a "AAAA">', id="unterminated-comment"),
+        pytest.param('<!DOCTYPE rss SYSTEM "x.dtd [<!ENTITY a "AAAA">]>', id="unbalanced-id"),
+    ],
+)
+def test_a_doctype_that_never_ends_goes_with_everything_up_to_the_root(broken: str) -> None:
+    document = (
+        f'<?xml version="1.0"?>\n{broken}\n'
+        "<rss version='2.0'><channel><title>Broken DTD</title>"
+        "<item><title>x</title><description>One &a; two.</description></item></channel></rss>"
+    ).encode()
+    neutral = neutralise_internal_subsets(document)
+    assert b"DOCTYPE" not in neutral
+    assert b"ENTITY" not in neutral
+    assert _after_root(neutral) == _after_root(document)
+    feed = parse_feed(document, "https://a.test/rss")
+    assert feed.title == "Broken DTD"
+    assert "AAAA" not in feed.articles[0].text
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        pytest.param('<!--\n<!ENTITY a "AAAA">\n-->\n<!DOCTYPE rss>', id="in-a-comment"),
+        pytest.param('<?note\n<!ENTITY a "AAAA">\n?>\n<!DOCTYPE rss>', id="in-a-pi"),
+        pytest.param('<!ENTITY a "AAAA">\n<!DOCTYPE rss>', id="outside-the-doctype"),
+        pytest.param("<!DOCTYPE rss SYSTEM '\n<!ENTITY a \"AAAA\">\n'>", id="in-a-system-id"),
+    ],
+)
+def test_declarations_hidden_elsewhere_in_the_prolog_are_dropped(prolog: str) -> None:
+    document = (
+        f'<?xml version="1.0"?>\n{prolog}\n'
+        "<rss version='2.0'><channel><title>Hidden</title>"
+        "<item><title>x</title><description>&a;&a;&a;</description></item></channel></rss>"
+    ).encode()
+    assert b"ENTITY" not in neutralise_internal_subsets(document)
+    feed = parse_feed(document, "https://a.test/rss")
+    assert feed.title == "Hidden"
+    assert "AAAA" not in feed.articles[0].text
+
+
+@pytest.mark.parametrize("name", XML_FEED_FILES)
+def test_feeds_without_an_internal_subset_are_untouched(name: str) -> None:
+    document = load(name)
+    assert neutralise_internal_subsets(document) == document
+    assert neutralise_internal_subsets(document, "text/xml; charset=iso-8859-1") == document
+
+
+def test_rss091_public_doctype_survives_an_internal_subset() -> None:
+    original = load(RSS091).replace(b"&#233;", b"&eacute;")  # an HTML entity, as in 1999
+    with_subset = original.replace(
+        b'rss-0.91.dtd">', b'rss-0.91.dtd" [\n<!ENTITY eacute "&#233;">\n<!ENTITY x "AAAA">\n]>'
+    )
+    assert with_subset != original
+    neutral = neutralise_internal_subsets(with_subset)
+    assert b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"' in neutral
+    assert b"ENTITY" not in neutral
+    for document in (original, with_subset):
+        feed = parse_feed(document, "https://example-news.test/gazette/rss")
+        assert feed.format == "rss091n"
+        assert [a.title for a in feed.articles] == [
+            "Café on Mill Street wins local award",
+            "School choir to tour in spring",
+        ]
+        assert feed.articles[0].text == (
+            "The Mill Street café was named the town's best small business."
+        )
+
+
+# --- caps on one item ----------------------------------------------------------------------------
+
+
+def test_item_text_and_titles_are_capped_at_a_break() -> None:
+    paragraph = "This sentence is one of many in a very long article body. " * 20
+    body = "".join(f"<p>{n}. {paragraph}</p>" for n in range(400))  # ~480,000 characters
+    title = "word " * 2_000
+    document = (
+        f"<rss version='2.0'><channel><title>{title}</title>"
+        f"<item><title>{title}</title><link>https://a.test/1</link>"
+        f"<description><![CDATA[{body}]]></description>"
+        f"<author>{title}</author></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(document, "https://a.test/rss")
+    [article] = feed.articles
+    assert MAX_ITEM_TEXT_CHARS // 2 < len(article.text) <= MAX_ITEM_TEXT_CHARS
+    assert article.text.endswith(".…")  # cut after a whole paragraph
+    assert article.text.removesuffix("…").rsplit("\n\n", 1)[-1].endswith(paragraph.strip())
+    for capped in (article.title, feed.title, article.author):
+        assert capped is not None
+        assert MAX_TITLE_CHARS // 2 < len(capped) <= MAX_TITLE_CHARS
+        assert capped.endswith("word…")  # cut between words
+
+
+def test_json_feed_items_are_capped() -> None:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Long",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://a.test/1",
+                "title": "T" * 5_000,
+                "content_text": "word " * 100_000,
+            }
+        ],
+    }
+    [article] = parse_feed(json.dumps(document).encode(), "https://a.test/feed.json").articles
+    assert len(article.text) <= MAX_ITEM_TEXT_CHARS
+    assert article.text.endswith("word…")
+    assert len(article.title) == MAX_TITLE_CHARS  # no space to cut at: cut mid-word
+    assert article.title.endswith("T…")
+
+
+# --- item links ----------------------------------------------------------------------------------
+
+FEED_URL = "https://a.test/feed.xml"
+FEEDBURNER_NS = 'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
+
+
+def test_atom_entry_links_never_point_at_the_feed_itself() -> None:
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        b'<entry><title>empty href, tag id</title><link href=""/><id>tag:a.test,2024:1</id></entry>'
+        b'<entry><title>empty href, URL id</title><link rel="alternate" href=""/>'
+        b"<id>https://a.test/posts/2</id></entry>"
+        b"<entry><title>no link, URL id</title><id>https://a.test/posts/3</id></entry>"
+        b'<entry><title>relative link to the feed</title><link href="feed.xml"/>'
+        b"<id>urn:uuid:4</id></entry>"
+        b'<entry><title>real link</title><link href="/posts/5"/><id>https://a.test/p?5</id></entry>'
+        b"</feed>"
+    )
+    articles = parse_feed(document, FEED_URL).articles
+    assert [a.link for a in articles] == [
+        None,
+        "https://a.test/posts/2",
+        "https://a.test/posts/3",
+        None,
+        "https://a.test/posts/5",
+    ]
+
+
+def test_rss_item_links_fall_back_to_an_absolute_guid_only() -> None:
+    document = (
+        "<rss version='2.0'><channel><title>R</title>"
+        "<item><title>empty</title><link></link></item>"
+        "<item><title>opaque URL guid</title><link></link>"
+        "<guid isPermaLink='false'>https://a.test/p/2</guid></item>"
+        "<item><title>opaque guid</title><guid isPermaLink='false'>urn:x:3</guid></item>"
+        "<item><title>relative guid</title><guid isPermaLink='false'>/p/4</guid></item>"
+        f"<item><title>the feed</title><link>{FEED_URL}</link>"
+        "<guid isPermaLink='false'>https://a.test/p/5</guid></item>"
+        "</channel></rss>"
+    ).encode()
+    articles = parse_feed(document, FEED_URL).articles
+    assert [a.link for a in articles] == [
+        None,
+        "https://a.test/p/2",
+        None,
+        None,
+        "https://a.test/p/5",
+    ]
+
+
+def test_json_feed_item_links_fall_back_to_an_absolute_id_only() -> None:
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [
+            {"id": "https://a.test/p/1", "url": "", "content_text": "a"},
+            {"id": "https://a.test/p/2", "url": FEED_URL, "content_text": "b"},
+            {"id": "https://a.test/p/3", "url": "feed.xml", "content_text": "c"},
+            {"id": 4, "content_text": "d"},
+            {"id": "urn:x:5", "content_text": "e"},
+            {"id": "/p/6", "content_text": "f"},
+            {"id": "7", "external_url": "https://elsewhere.test/7", "content_text": "g"},
+        ],
+    }
+    articles = parse_feed(json.dumps(document).encode(), FEED_URL).articles
+    assert [a.link for a in articles] == [
+        "https://a.test/p/1",
+        "https://a.test/p/2",
+        "https://a.test/p/3",
+        None,
+        None,
+        None,
+        "https://elsewhere.test/7",
+    ]
+
+
+def test_feedburner_original_links_replace_redirector_links() -> None:
+    def item(link: str, original: str | None) -> str:
+        orig = f"<feedburner:origLink>{original}</feedburner:origLink>" if original else ""
+        return f"<item><title>t</title><link>{link}</link>{orig}</item>"
+
+    document = (
+        f"<rss version='2.0' {FEEDBURNER_NS}><channel><title>F</title>"
+        + item("http://feedproxy.google.com/~r/site/~3/abc/", "https://site.test/story-1")
+        + item("https://feeds.feedburner.com/~r/site/~3/def/", "https://site.test/story-2")
+        + item("https://site.test/own-link", "https://site.test/story-3")
+        + item("https://feeds.feedburner.com/~r/site/~3/ghi/", None)
+        + item("", "https://site.test/story-5")
+        + "</channel></rss>"
+    ).encode()
+    articles = parse_feed(document, "https://feeds.feedburner.com/site").articles
+    assert [a.link for a in articles] == [
+        "https://site.test/story-1",
+        "https://site.test/story-2",
+        "https://site.test/own-link",  # not a redirector: the feed's own link stands
+        "https://feeds.feedburner.com/~r/site/~3/ghi/",  # nothing better is known
+        "https://site.test/story-5",
+    ]
+
+
+def test_techcrunch_links_are_the_original_articles() -> None:
+    feed = parse(TECHCRUNCH, "http://feeds.feedburner.com/TechCrunch")
+    assert len(feed.articles) == 20
+    for article in feed.articles:
+        assert article.link is not None
+        assert article.link.startswith("http://techcrunch.com/2011/11/"), article.link

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from bot.ingest import cache_max_age
 from bot.models import ChatTarget
+from bot.runner import build_scheduler
 from tests.conftest import FakeClock, FeedServer, rss_feed, stories
-from tests.console_helpers import MIN_POLL, harness
+from tests.console_helpers import MIN_POLL, RecordingPlatform, harness
 
 
 async def test_digest_arrives_at_the_chats_local_time_once(
@@ -85,6 +86,10 @@ async def test_pending_deliveries_survive_a_refusal_and_are_sent_later(
         store = h.app.services.store
         assert len(await store.pending_deliveries()) == 1
         h.platform.refuse = False
+        assert (await h.scheduler.deliver()).sent == 0  # the chat is paused: no retries
+        [chat] = await store.list_chats(active_only=False)
+        assert not chat.active
+        await h.say("/list")  # someone in the chat talks to the bot: it resumes
         report = await h.scheduler.deliver()
         assert report.sent == 1
         assert await store.pending_deliveries() == []
@@ -265,3 +270,25 @@ def test_cache_max_age_reads_only_plain_seconds() -> None:
     assert cache_max_age({"cache-control": "max-age=soon"}) is None
     # Headers are decoded as Latin-1: "²" is a digit to str.isdigit() but not to float().
     assert cache_max_age({"cache-control": "max-age=\u00b2"}) is None
+
+
+async def test_no_work_is_done_for_chats_of_platforms_that_are_not_running(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    """The console and the bot share a database: the running bot must not compose, mark
+    read or queue digests for the console chat, nor poll feeds only the console follows."""
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")  # a console chat (console:local)
+        feed_server.serve("/feed.xml", rss_feed(stories(2, 1)))
+        telegram = RecordingPlatform(name="telegram")
+        scheduler = build_scheduler(h.app, [telegram])
+        hits = feed_server.hits["/feed.xml"]
+        clock.advance(days=1)
+        assert (await scheduler.poll_feeds()).due == 0
+        assert feed_server.hits["/feed.xml"] == hits
+        assert await scheduler.enqueue_due_digests() == 0
+        store = h.app.services.store
+        assert await store.pending_deliveries() == []
+        # The console chat's story is still unread: its own /digest shows it.
+        assert "1 new story." in await h.say("/digest")

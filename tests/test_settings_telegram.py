@@ -118,11 +118,15 @@ async def test_scheduled_digest_keeps_the_options_it_was_composed_with(
     scheduler = build_scheduler(tg.app, [tg.platform])
     clock.advance(days=1)
     await scheduler.poll_feeds()
-    tg.fake.fail_next("sendMessage", error_code=400, description="Bad Request: try later")
+    # Telegram keeps answering 502: the adapter's own retries run out, the outbox backs off.
+    tg.fake.fail_next("sendMessage", error_code=502, description="Bad Gateway", times=4)
     await scheduler.digest_tick()
-    assert len(await tg.app.services.store.pending_deliveries()) == 1  # failed, kept
+    [pending] = await tg.app.services.store.pending_deliveries()  # failed, kept
+    assert pending.attempts == 1
     await setting(tg, "silent off")  # changed after the digest was composed
     await setting(tg, "layout full")
+    assert (await scheduler.deliver()).sent == 0  # not before its back-off is over
+    clock.advance(minutes=1)
     report = await scheduler.deliver()
     assert report.sent == 1
     delivered = tg.fake.sent_messages()[-1]

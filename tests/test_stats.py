@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.models import ChatTarget
@@ -60,7 +60,9 @@ async def test_operators_see_chats_feeds_articles_and_deliveries(
         ]
         assert all(ids)
         await store.mark_delivered(ids[0], now=clock(), message_ids=["1"])  # type: ignore[arg-type]
-        await store.mark_delivery_failed(ids[1], error="403 Forbidden")  # type: ignore[arg-type]
+        await store.record_delivery_failure(  # type: ignore[arg-type]
+            ids[1], error="502 Bad Gateway", retry_at=clock() + timedelta(minutes=1)
+        )
 
         out = await bot.say("/stats")
     assert out.splitlines() == [
@@ -68,7 +70,7 @@ async def test_operators_see_chats_feeds_articles_and_deliveries(
         "Chats: 1 active of 2",
         "Feeds: 3 (1 failing, 1 disabled)",
         "Articles: 1 stored today (2026-01-16 UTC), 5 in total",
-        "Deliveries: 1 pending, 1 sent, 1 failed (retrying)",
+        "Deliveries: 1 waiting, 1 retrying, 2 sent, 0 failed",  # the /digest answer too
     ]
 
 
@@ -91,11 +93,20 @@ async def test_store_figures_partition_feeds_and_deliveries(store: Store) -> Non
     assert (empty["deliveries_waiting"], empty["deliveries_sent"]) == (0, 0)
     delivery = await store.commit_digest(chat.pk, "s", {"text": "x"}, [], now=now)
     assert delivery is not None
-    await store.mark_delivery_failed(delivery, error="boom")
-    assert (await store.operator_stats(day_start=now))["deliveries_failed"] == 1
-    await store.mark_delivered(delivery, now=now, message_ids=[])
+    await store.record_delivery_failure(delivery, error="boom", retry_at=now)
     figures = await store.operator_stats(day_start=now)
-    assert (figures["deliveries_failed"], figures["deliveries_sent"]) == (0, 1)
+    assert (figures["deliveries_retrying"], figures["deliveries_failed"]) == (1, 0)
+    await store.record_delivery_failure(
+        delivery, error="400 Bad Request", retry_at=None, give_up=True
+    )
+    figures = await store.operator_stats(day_start=now)
+    assert (figures["deliveries_retrying"], figures["deliveries_failed"]) == (0, 1)
+    assert await store.pending_deliveries() == []  # given up on: no longer sent
+    other = await store.commit_digest(chat.pk, "t", {"text": "x"}, [], now=now)
+    assert other is not None
+    await store.mark_delivered(other, now=now, message_ids=[])
+    figures = await store.operator_stats(day_start=now)
+    assert (figures["deliveries_failed"], figures["deliveries_sent"]) == (1, 1)
 
 
 async def test_stats_on_telegram_depend_on_the_user_not_the_chat(

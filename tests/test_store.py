@@ -154,7 +154,7 @@ async def test_outbox_slot_is_unique_per_chat(store: Store) -> None:
     assert first is not None
     assert duplicate is None
     pending = await store.pending_deliveries()
-    assert [(d[0], d[2], d[3]) for d in pending] == [(first, "2026-01-15T08:00", payload)]
+    assert [(d.id, d.slot, d.payload) for d in pending] == [(first, "2026-01-15T08:00", payload)]
     await store.mark_delivered(first, now=NOW, message_ids=["m1"])
     assert await store.pending_deliveries() == []
 

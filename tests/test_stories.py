@@ -9,8 +9,9 @@ import numpy
 import pytest
 
 import bot.digest
-from bot.digest import build_digest, digest_from_dict, digest_to_dict
+from bot.digest import build_digest
 from bot.models import AlsoLink, StoredArticle
+from bot.payloads import digest_from_dict, digest_to_dict
 from bot.stories import cluster, group_stories, newest_stories, take_stories
 from tests.conftest import FIXTURES, ConsoleBot, FakeClock, FeedServer, rss_feed
 

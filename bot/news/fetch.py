@@ -83,6 +83,9 @@ AddressPolicy = Callable[[IPAddress], bool]
 
 _SCHEME_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.?)")
 _HOST_NAME = re.compile(r"^[a-z0-9_.-]+$")
+_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+_MAX_HOST_LENGTH = 253
+_MAX_LABEL_LENGTH = 63
 _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 
 
@@ -168,7 +171,26 @@ def check_url_syntax(url: str) -> str:
     for an empty path) lets callers compare URLs a user typed slightly differently.
     Raises InvalidURLError for non-URLs and BlockedURLError for other schemes or
     embedded credentials. Private addresses are only detected at fetch time (they need DNS).
+
+    Every URL that passes can be requested and resolved without an encoding error: links
+    inside feeds arrive here unfiltered, and a host that IDNA or the resolver refuses
+    (an empty or over-long label, an invalid A-label, odd Unicode) must be an ordinary
+    InvalidURLError, never a UnicodeError escaping a poll.
     """
+    text = _url_text(url)
+    parsed = _parse_http_url(text)
+    _check_authority(text, parsed)
+    try:
+        parsed = parsed.copy_with(fragment=None)
+        if parsed.path == "/":
+            parsed = parsed.copy_with(path="/")
+        return str(parsed)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise InvalidURLError(f"{text!r} is not a valid URL: {exc}") from None
+
+
+def _url_text(url: object) -> str:
+    """The stripped URL text, once it is known to be an http(s) URL; else a FetchError."""
     text = url.strip() if isinstance(url, str) else ""
     if not text:
         raise InvalidURLError("no URL given")
@@ -187,12 +209,22 @@ def check_url_syntax(url: str) -> str:
             f"{scheme}: URLs are not supported; only http:// and https:// addresses can be fetched",
             url=text,
         )
+    return text
+
+
+def _parse_http_url(text: str) -> httpx.URL:
+    """httpx's parse of ``text``, with its host decodable (IDNA) — or InvalidURLError."""
     try:
         parsed = httpx.URL(text)
-    except (httpx.InvalidURL, ValueError) as exc:
+        _ = parsed.host  # decoding the A-labels is where IDNA refuses "xn--zz"
+    except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError (IDNA) is a ValueError
         raise InvalidURLError(f"{text!r} is not a valid URL: {exc}") from None
-    host = parsed.host
-    if not host or parsed.raw_host in (b"", b"."):
+    return parsed
+
+
+def _check_authority(text: str, parsed: httpx.URL) -> None:
+    """Refuse a missing or unresolvable host, credentials, and a bad or out-of-range port."""
+    if not parsed.raw_host or parsed.raw_host == b".":
         raise InvalidURLError(f"{text!r} is not a valid URL: it has no host name")
     if parsed.userinfo:
         raise BlockedURLError(
@@ -200,18 +232,61 @@ def check_url_syntax(url: str) -> str:
             "'user:password@' part",
             url=text,
         )
-    raw_host = parsed.raw_host.decode("ascii", "replace")
-    if ":" in raw_host:
-        if _parse_ip(raw_host) is None:
-            raise InvalidURLError(f"{text!r} is not a valid URL: bad IPv6 address")
-    elif not _HOST_NAME.match(raw_host) or ".." in raw_host:
-        raise InvalidURLError(f"{text!r} is not a valid URL: bad host name {host!r}")
+    problem = _host_problem(parsed.raw_host.decode("ascii", "replace"))
+    if problem:
+        raise InvalidURLError(f"{text!r} is not a valid URL: {problem}")
+    port_text = _port_text(text)
+    if port_text and not (port_text.isascii() and port_text.isdigit()):
+        # int() reads "1\u0661" as 11 and "+80" as 80; a port is plain ASCII digits.
+        raise InvalidURLError(f"{text!r} is not a valid URL: port {port_text!r} is not a number")
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise InvalidURLError(f"{text!r} is not a valid URL: port {parsed.port} is out of range")
-    parsed = parsed.copy_with(fragment=None)
-    if parsed.path == "/":
-        parsed = parsed.copy_with(path="/")
-    return str(parsed)
+
+
+def _host_problem(raw_host: str) -> str | None:
+    """Why the resolver could not look ``raw_host`` up (ASCII form), or None when it can.
+
+    The limits are DNS's (RFC 1035: labels of 1-63 characters, 253 in all), which is also
+    what Python's resolver enforces with a UnicodeError. One trailing dot (the DNS root,
+    "example.com.") is allowed; an empty label anywhere else is not.
+    """
+    if ":" in raw_host:
+        return None if _parse_ip(raw_host) is not None else "bad IPv6 address"
+    name = raw_host.removesuffix(".")
+    if not name or not _HOST_NAME.match(name):
+        return f"bad host name {raw_host!r}"
+    if len(name) > _MAX_HOST_LENGTH:
+        return f"host name longer than {_MAX_HOST_LENGTH} characters"
+    for label in name.split("."):
+        if not label:
+            return f"bad host name {raw_host!r}: empty label"
+        if len(label) > _MAX_LABEL_LENGTH:
+            return f"bad host name: label longer than {_MAX_LABEL_LENGTH} characters"
+    try:
+        name.encode("idna")  # exactly what the resolver does with the name
+    except UnicodeError as exc:
+        return f"bad host name {raw_host!r} ({exc})"
+    return None
+
+
+def _port_text(text: str) -> str | None:
+    """The port as written in ``text`` (after the host, IPv6 brackets allowed), if any."""
+    match = _AUTHORITY.match(text)
+    if match is None:
+        return None
+    host_port = match.group(1).rpartition("@")[2]
+    if host_port.startswith("["):
+        host_port = host_port[host_port.find("]") + 1 :] if "]" in host_port else ""
+    _, colon, port = host_port.rpartition(":")
+    return port if colon else None
+
+
+def _display_host(url: str) -> str:
+    """The host of ``url`` for an error message; never raises, even for a hostile URL."""
+    try:
+        return httpx.URL(url).host or url
+    except (httpx.InvalidURL, ValueError):
+        return url
 
 
 # --------------------------------------------------------------------------- address policy
@@ -289,6 +364,14 @@ class _AddressRefused(Exception):
         self.address = address
 
 
+class _UnusableHost(Exception):
+    """The resolver refused the host name itself (an encoding error, not a DNS answer).
+
+    Like _AddressRefused, deliberately not an httpcore/httpx error: ``Fetcher.fetch`` turns
+    it into an InvalidURLError, since the fault is in the URL, not in the network.
+    """
+
+
 class _LookupFailed(httpcore.ConnectError):
     """DNS gave no usable answer; an httpcore ConnectError so it maps like one."""
 
@@ -320,6 +403,8 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 raise httpcore.ConnectTimeout(f"DNS lookup for {host} timed out") from None
             except OSError as exc:
                 raise _LookupFailed(f"DNS lookup for {host} failed ({exc})") from exc
+            except UnicodeError as exc:  # the system resolver IDNA-encodes names first
+                raise _UnusableHost(f"the host name {host!r} cannot be looked up ({exc})") from exc
             candidates = [ip for ip in (_parse_ip(str(answer)) for answer in answers) if ip]
             if not candidates:
                 raise _LookupFailed(f"DNS lookup for {host} returned no addresses")
@@ -496,6 +581,22 @@ def _result(
     )
 
 
+def _validator_header(value: str | None) -> bytes | None:
+    """A stored ETag or Last-Modified as header bytes, or None when it cannot be sent back.
+
+    Validators are echoed from the server's own headers, which may hold non-ASCII text
+    (httpx decodes them as UTF-8 when it can); httpx would refuse to encode such a str,
+    so every later poll of the feed would fail. UTF-8 bytes send back what the server
+    sent, in the common case; a validator with control characters is not a header value
+    at all and is dropped (the fetch is then unconditional).
+    """
+    if not value or not value.strip():
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    return value.strip().encode("utf-8", "replace")
+
+
 def _error_chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -546,14 +647,14 @@ class Fetcher:
         else:
             policy = _allow_any_address if allow_private else is_public_address
         backend = _GuardedBackend(resolver or system_resolver, policy)
-        transport = _PinnedTransport(
+        self._transport = _PinnedTransport(
             backend,
             limits or httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
         connect = connect_timeout if connect_timeout is not None else min(timeout, 10.0)
         read = read_timeout if read_timeout is not None else timeout
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=self._transport,
             timeout=httpx.Timeout(connect=connect, read=read, write=read, pool=connect),
             follow_redirects=False,  # every hop is checked in fetch()
             trust_env=False,  # no proxies or .netrc credentials from the environment
@@ -589,11 +690,11 @@ class Fetcher:
         Raises a FetchError subclass for every failure.
         """
         current = check_url_syntax(url)
-        headers = {"Accept": accept}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
+        headers: dict[str, str | bytes] = {"Accept": accept}
+        for name, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified)):
+            validator = _validator_header(value)
+            if validator is not None:
+                headers[name] = validator
         try:
             async with asyncio.timeout(self.timeout):
                 for _hop in range(self.max_redirects + 1):
@@ -603,7 +704,7 @@ class Fetcher:
                     current = result
         except TimeoutError:
             raise NetworkError(
-                f"could not reach host {httpx.URL(current).host}: no complete answer within "
+                f"could not reach host {_display_host(current)}: no complete answer within "
                 f"{self.timeout:g} s",
                 url=current,
             ) from None
@@ -612,13 +713,19 @@ class Fetcher:
             url=current,
         )
 
-    async def _fetch_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+    async def _fetch_once(self, url: str, headers: dict[str, str | bytes]) -> FetchResult | str:
         """One request: a FetchResult, or the next URL when the answer is a redirect."""
         try:
             request = self._client.build_request("GET", url, headers=headers)
-            response = await self._client.send(request, stream=True)
+            response = await self._send(request)
         except _AddressRefused as exc:
             raise self._blocked(url, exc) from None
+        except _UnusableHost as exc:
+            raise InvalidURLError(f"{url} is not a valid URL: {exc}", url=url) from None
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # check_url_syntax vets every hop, so this is a URL some lower layer still could
+            # not encode: the URL's fault, reported like any other invalid URL.
+            raise InvalidURLError(f"{url} could not be requested: {exc}", url=url) from None
         except httpx.HTTPError as exc:
             raise self._network_error(url, exc) from exc
         try:
@@ -640,6 +747,19 @@ class Fetcher:
         finally:
             await response.aclose()
 
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send one request and return the unread response, without httpx's redirect logic.
+
+        Even with ``follow_redirects=False``, ``AsyncClient.send`` parses every Location
+        header and raises RemoteProtocolError (or a bare IDNA UnicodeError) for a bad one
+        before the response reaches us. Redirects are fetch()'s business, hop by hop, so
+        the request goes straight to the transport (the client still builds it: default
+        headers and timeouts).
+        """
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        return response
+
     def _redirect_target(self, response: httpx.Response) -> str:
         location = response.headers["location"]
         try:
@@ -649,7 +769,11 @@ class Fetcher:
                 f"{response.url} redirected to an invalid URL {location!r}: {exc}",
                 url=str(response.url),
             ) from None
+        # An absolute Location is judged as written: joining normalises away oddities
+        # such as a port of "+80" that check_url_syntax refuses in a URL given directly.
+        written = location.strip() if _SCHEME_PREFIX.match(location.strip()) else target
         try:
+            check_url_syntax(written)
             return check_url_syntax(target)
         except FetchError as exc:
             raise type(exc)(f"refused redirect to {target}: {exc}", url=target) from None
@@ -687,7 +811,7 @@ class Fetcher:
         )
 
     def _network_error(self, url: str, exc: httpx.HTTPError) -> NetworkError:
-        host = httpx.URL(url).host
+        host = _display_host(url)
         if isinstance(exc, httpx.TimeoutException):
             detail = "timed out"
         else:

@@ -181,7 +181,8 @@ class ArticlePageFetcher:
     async def fetch_pages(self, links: Sequence[str]) -> dict[str, FetchResult]:
         """The fetched page of each of the first ``max_pages`` distinct links, by link.
 
-        A link that failed (or did not finish within the budget) is simply absent.
+        A link that failed (or did not finish within the budget) is simply absent: this
+        never raises for a link, however malformed; only cancellation propagates.
         """
         wanted = list(dict.fromkeys(links))
         if len(wanted) > self.max_pages:
@@ -201,7 +202,16 @@ class ArticlePageFetcher:
                 try:
                     pages[link] = await self.fetcher.fetch(link, accept=PAGE_ACCEPT)
                 except FetchError as exc:
-                    log.info("full text: could not fetch %s: %s; keeping the teaser", link, exc)
+                    log.info("full text: could not fetch %r: %s; keeping the teaser", link, exc)
+                except Exception:
+                    # Links come from feeds, so from anyone: whatever one of them trips
+                    # (even a bug), it must cost only that item's page, not the poll's
+                    # other pages — an exception here would cancel the whole task group.
+                    log.warning(
+                        "full text: unexpected error fetching %r; keeping the teaser",
+                        link,
+                        exc_info=True,
+                    )
 
         try:
             async with asyncio.timeout(self.budget_seconds), asyncio.TaskGroup() as group:

@@ -1,9 +1,22 @@
-"""Dedupe keys for articles: a normalised link and a per-feed entry key.
+"""What makes two feed items the same story: a per-feed entry key and an article link key.
 
-Why: the same story reaches us under cosmetically different URLs (tracking parameters,
-http vs https, a fragment, a trailing slash, `www.`), and feeds without guids must still be
-recognised on the next poll. These keys decide "have we stored this already?", so they must
-be stable across polls and never merge two different articles.
+Two different questions, answered by two different keys:
+
+- **Is this the item this feed carried before?** (``entry_key``) Within one feed, items with
+  distinct ids are distinct stories, always, whatever their links: the feed's own id
+  (RSS guid, Atom id, JSON Feed id), else the link together with the title, else a hash of
+  the content. A podcast whose every episode links to the show's home page, or a
+  micro-blog whose posts are anchors on one day's page, is still one story per item.
+- **Is this the same article another feed already brought?** (``normalise_link`` and
+  ``article_link_key``) Across feeds, the same canonical article URL is the same article:
+  tracking parameters, ``http``/``https``, ``www.`` and a trailing slash do not matter, but
+  the fragment does (``day.html#post-1`` and ``day.html#post-2`` are two posts). A site's
+  home page, or a URL that several items of one feed share, says nothing about which
+  article an item is, so it is never used to merge.
+
+The keys are stored in indexed columns, so they are bounded in UTF-8 bytes (not
+characters: PostgreSQL's index entries are limited in bytes), and long ones become a hash.
+Nothing here raises on a hostile URL: an unusable link is simply no link.
 """
 
 from __future__ import annotations
@@ -34,27 +47,33 @@ TRACKING_PARAMS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
-MAX_KEY_LENGTH = 1024
+#: The most UTF-8 bytes a stored key may take; longer keys are replaced by their hash.
+MAX_KEY_BYTES = 1024
 
 
 def normalise_link(url: str | None) -> str | None:
-    """A scheme-less canonical form of an article URL, or None when there is no usable URL."""
-    if not url:
+    """A scheme-less canonical form of an article URL, or None when there is no usable URL.
+
+    The fragment is kept: on many sites it is what tells two posts on one page apart.
+    """
+    if not url or not isinstance(url, str):
         return None
-    url = url.strip()
     try:
-        parts = urlsplit(url)
-    except ValueError:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        hostname = parts.hostname
+        port = parts.port
+    except ValueError:  # a bad port or a malformed IPv6 literal: not a usable link
         return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    if scheme not in {"http", "https"} or not hostname:
         return None
-    host = parts.hostname.lower().rstrip(".")
-    host = host.removeprefix("www.")
-    port = parts.port if parts.port not in (None, 80, 443) else None
-    netloc = f"{host}:{port}" if port else host
+    host = hostname.lower().rstrip(".").removeprefix("www.")
+    if not host:
+        return None
+    netloc = f"{host}:{port}" if port not in (None, 80, 443) else host
     path = parts.path or "/"
     if len(path) > 1:
-        path = path.rstrip("/")
+        path = path.rstrip("/") or "/"
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -62,22 +81,60 @@ def normalise_link(url: str | None) -> str | None:
     ]
     query.sort()
     key = netloc + path + ("?" + urlencode(query) if query else "")
-    return _bounded(key)
+    if parts.fragment:
+        key += "#" + parts.fragment
+    return bounded_key(key)
+
+
+def is_home_page(link_key: str) -> bool:
+    """Whether a normalised link is a site's front page (no path, query or fragment)."""
+    if link_key.startswith("sha256:"):  # a hashed long key is never a bare host
+        return False
+    _host, slash, rest = link_key.partition("/")
+    return not slash or not rest
 
 
 def entry_key(guid: str | None, link: str | None, title: str, text: str) -> str:
-    """The id under which a feed's item is remembered: guid, else link, else content hash."""
+    """The id under which a feed's item is remembered: its id, else link and title, else
+    a hash of title and text. Distinct ids are distinct stories, whatever their links."""
     if guid and guid.strip():
-        return _bounded("guid:" + guid.strip())
+        return bounded_key("guid:" + guid.strip())
     link_key = normalise_link(link)
     if link_key:
-        return _bounded("link:" + link_key)
-    digest = hashlib.sha256(f"{title}\n{text[:2000]}".encode()).hexdigest()
+        return bounded_key(f"link:{link_key} title:{title_key(title)}")
+    digest = hashlib.sha256(f"{title}\n{text[:2000]}".encode("utf-8", "replace")).hexdigest()
     return "hash:" + digest
 
 
-def _bounded(key: str) -> str:
-    """Keep keys within the column size; long ones become a stable hash."""
-    if len(key) <= MAX_KEY_LENGTH:
+def title_key(title: str) -> str:
+    """A title as it takes part in an entry key: case and spacing do not make a new item."""
+    return " ".join(title.split()).casefold()
+
+
+def article_link_key(
+    link_key: str | None, *, shared: bool, site_key: str | None = None
+) -> str | None:
+    """The key under which an item may merge with another feed's copy of the same article.
+
+    None when the link does not identify one article: a home page (including the feed's
+    own site address, ``site_key``), or a link that several items of this feed share
+    (``shared``).
+    """
+    if link_key is None or shared or is_home_page(link_key):
+        return None
+    if site_key is not None and link_key == site_key:
+        return None
+    return link_key
+
+
+def bounded_key(key: str) -> str:
+    """Keep keys within the column's index limit; long ones become a stable hash."""
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_KEY_BYTES and _is_storable(key):
         return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+def _is_storable(key: str) -> bool:
+    """No NUL and no lone surrogates: PostgreSQL refuses the first, UTF-8 the second."""
+    return "\x00" not in key and not any("\ud800" <= ch <= "\udfff" for ch in key)

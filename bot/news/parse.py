@@ -6,11 +6,18 @@ without a charset. This module decides what counts as a feed, hands feedparser t
 URL so relative links and xml:base resolve, and turns every entry into the plain
 `ParsedArticle` the rest of the bot uses: absolute http(s) link, the feed's own id or None
 (never one made up from the link), an aware UTC date or None, and clean text.
+
+Feeds are untrusted documents, so two limits keep one from costing the bot its memory: DTD
+declarations are removed before feedparser sees the document (an entity defined in an
+internal subset can expand a 130 kB feed into gigabytes of text; see
+:func:`neutralise_internal_subsets`), and each item's text and title are capped after
+cleaning (``MAX_ITEM_TEXT_CHARS``, ``MAX_TITLE_CHARS``).
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import io
 import json
 import re
@@ -23,14 +30,28 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
+from feedparser.sanitizer import replace_doctype
 
 from bot.models import ParsedArticle, ParsedFeed
 from bot.news.clean import clean_title, html_to_text
 from bot.news.language import article_language, clean_tag
 
-__all__ = ["DEFAULT_MAX_ITEMS", "FeedParseError", "parse_feed"]
+__all__ = [
+    "DEFAULT_MAX_ITEMS",
+    "MAX_ITEM_TEXT_CHARS",
+    "MAX_TITLE_CHARS",
+    "FeedParseError",
+    "neutralise_internal_subsets",
+    "parse_feed",
+]
 
 DEFAULT_MAX_ITEMS = 200
+#: An item's clean text is cut to this many characters: enough for any article, and no
+#: single item can carry megabytes on to the summariser and the database.
+MAX_ITEM_TEXT_CHARS = 100_000
+#: Item and feed titles (and author names) are cut to this many characters.
+MAX_TITLE_CHARS = 1_000
 DERIVED_TITLE_WORDS = 12
 DERIVED_TITLE_CHARS = 90
 UNTITLED = "Untitled"
@@ -41,6 +62,32 @@ _XML_ENCODING_RE = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:
 _HTML_SNIFF_RE = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _JSONFEED_VERSION_RE = re.compile(r"^https?://jsonfeed\.org/version/(1(?:\.\d+)?)/?$")
 _DETAIL_KEYS = ("summary_detail", "title_detail")
+_FEEDBURNER_REDIRECTORS = ("feedproxy.google.com", "feedburner.com")
+ELLIPSIS = "…"
+
+# feedparser's own idea of where a document's head ends ("<" and an ASCII word character):
+# it looks for ENTITY declarations in everything before it, so the prolog scan goes at
+# least that far.
+_HEAD_END_RE = re.compile(r"<[A-Za-z0-9_]")
+# Markup that matters in a prolog; any other "<" ("< 3", "<é") is text.
+_PROLOG_MARKUP_RE = re.compile(r"<[!?A-Za-z0-9_]")
+_DOCTYPE_RE = re.compile(r"<!doctype(?=[\s\[>])", re.IGNORECASE)
+_QUOTE_OR_CLOSE_RE = re.compile(r"[\"'>]")
+_QUOTE_SUBSET_OR_CLOSE_RE = re.compile(r"[\"'\[>]")
+_SUBSET_MARKUP_RE = re.compile(r"[\"'\]]|<[!?]")
+_DECLARED_ENCODING_RE = re.compile(r"""^(\s*<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+# A byte order mark, or how the document's first "<" is encoded (UTF-32 before UTF-16:
+# the UTF-32-LE mark begins like the UTF-16-LE one).
+_WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\0\0\0", "utf-32-le"),
+    (b"\0\0\0<", "utf-32-be"),
+    (b"<\0", "utf-16-le"),
+    (b"\0<", "utf-16-be"),
+)
 
 
 class FeedParseError(Exception):
@@ -78,7 +125,8 @@ def parse_feed(
 
 
 def _parse_xml_feed(content: bytes, url: str, content_type: str | None, limit: int) -> ParsedFeed:
-    data = _strip_leading_whitespace(content)
+    data = _strip_leading_whitespace(_wide_unicode_as_utf8(content))
+    data = neutralise_internal_subsets(data, content_type)
     headers = {"content-location": url, "content-type": _xml_content_type(data, content_type)}
     try:
         result = feedparser.parse(
@@ -107,6 +155,187 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None, limit: i
         articles=articles,
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
     )
+
+
+# --- UTF-16/32 and DTD declarations -----------------------------------------------------
+
+
+def _wide_unicode_as_utf8(content: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document as UTF-8, its XML declaration saying so; others as they are.
+
+    UTF-16/32 is recognised by its byte order mark or by how the first "<" is encoded.
+    feedparser tries UTF-8 before the encoding it sniffs, and UTF-16 text of ASCII
+    characters is valid UTF-8 (full of NULs), so a feed without an encoding declaration
+    would be read as garbage. As UTF-8, it is read correctly, and the DTD scan below sees
+    the same characters as every parser after it.
+    """
+    encoding = next((name for mark, name in _WIDE_ENCODINGS if content.startswith(mark)), None)
+    if encoding is None:
+        return content
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError:
+        return content  # not really UTF-16/32: feedparser's own detection decides
+    text = _DECLARED_ENCODING_RE.sub(r"\g<1>\g<2>utf-8\g<2>", text.removeprefix("\ufeff"), 1)
+    return text.encode("utf-8")
+
+
+def neutralise_internal_subsets(content: bytes, content_type: str | None = None) -> bytes:
+    """``content`` with no DTD declaration left that could define an entity.
+
+    Why: feedparser hands a document expat refuses to its loose parser together with the
+    entities it found declared in the document's head, and that parser expands every
+    reference: one 100 kB entity referenced 10,000 times becomes a gigabyte of text.
+    Expat's own amplification limit does not help, since its refusal is what brings the
+    loose parser in. So before feedparser sees the document, the internal subset of a
+    DOCTYPE (``[ ... ]``, every declaration in it) is removed; the DOCTYPE's name and
+    PUBLIC/SYSTEM identifiers stay, so an RSS 0.91 feed naming Netscape's DTD is still
+    recognised and its HTML entities (``&eacute;``) still resolve as before.
+
+    The document is scanned as feedparser will decode it (its own decoder, with the
+    Content-Type this module gives it), since an attacker chooses the encoding: UTF-16,
+    UTF-32 or EBCDIC, with or without a byte order mark. A document with nothing to remove
+    is returned unchanged, byte for byte; otherwise the result is UTF-8 with a matching
+    XML declaration. A DOCTYPE, comment or quoted string that never ends takes everything
+    up to the root element with it (see ``_neutralise_prolog``). Raises FeedParseError if
+    feedparser would still find a declaration to expand, which the scan should never allow.
+    """
+    headers = {"content-type": _xml_content_type(content, content_type)}
+    try:
+        decoded = convert_to_utf8(headers, content, {})
+    except Exception as exc:  # feedparser.parse would fail the same way on this document
+        raise FeedParseError(f"not a feed: the document could not be decoded ({exc})") from exc
+    text = decoded.decode("utf-8", "replace")
+    neutral = _neutralise_prolog(text)
+    if neutral is text:
+        result, parsed_as = content, decoded
+    else:
+        result = parsed_as = neutral.encode("utf-8")
+    _, _, entities = replace_doctype(parsed_as)  # exactly what feedparser will look for
+    if entities:
+        raise FeedParseError("not a feed: the document declares entities that cannot be removed")
+    return result
+
+
+def _neutralise_prolog(text: str) -> str:
+    """``text`` with every DTD declaration before the root element removed; ``text`` itself
+    (the same object) when there is none.
+
+    The scan walks the prolog construct by construct up to the first "<" followed by an
+    ASCII word character outside them, which is never before the point up to which
+    feedparser looks for declarations:
+
+    - a DOCTYPE keeps its name and external identifiers and loses its internal subset
+      (quoted strings, comments and processing instructions in the subset may contain
+      "]" or ">" without ending it);
+    - any other declaration there (an ENTITY outside a DOCTYPE, say) is dropped;
+    - comments and processing instructions are kept unless they contain "<":
+      feedparser's line-based patterns would find a declaration hidden in one;
+    - other text is kept as it is.
+
+    A construct that never ends (an unterminated subset, quote or comment) is dropped
+    together with everything after it up to the root element: the document is broken
+    there, and what follows the root element is no prolog, whatever it contains.
+    Linear time: every search starts where the previous one ended.
+    """
+    kept: list[str] = []
+    pos = 0
+    changed = False
+    while (markup := _PROLOG_MARKUP_RE.search(text, pos)) and not _HEAD_END_RE.match(markup[0]):
+        start = markup.start()
+        kept.append(text[pos:start])
+        end, replacement = _prolog_construct(text, start)
+        if end is None:
+            root = _HEAD_END_RE.search(text, start + 1)
+            return "".join(kept) + (text[root.start() :] if root else "")
+        if replacement is None:
+            kept.append(text[start:end])
+        else:
+            kept.append(replacement)
+            changed = True
+        pos = end
+    return "".join(kept) + text[pos:] if changed else text
+
+
+def _prolog_construct(text: str, start: int) -> tuple[int | None, str | None]:
+    """Where the markup at ``start`` ends (None: never) and its replacement (None: itself)."""
+    if text.startswith("<!--", start):
+        return _kept_unless_markup_inside(text, start, text.find("-->", start + 4), 3)
+    if text.startswith("<?", start):
+        return _kept_unless_markup_inside(text, start, text.find("?>", start + 2), 2)
+    if _DOCTYPE_RE.match(text, start):
+        return _doctype_without_subset(text, start)
+    return _declaration_end(text, start + 2), ""  # any other "<!" declaration: dropped
+
+
+def _kept_unless_markup_inside(
+    text: str, start: int, close: int, closer_length: int
+) -> tuple[int | None, str | None]:
+    """A comment or PI: kept, unless it holds a "<" (a declaration feedparser could find)."""
+    if close < 0:
+        return None, None
+    return close + closer_length, "" if text.find("<", start + 1, close) >= 0 else None
+
+
+def _doctype_without_subset(text: str, start: int) -> tuple[int | None, str | None]:
+    """A DOCTYPE's end and replacement: the same DOCTYPE without its internal subset."""
+    keyword_end = start + len("<!doctype")
+    pos = keyword_end
+    while (match := _QUOTE_SUBSET_OR_CLOSE_RE.search(text, pos)) is not None:
+        char = match.group()
+        if char in "\"'":
+            close = text.find(char, match.end())
+            if close < 0:
+                return None, None
+            pos = close + 1
+            continue
+        header = text[keyword_end : match.start()]
+        end = match.end() if char == ">" else _subset_end(text, match.end())
+        if end is None:
+            return None, None
+        if "<" in header:  # identifiers hiding markup: no DOCTYPE is better than this one
+            return end, ""
+        if char == ">":
+            return end, None
+        return end, f"{text[start:keyword_end]}{header.rstrip()}>"
+    return None, None
+
+
+def _subset_end(text: str, pos: int) -> int | None:
+    """The end of a DOCTYPE whose internal subset starts at ``pos`` (after its ``[``)."""
+    while (match := _SUBSET_MARKUP_RE.search(text, pos)) is not None:
+        if match.group() == "]":
+            return _declaration_end(text, match.end())
+        after = _after_subset_item(text, match.start())
+        if after is None:
+            return None
+        pos = after
+    return None
+
+
+def _after_subset_item(text: str, at: int) -> int | None:
+    """The position after the quoted string, comment, PI or declaration at ``at``."""
+    char = text[at]
+    if char in "\"'":
+        close = text.find(char, at + 1)
+        return None if close < 0 else close + 1
+    for opener, closer in (("<!--", "-->"), ("<?", "?>")):
+        if text.startswith(opener, at):
+            close = text.find(closer, at + len(opener))
+            return None if close < 0 else close + len(closer)
+    return _declaration_end(text, at + 2)  # "<!" and a declaration
+
+
+def _declaration_end(text: str, pos: int) -> int | None:
+    """The position after the ``>`` that ends a declaration, skipping quoted strings."""
+    while (match := _QUOTE_OR_CLOSE_RE.search(text, pos)) is not None:
+        if match.group() == ">":
+            return match.end()
+        close = text.find(match.group(), match.end())
+        if close < 0:
+            return None
+        pos = close + 1
+    return None
 
 
 def _strip_leading_whitespace(content: bytes) -> bytes:
@@ -183,7 +412,7 @@ def _not_a_feed_reason(content: bytes, content_type: str | None, result: Mapping
 def _article_from_entry(
     entry: Mapping[str, Any], feed_url: str, feed_language: str | None
 ) -> ParsedArticle:
-    text = _entry_text(entry)
+    text = _capped(_entry_text(entry), MAX_ITEM_TEXT_CHARS)
     title = _entry_title(entry, text)
     return ParsedArticle(
         title=title,
@@ -225,7 +454,7 @@ def _entry_title(entry: Mapping[str, Any], text: str) -> str:
     detail = entry.get("title_detail") or {}
     raw = str(entry.get("title") or "")
     title = clean_title(raw, markup=str(detail.get("type") or "text/html") in _HTML_TYPES)
-    return title or _derive_title(text)
+    return _capped(title, MAX_TITLE_CHARS) or _derive_title(text)
 
 
 def _derive_title(text: str) -> str:
@@ -243,23 +472,59 @@ def _derive_title(text: str) -> str:
 
 
 def _entry_link(entry: Mapping[str, Any], feed_url: str) -> str | None:
-    """The entry's web page: the first alternate link, else its <link>, absolute http(s)."""
+    """The entry's web page, absolute http(s), or None.
+
+    The first alternate link, else its <link>; FeedBurner's record of the original link
+    instead of its redirector (feedproxy.google.com, feeds.feedburner.com), which only
+    bounces readers through a tracker and often no longer answers; else the entry's id
+    when that is itself a web address.
+    """
+    link = _entry_page_link(entry, feed_url)
+    original = _usable_link(entry.get("feedburner_origlink"), feed_url, feed_url)
+    if original and (link is None or _is_feedburner_redirect(link)):
+        return original
+    return link or _id_link(entry.get("id"), feed_url)
+
+
+def _entry_page_link(entry: Mapping[str, Any], feed_url: str) -> str | None:
+    """The entry's own link: an HTML alternate first (Atom lists enclosures and replies
+    as links too), then any alternate, then feedparser's ``link``."""
     links = [link for link in entry.get("links") or [] if link.get("href")]
     alternates = [link for link in links if (link.get("rel") or "alternate") == "alternate"]
     html_alternates = [link for link in alternates if "html" in str(link.get("type") or "html")]
     for link in (*html_alternates, *alternates):
-        absolute = _absolute_http_url(link.get("href"), feed_url)
-        if absolute:
-            return absolute
-    return _absolute_http_url(entry.get("link"), feed_url)
+        usable = _usable_link(link.get("href"), feed_url, feed_url)
+        if usable:
+            return usable
+    return _usable_link(entry.get("link"), feed_url, feed_url)
+
+
+def _usable_link(value: object, base: str, feed_url: str) -> str | None:
+    """``value`` resolved against ``base`` when it is an http(s) URL other than the feed's own.
+
+    feedparser resolves an empty ``href=""`` against the document's base, which is the
+    feed URL: an item "linking" to the feed it came from has no link of its own.
+    """
+    absolute = _absolute_http_url(value, base)
+    return None if absolute is None or absolute == feed_url else absolute
+
+
+def _id_link(value: object, feed_url: str) -> str | None:
+    """An item id that is an absolute http(s) URL, as the item's link (never resolved:
+    a relative id such as "/feed.xml#3" names the item, not a page)."""
+    return _usable_link(value, "", feed_url)
+
+
+def _is_feedburner_redirect(link: str) -> bool:
+    """Whether ``link`` points at FeedBurner's click-tracking redirector."""
+    host = (urlsplit(link).hostname or "").lower()
+    return any(host == name or host.endswith("." + name) for name in _FEEDBURNER_REDIRECTORS)
 
 
 def _entry_author(entry: Mapping[str, Any]) -> str | None:
     detail = entry.get("author_detail") or {}
-    name = _clean_str(detail.get("name"))
-    if name:
-        return clean_title(name)
-    return clean_title(str(entry.get("author") or "")) or None
+    name = _clean_str(detail.get("name")) or str(entry.get("author") or "")
+    return _capped(clean_title(name), MAX_TITLE_CHARS) or None
 
 
 def _entry_language(entry: Mapping[str, Any]) -> str | None:
@@ -294,7 +559,7 @@ def _feed_title(
     raw: object, detail: Mapping[str, Any] | None, site_url: str | None, feed_url: str
 ) -> str:
     kind = str((detail or {}).get("type") or "text/html")
-    title = clean_title(str(raw or ""), markup=kind in _HTML_TYPES)
+    title = _capped(clean_title(str(raw or ""), markup=kind in _HTML_TYPES), MAX_TITLE_CHARS)
     if title:
         return title
     for candidate in (site_url, feed_url):
@@ -349,7 +614,7 @@ def _parse_json_feed(content: bytes, url: str, limit: int) -> ParsedFeed:
     base = base or url
     feed_author = _json_author(document)  # items without authors inherit the feed's
     articles = [
-        _article_from_json_item(item, base, feed_language, feed_author)
+        _article_from_json_item(item, base, url, feed_language, feed_author)
         for item in items[:limit]
         if isinstance(item, dict)
     ]
@@ -364,7 +629,11 @@ def _parse_json_feed(content: bytes, url: str, limit: int) -> ParsedFeed:
 
 
 def _article_from_json_item(
-    item: Mapping[str, Any], base: str, feed_language: str | None, feed_author: str | None
+    item: Mapping[str, Any],
+    base: str,
+    feed_url: str,
+    feed_language: str | None,
+    feed_author: str | None,
 ) -> ParsedArticle:
     candidates = [
         (_as_str(item.get("content_html")), "text/html"),
@@ -377,11 +646,15 @@ def _article_from_json_item(
             candidate = _body_text(value, kind)
             if len(candidate) > len(text):
                 text = candidate
-    title = clean_title(_as_str(item.get("title")), markup=False) or _derive_title(text)
-    link = _absolute_http_url(item.get("url"), base) or _absolute_http_url(
-        item.get("external_url"), base
-    )
+    text = _capped(text, MAX_ITEM_TEXT_CHARS)
+    title = _capped(clean_title(_as_str(item.get("title")), markup=False), MAX_TITLE_CHARS)
+    title = title or _derive_title(text)
     raw_id = item.get("id")
+    link = (
+        _usable_link(item.get("url"), base, feed_url)
+        or _usable_link(item.get("external_url"), base, feed_url)
+        or _id_link(raw_id, feed_url)
+    )
     guid = _clean_str(str(raw_id)) if isinstance(raw_id, str | int) else None
     published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
     return ParsedArticle(
@@ -407,7 +680,7 @@ def _json_author(item: Mapping[str, Any]) -> str | None:
         if isinstance(author, dict) and isinstance(author.get("name"), str)
     ]
     names = [name for name in names if name]
-    return ", ".join(names) if names else None
+    return _capped(", ".join(names), MAX_TITLE_CHARS) if names else None
 
 
 def _json_date(value: object) -> datetime | None:
@@ -457,6 +730,23 @@ def _absolute_http_url(value: object, base: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return absolute
+
+
+def _capped(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in "…" when it was cut.
+
+    The cut falls at the last paragraph break in the second half of the allowance, else
+    at the last space there, else mid-word (text without spaces, such as Chinese).
+    """
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    for separator in ("\n\n", " ", "\n"):
+        at = head.rfind(separator)
+        if at >= len(head) // 2:
+            head = head[:at]
+            break
+    return head.rstrip() + ELLIPSIS
 
 
 def _language(value: object) -> str | None:

@@ -3,14 +3,18 @@
 An adapter turns platform events into neutral `Command`s for the shared handlers, and
 renders neutral `Reply`/`Digest` objects into the platform's own messages, within that
 platform's size and rate limits. Nothing else in the bot knows a platform exists.
+
+Adapters do I/O and classify what went wrong; they do not decide what happens next. A
+failed send raises `DeliveryError` with one of the `DeliveryProblem`s, and one policy
+for every platform (bot.delivery_policy) pauses the chat, retries later or gives up.
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Protocol
 
-from bot.models import ChatTarget
-from handlers.model import Reply
+from bot.models import ChatTarget, Reply
 
 
 class Platform(Protocol):
@@ -25,17 +29,35 @@ class Platform(Protocol):
         """Disconnect cleanly; pending sends finish or fail, nothing is left half-sent."""
 
     async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
-        """Deliver a reply (text, digest or document); returns the platform message ids."""
+        """Deliver a reply (text, digest or document); returns the platform message ids.
+
+        All messages of one reply go out together, and replies to one chat in the order
+        ``send`` was called (bot.keyed_locks). Raises DeliveryError when it cannot.
+        """
 
 
-class TargetUnavailableError(Exception):
-    """The platform refused delivery for good (bot blocked, kicked, chat deleted).
+class DeliveryProblem(Enum):
+    """Why a platform did not take a message, as far as what to do next is concerned."""
 
-    The adapter has already paused the chat; callers must not retry, and must keep the
-    undelivered content (the outbox row stays pending) rather than drop it.
-    """
+    BLOCKED = "blocked"  # the chat refuses the bot: blocked, kicked, no permission to post
+    GONE = "gone"  # the chat no longer exists (deleted channel, unknown chat)
+    RETRY_LATER = "retry later"  # network trouble, server errors, a flood wait too long
+    REJECTED = "rejected"  # this message is refused for good (a bad request)
 
-    def __init__(self, target: ChatTarget, reason: str) -> None:
-        super().__init__(f"{target}: {reason}")
+
+class DeliveryError(Exception):
+    """A send failed; ``problem`` says which kind of failure (see DeliveryProblem)."""
+
+    def __init__(
+        self,
+        target: ChatTarget,
+        problem: DeliveryProblem,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{target}: {problem.value}: {reason}")
         self.target = target
+        self.problem = problem
         self.reason = reason
+        self.retry_after = retry_after

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.models import LAYOUT_COMPACT, ChatTarget, Digest
 from bot.platforms.chunking import safe_href
+from bot.platforms.intake import CommandIntake
 from handlers.model import Command, Document, Reply, ReplyKind, User
 from handlers.parsing import parse_command_line
 from handlers.registry import ArgKind, CommandRegistry
@@ -91,6 +92,7 @@ class ConsolePlatform:
         self.target = target
         self.user = user
         self.download_dir = download_dir or Path.cwd()
+        self.intake = CommandIntake(services, platform=self.name)
 
     async def start(self) -> None:
         self._write("Type /help for the commands, /quit to leave.")
@@ -118,6 +120,7 @@ class ConsolePlatform:
             reply = Reply.error("That is not a command. Type /help.")
         else:
             name, args = parsed
+            await self.intake.on_contact(self.target)
             args, attachment = await self._attach_file(name, args)
             command = Command(
                 platform=self.name,
@@ -129,7 +132,7 @@ class ConsolePlatform:
                 attachment=attachment,
             )
             reply = await self.registry.dispatch(self.services, command)
-        await self.send(self.target, reply)
+        await self.intake.answer(self.target, reply, lambda: self.send(self.target, reply))
         return reply
 
     async def _attach_file(

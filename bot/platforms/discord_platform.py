@@ -7,9 +7,11 @@ responses (defer for slow commands, errors ephemeral), embeds within Discord's l
 (via discord_render), and Discord's error codes. No command logic lives here.
 
 Delivery guarantees: feed text can never ping anyone (``allowed_mentions`` none); where
-the bot may not embed links, the digest is resent as plain text; a channel that refuses
-the bot (403) is paused and logged once; a channel that no longer exists (404) is removed;
-429 and 5xx are retried by discord.py itself.
+the bot may not embed links, the digest is resent as plain text; 429 and 5xx are retried by
+discord.py itself; one reply's messages go out together and a channel's replies in the
+order they were produced. What cannot be sent is classified — a channel that refuses the
+bot (403) is "blocked", one that no longer exists (404) is "gone", a bad request is
+"rejected", the rest "retry later" — for the one delivery policy (bot.delivery_policy).
 
 REST and gateway addresses are module-level defaults in discord.py (``Route.BASE`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY``); `use_endpoints` sets them from
@@ -23,8 +25,10 @@ import contextlib
 import inspect
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from aiolimiter import AsyncLimiter
@@ -32,11 +36,12 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.news.opml import MAX_OPML_BYTES
-from bot.platforms.base import TargetUnavailableError
+from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.platforms.chunking import shorten
 from bot.platforms.discord_render import DiscordMessage, render_plain, render_reply
+from bot.platforms.intake import CommandIntake
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
 from handlers.registry import ArgKind, CommandRegistry, CommandSpec
@@ -52,6 +57,8 @@ MISSING_PERMISSIONS = 50013
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
+# What a deferred interaction shows until its answer comes: to everyone, or to the asker.
+PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
 OPTION_TYPES: dict[ArgKind, type] = {
     ArgKind.TEXT: str,
     ArgKind.URL: str,
@@ -109,13 +116,12 @@ class DiscordPlatform:
         # limiter admits a little below its nominal rate: 52/s nominal measured ~48/s with
         # no 429 in bench/delivery.py.
         self._pace = AsyncLimiter(1, 1 / (GLOBAL_REQUESTS_PER_SECOND + 2))
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.intake = CommandIntake(services, platform=PLATFORM)
+        self._turns = KeyedLocks()  # one reply at a time per channel, in order
 
     async def wait_idle(self) -> None:
         """Until no command is being handled (used by shutdown and tests)."""
-        await self._idle.wait()
+        await self.intake.wait_idle()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -199,38 +205,73 @@ class DiscordPlatform:
     async def _on_command(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
     ) -> None:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            deferred = False
-            if spec.fetches:
-                await interaction.response.defer(thinking=True)
-                deferred = True
-            target = target_of(interaction)
-            if await self.services.store.set_chat_active(target, True):
-                log.info("discord: %s talks to the bot again: resumed", target)
-            args, attachment, problem = await self._arguments(spec, options)
-            if problem:
-                reply = Reply.error(problem)
-            else:
-                command = Command(
-                    platform=PLATFORM,
-                    target=target,
-                    user=User(str(interaction.user.id), interaction.user.name),
-                    name=spec.name,
-                    args=args,
-                    is_admin=self._is_admin(interaction),
-                    attachment=attachment,
-                    space_id=str(interaction.guild_id) if interaction.guild_id else None,
+        async with self.intake.handling():
+            try:
+                await self._handle(spec, interaction, options)
+            except discord.HTTPException:
+                log.exception("discord: could not answer /%s", spec.name)
+
+    async def _handle(
+        self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
+    ) -> None:
+        target = target_of(interaction)
+        space_id = str(interaction.guild_id) if interaction.guild_id else None
+        refusal = self.intake.refusal(target, space_id)
+        if refusal is not None:  # before deferring, reading attachments or permissions
+            await self._answer(interaction, target, refusal, deferred=False)
+            return
+        deferred = False
+        if spec.fetches:
+            await interaction.response.defer(thinking=True)
+            deferred = True
+        await self.intake.on_contact(target)
+        args, attachment, problem = await self._arguments(spec, options)
+        if problem:
+            reply = Reply.error(problem)
+        else:
+            command = Command(
+                platform=PLATFORM,
+                target=target,
+                user=User(str(interaction.user.id), interaction.user.name),
+                name=spec.name,
+                args=args,
+                is_admin=self._is_admin(interaction),
+                attachment=attachment,
+                space_id=space_id,
+            )
+            reply = await self.registry.dispatch(self.services, command)
+        await self._answer(interaction, target, reply, deferred=deferred)
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        target: ChatTarget,
+        reply: Reply,
+        *,
+        deferred: bool,
+    ) -> None:
+        """The interaction's answer, in the channel's turn (after what is being sent there).
+
+        An interaction must be acknowledged within three seconds; when the channel is busy
+        (a long digest going out), the answer is deferred first and follows in turn.
+        """
+        placeholder = PUBLIC_PLACEHOLDER if deferred else None
+        if not deferred and self._turns.busy(self._turn_key(target)):
+            # Shown only to the asker when the answer will be an error (ephemeral).
+            await interaction.response.defer(thinking=True, ephemeral=reply.is_error)
+            placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
+
+        async def respond() -> list[str]:
+            async with self._turns.hold(self._turn_key(target)):
+                return await self._classified(
+                    target, lambda: self._respond(interaction, reply, placeholder=placeholder)
                 )
-                reply = await self.registry.dispatch(self.services, command)
-            await self._respond(interaction, reply, deferred=deferred)
-        except discord.HTTPException:
-            log.exception("discord: could not answer /%s", spec.name)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+
+        await self.intake.answer(target, reply, respond)
+
+    @staticmethod
+    def _turn_key(target: ChatTarget) -> str:
+        return target.thread_id or target.chat_id
 
     async def _arguments(
         self, spec: CommandSpec, options: dict[str, Any]
@@ -242,12 +283,9 @@ class DiscordPlatform:
             if value is None:
                 continue
             if arg.kind is ArgKind.FILE:
-                if value.size > MAX_OPML_BYTES:
-                    return (
-                        (),
-                        None,
-                        f"{value.filename} is too large (at most {MAX_OPML_BYTES:,} bytes).",
-                    )
+                problem = self.intake.attachment_problem(value.filename, value.size)
+                if problem:
+                    return (), None, problem
                 content = await value.read()
                 attachment = Document(value.filename, content, value.content_type or "")
             elif arg.rest:
@@ -266,22 +304,31 @@ class DiscordPlatform:
         return permissions.manage_guild or permissions.manage_channels
 
     async def _respond(
-        self, interaction: discord.Interaction, reply: Reply, *, deferred: bool
-    ) -> None:
-        """Successes are visible in the channel; errors only to the person who asked."""
+        self, interaction: discord.Interaction, reply: Reply, *, placeholder: str | None
+    ) -> list[str]:
+        """Successes are visible in the channel; errors only to the person who asked.
+
+        ``placeholder`` is the "thinking…" response a deferral left (public or private),
+        None when the interaction has not been answered yet.
+        """
         messages = render_reply(reply)
         files = self._files(reply)
         ephemeral = reply.is_error
-        if deferred and ephemeral:
+        if placeholder == PUBLIC_PLACEHOLDER and ephemeral:
             await interaction.delete_original_response()  # the "thinking…" was public
+        deferred = placeholder is not None
+        ids: list[str] = []
         for index, message in enumerate(messages):
             kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
             if index == 0 and not deferred:
-                await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-            else:
-                await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+                response = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+                ids.append(str(response.message_id or f"interaction:{interaction.id}"))
+            else:  # an interaction's webhook always waits, so the message comes back
+                sent = await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+                ids.append(str(sent.id))
+        return ids
 
     @staticmethod
     def _files(reply: Reply) -> list[discord.File]:
@@ -313,27 +360,50 @@ class DiscordPlatform:
     # -- outgoing (digests from the outbox) ------------------------------------------------
 
     async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
-        """Post a reply or digest to a channel or thread; returns the message ids."""
+        """Post a reply or digest to a channel or thread; returns the message ids.
+
+        The whole reply is posted in the channel's turn. Raises DeliveryError.
+        """
+        async with self._turns.hold(self._turn_key(target)):
+            return await self._classified(target, lambda: self._send_now(target, reply))
+
+    async def _send_now(self, target: ChatTarget, reply: Reply) -> list[str]:
         channel_id = int(target.thread_id or target.chat_id)
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
+            channel_id
+        )
         try:
-            channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
-                channel_id
-            )
             return await self._post(channel, render_reply(reply), reply)
         except discord.Forbidden as exc:
-            if exc.code == MISSING_PERMISSIONS and reply.digest is not None:
-                log.info("discord: cannot embed in %s, sending plain text", target)
-                try:
-                    return await self._post(channel, render_plain(reply), reply)
-                except discord.Forbidden as again:
-                    exc = again
-            if await self.services.store.set_chat_active(target, False):
-                log.warning("discord: %s refused the bot (%s): paused", target, exc.text)
-            raise TargetUnavailableError(target, exc.text or "forbidden") from exc
+            if exc.code != MISSING_PERMISSIONS or reply.digest is None:
+                raise
+            log.info("discord: cannot embed in %s, sending plain text", target)
+            return await self._post(channel, render_plain(reply), reply)
+
+    @staticmethod
+    async def _classified(
+        target: ChatTarget, send: Callable[[], Awaitable[list[str]]]
+    ) -> list[str]:
+        """Run a send; Discord's errors become DeliveryErrors for the delivery policy."""
+        try:
+            return await send()
+        except discord.Forbidden as exc:
+            raise DeliveryError(target, DeliveryProblem.BLOCKED, exc.text or "forbidden") from exc
         except discord.NotFound as exc:
-            log.warning("discord: %s no longer exists: removed", target)
-            await self.services.store.delete_chat(target)
-            raise TargetUnavailableError(target, exc.text or "unknown channel") from exc
+            raise DeliveryError(target, DeliveryProblem.GONE, exc.text or "not found") from exc
+        except discord.RateLimited as exc:
+            raise DeliveryError(
+                target, DeliveryProblem.RETRY_LATER, "rate limited", retry_after=exc.retry_after
+            ) from exc
+        except discord.HTTPException as exc:
+            problem = DeliveryProblem.REJECTED if 400 <= exc.status < 500 else None
+            raise DeliveryError(
+                target, problem or DeliveryProblem.RETRY_LATER, exc.text or str(exc.status)
+            ) from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(
+                target, DeliveryProblem.RETRY_LATER, str(exc) or type(exc).__name__
+            ) from exc
 
     async def _post(self, channel: Any, messages: list[DiscordMessage], reply: Reply) -> list[str]:
         ids = []

@@ -6,8 +6,10 @@ admin, forum topics, file transfer, message size (via telegram_render), flood li
 Telegram's error codes. No command logic lives here.
 
 Delivery guarantees: a flood wait (429) delays a message, never drops it; markup Telegram
-rejects is resent as plain text; a migrated group is followed to its new id; a chat that
-blocked or removed the bot is paused (no retry storm) and resumes when it talks to the bot.
+rejects is resent as plain text; a migrated group is followed to its new id; one reply's
+messages go out together and a chat's replies in the order they were produced. What cannot
+be sent is classified (blocked, gone, retry later, rejected) for the one delivery policy
+(bot.delivery_policy) to settle, the same as on every platform.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, filters
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
+from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.news.opml import MAX_OPML_BYTES
-from bot.platforms.base import TargetUnavailableError
+from bot.platforms.base import DeliveryError, DeliveryProblem
+from bot.platforms.intake import CommandIntake
 from bot.platforms.telegram_render import TelegramMessage, render_reply
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -115,9 +118,8 @@ class TelegramPlatform:
         self.monotonic = monotonic
         self.poll_timeout = poll_timeout
         self._admins: dict[int, _CachedAdmins] = {}
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.intake = CommandIntake(services, platform=PLATFORM)
+        self._turns = KeyedLocks()  # one reply at a time per chat, in order
         self._next_send_at: dict[str, float] = {}  # chat id → monotonic time of next send
         base_url, base_file_url = api_urls(settings.telegram_api_base_url)
         self.application: Application = (
@@ -141,7 +143,7 @@ class TelegramPlatform:
 
     async def wait_idle(self) -> None:
         """Until no command is being handled (used by shutdown and tests)."""
-        await self._idle.wait()
+        await self.intake.wait_idle()
 
     @property
     def bot_username(self) -> str:
@@ -150,19 +152,38 @@ class TelegramPlatform:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Connect and start receiving updates, by webhook when a URL is set, else polling.
+
+        A webhook always has a secret token. Without one, anyone who learns the URL could
+        POST forged updates (commands "from" any chat or admin). When the operator set
+        none, a random one is made for this run: setWebhook hands it to Telegram, which
+        sends it with every update, and PTB answers 403 to requests without it. Nothing
+        needs to remember it: each start registers the webhook again.
+        """
+        from secrets import token_urlsafe
+
         await self.application.initialize()
         await self.publish_command_menu()
         await self.application.start()
         updater = self.application.updater
         assert updater is not None
         if self.settings.telegram_webhook_url:
-            secret = self.settings.telegram_webhook_secret
+            configured = self.settings.telegram_webhook_secret
+            secret = configured.get_secret_value() if configured is not None else ""
+            if not secret:  # unset, or set to an empty value
+                # URL-safe base64: only A-Z a-z 0-9 _ -, the characters Telegram allows
+                # in secret_token; 32 random bytes make 43 of them (the limit is 256).
+                secret = token_urlsafe(32)
+                log.info(
+                    "telegram: TELEGRAM_WEBHOOK_SECRET is not set; generated a random "
+                    "webhook secret for this run"
+                )
             await updater.start_webhook(
                 listen=self.settings.telegram_webhook_listen,
                 port=self.settings.telegram_webhook_port or 8443,
                 url_path=urlsplit(self.settings.telegram_webhook_url).path.lstrip("/"),
                 webhook_url=self.settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
+                secret_token=secret,
                 allowed_updates=["message", "channel_post"],
             )
             log.info("telegram: @%s receiving updates by webhook", self.bot_username)
@@ -191,14 +212,8 @@ class TelegramPlatform:
     # -- incoming --------------------------------------------------------------------------
 
     async def _on_command_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
+        async with self.intake.handling():
             await self._handle_command(update)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def _handle_command(self, update: Update) -> None:
         message = update.effective_message
@@ -214,8 +229,11 @@ class TelegramPlatform:
         if self.registry.get(name) is None and chat.type != ChatType.PRIVATE:
             return  # an unknown command in a group is probably another bot's
         target = target_of(message)
-        if await self.services.store.set_chat_active(target, True):
-            log.info("telegram: chat %s talks to the bot again: resumed", target)
+        refusal = self.intake.refusal(target)
+        if refusal is not None:  # before any download or admin look-up
+            await self._reply_safely(target, refusal)
+            return
+        await self.intake.on_contact(target)
         user = update.effective_user
         sender = User(
             id=str(user.id) if user else str(chat.id),
@@ -241,10 +259,7 @@ class TelegramPlatform:
         await self._reply_safely(target, reply)
 
     async def _reply_safely(self, target: ChatTarget, reply: Reply) -> None:
-        try:
-            await self.send(target, reply)
-        except TargetUnavailableError as exc:
-            log.warning("telegram: could not answer %s: %s", target, exc.reason)
+        await self.intake.answer(target, reply, lambda: self.send(target, reply))
 
     async def _attachment(self, message: Message) -> tuple[Document | None, str | None]:
         """The document sent with the command, or the one it replies to (for /import)."""
@@ -253,8 +268,9 @@ class TelegramPlatform:
             document = message.reply_to_message.document
         if document is None:
             return None, None
-        if document.file_size and document.file_size > MAX_OPML_BYTES:
-            return None, f"{document.file_name} is too large (at most {MAX_OPML_BYTES:,} bytes)."
+        problem = self.intake.attachment_problem(document.file_name, document.file_size)
+        if problem:
+            return None, problem
         telegram_file = await document.get_file()
         content = bytes(await telegram_file.download_as_bytearray())
         return (
@@ -316,20 +332,22 @@ class TelegramPlatform:
         silent: bool | None = None,
         previews: bool | None = None,
     ) -> list[str]:
-        """Send a reply or digest; returns the message ids. Raises TargetUnavailableError.
+        """Send a reply or digest; returns the message ids. Raises DeliveryError.
 
         ``silent`` (disable_notification) and ``previews`` (link_preview_options) default
-        to the reply's own, which carry the chat's /settings for digests.
+        to the reply's own, which carry the chat's /settings for digests. The whole reply
+        is sent in the chat's turn: nothing else reaches the chat between its messages.
         """
         silent = reply.silent if silent is None else silent
         previews = reply.previews if previews is None else previews
-        ids = []
-        for message in render_reply(reply):
-            sent_id, target = await self._send_message(target, message, silent, previews)
-            ids.append(sent_id)
-        if reply.document is not None:
-            ids.append(await self._send_document(target, reply.document, silent))
-        return ids
+        async with self._turns.hold((target.chat_id, target.thread_id)):
+            ids = []
+            for message in render_reply(reply):
+                sent_id, target = await self._send_message(target, message, silent, previews)
+                ids.append(sent_id)
+            if reply.document is not None:
+                ids.append(await self._send_document(target, reply.document, silent))
+            return ids
 
     async def _send_message(
         self, target: ChatTarget, message: TelegramMessage, silent: bool, previews: bool
@@ -352,25 +370,33 @@ class TelegramPlatform:
                 if attempt == 0 and "can't parse entities" in exc.message.lower():
                     log.warning("telegram: markup rejected for %s, resending as text", target)
                     continue
-                raise
+                raise DeliveryError(target, DeliveryProblem.REJECTED, exc.message) from exc
             return str(sent.message_id), target_of(sent)
+        raise AssertionError("unreachable: the plain-text variant returns or raises")
 
     async def _send_document(self, target: ChatTarget, document: Document, silent: bool) -> str:
-        sent = await self._with_retries(
-            target,
-            lambda t: self.application.bot.send_document(
-                chat_id=int(t.chat_id),
-                document=InputFile(document.content, filename=document.filename),
-                message_thread_id=int(t.thread_id) if t.thread_id else None,
-                disable_notification=silent,
-            ),
-        )
+        try:
+            sent = await self._with_retries(
+                target,
+                lambda t: self.application.bot.send_document(
+                    chat_id=int(t.chat_id),
+                    document=InputFile(document.content, filename=document.filename),
+                    message_thread_id=int(t.thread_id) if t.thread_id else None,
+                    disable_notification=silent,
+                ),
+            )
+        except BadRequest as exc:
+            raise DeliveryError(target, DeliveryProblem.REJECTED, exc.message) from exc
         return str(sent.message_id)
 
     async def _with_retries(
         self, target: ChatTarget, call: Callable[[ChatTarget], Awaitable[Message]]
     ) -> Message:
-        """One Bot API send with Telegram's error handling (see the module docstring)."""
+        """One Bot API send with Telegram's error handling (see the module docstring).
+
+        Raises DeliveryError for what it cannot fix, and BadRequest for the caller to
+        judge (markup Telegram could not parse gets a plain-text second try).
+        """
         flood_waits = network_errors = 0
         while True:
             await self._pace(target.chat_id)
@@ -378,9 +404,11 @@ class TelegramPlatform:
                 return await call(target)
             except RetryAfter as exc:
                 flood_waits += 1
-                if flood_waits > MAX_FLOOD_WAITS:
-                    raise
                 delay = _seconds(exc.retry_after)
+                if flood_waits > MAX_FLOOD_WAITS:
+                    raise DeliveryError(
+                        target, DeliveryProblem.RETRY_LATER, exc.message, retry_after=delay
+                    ) from exc
                 log.info("telegram: flood wait %.1fs before sending to %s", delay, target)
                 self._next_send_at[target.chat_id] = self.monotonic() + delay  # _pace waits
             except ChatMigrated as exc:
@@ -389,18 +417,17 @@ class TelegramPlatform:
                 await self.services.store.move_chat(PLATFORM, target.chat_id, new_id)
                 target = replace(target, chat_id=new_id)
             except Forbidden as exc:
-                if await self.services.store.set_chat_active(target, False):
-                    log.warning("telegram: %s refused delivery (%s): chat paused", target, exc)
-                raise TargetUnavailableError(target, exc.message) from exc
+                raise DeliveryError(target, DeliveryProblem.BLOCKED, exc.message) from exc
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
-                    await self.services.store.set_chat_active(target, False)
-                    raise TargetUnavailableError(target, exc.message) from exc
+                    raise DeliveryError(target, DeliveryProblem.GONE, exc.message) from exc
                 raise
             except NetworkError as exc:
                 network_errors += 1
                 if network_errors > MAX_NETWORK_RETRIES:
-                    raise
+                    raise DeliveryError(
+                        target, DeliveryProblem.RETRY_LATER, exc.message
+                    ) from exc
                 delay = 2.0 ** (network_errors - 1)
                 log.warning(
                     "telegram: network error to %s (%s), retry in %.0fs", target, exc, delay

@@ -24,6 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Any fixed number: the PostgreSQL advisory lock under which a process migrates, so two
+# processes starting together on one database migrate one after the other.
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -76,6 +79,8 @@ def run_migrations(connection: Connection, direction: str, revision: str) -> Non
     run = command.upgrade if direction == "upgrade" else command.downgrade
     if connection.dialect.name != "sqlite":
         with connection.begin():
+            # Released with the transaction; the second process then finds nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             run(config, revision)
         return
     if connection.in_transaction():
@@ -84,8 +89,10 @@ def run_migrations(connection: Connection, direction: str, revision: str) -> Non
     try:
         with connection.begin():
             # An explicit BEGIN: the sqlite3 driver only opens a transaction before DML, so
-            # without it the DDL of a migration would be committed piecemeal.
-            connection.exec_driver_sql("BEGIN")
+            # without it the DDL of a migration would be committed piecemeal. IMMEDIATE
+            # takes the write lock first: a second process starting at the same moment
+            # waits (busy timeout), then finds the schema up to date.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
             run(config, revision)
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
             if problems:

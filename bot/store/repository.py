@@ -7,18 +7,38 @@ backends get exactly the same queries. Each method is its own short transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Insert, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.filters import FilterRule
-from bot.models import Chat, ChatTarget, Feed, NewArticle, StoredArticle, Subscription
+from bot.models import (
+    Chat,
+    ChatTarget,
+    DeliveryCounts,
+    Feed,
+    NewArticle,
+    PendingDelivery,
+    StoredArticle,
+    Subscription,
+)
 from bot.store.database import create_engine, migrate, session_factory
 from bot.store.tables import (
+    AUTHOR_CHARS,
+    CUSTOM_TITLE_CHARS,
+    ERROR_CHARS,
+    ETAG_CHARS,
+    FEED_TITLE_CHARS,
+    FEED_URL_CHARS,
+    LANGUAGE_CHARS,
+    LAST_MODIFIED_CHARS,
+    TITLE_CHARS,
     ArticleRow,
     ChatRow,
     ChatSeenRow,
@@ -29,6 +49,10 @@ from bot.store.tables import (
     SubscriptionRow,
     utcnow,
 )
+from bot.store.values import clean_json, clean_optional, clean_text, clipped, verbatim_or_none
+
+#: Delivery states: waiting to be sent (maybe after a back-off), sent, given up on.
+PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 def _chat(row: ChatRow) -> Chat:
@@ -83,6 +107,20 @@ def _filter(row: FilterRow) -> FilterRule:
         is_regex=row.is_regex,
         subscription_id=row.subscription_id,
     )
+
+
+class StoriesAlreadyShownError(Exception):
+    """Another digest (another task or process) showed some of these stories first.
+
+    Raised by :meth:`Store.commit_digest` with nothing written: the caller composes again
+    from what is still unseen, so no story reaches a chat twice.
+    """
+
+
+def _insert_ignoring_duplicates(dialect: str, table: Table, rows: list[dict[str, Any]]) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING: idempotent, and safe when two writers race."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(rows).on_conflict_do_nothing()
 
 
 class Store:
@@ -156,10 +194,15 @@ class Store:
             await session.commit()
             return bool(result.rowcount)
 
-    async def list_chats(self, *, active_only: bool = True) -> list[Chat]:
+    async def list_chats(
+        self, *, active_only: bool = True, platforms: Collection[str] | None = None
+    ) -> list[Chat]:
+        """Chats in creation order; ``platforms`` keeps only those of running platforms."""
         query = select(ChatRow).order_by(ChatRow.id)
         if active_only:
             query = query.where(ChatRow.active.is_(True))
+        if platforms is not None:
+            query = query.where(ChatRow.platform.in_(list(platforms)))
         async with self.session() as session:
             return [_chat(row) for row in await session.scalars(query)]
 
@@ -177,7 +220,7 @@ class Store:
             if row is None:
                 raise LookupError(f"no chat {chat_pk}")
             if changes:
-                row.settings = {**(row.settings or {}), **changes}
+                row.settings = {**(row.settings or {}), **clean_json(changes)}
             if timezone is not None:
                 row.timezone = timezone
             if last_digest_at is not None:
@@ -316,6 +359,9 @@ class Store:
             return _feed(row) if row else None
 
     async def get_or_create_feed(self, url: str) -> Feed:
+        """The feed row for a URL, created on first use; ValueError for an over-long URL."""
+        if len(url) > FEED_URL_CHARS or clean_text(url) != url:
+            raise ValueError(f"feed addresses are limited to {FEED_URL_CHARS} plain characters")
         async with self.session() as session:
             row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
             if row is None:
@@ -342,8 +388,9 @@ class Store:
     ) -> None:
         """Remember the validators for the next conditional GET and clear any error state."""
         values: dict[str, Any] = {
-            "etag": etag,
-            "last_modified": last_modified,
+            # A validator that does not fit is not stored: a cut one would be false.
+            "etag": verbatim_or_none(etag, ETAG_CHARS),
+            "last_modified": verbatim_or_none(last_modified, LAST_MODIFIED_CHARS),
             "last_polled_at": now,
             "last_success_at": now,
             "consecutive_failures": 0,
@@ -351,7 +398,12 @@ class Store:
             "last_error": None,
             "disabled": False,
         }
-        for name, value in (("title", title), ("site_url", site_url), ("language", language)):
+        feed_values = (
+            ("title", clipped(title, FEED_TITLE_CHARS)),
+            ("site_url", clean_optional(site_url)),
+            ("language", verbatim_or_none(language, LANGUAGE_CHARS)),
+        )
+        for name, value in feed_values:
             if value:
                 values[name] = value
         async with self.session() as session:
@@ -366,16 +418,21 @@ class Store:
             row.last_polled_at = now
             row.consecutive_failures += 1
             row.first_failure_at = row.first_failure_at or now
-            row.last_error = error[:2000]
+            row.last_error = clipped(error, ERROR_CHARS) or "unknown error"
             await session.commit()
 
-    async def due_feeds(self, now: datetime, *, limit: int = 500) -> list[Feed]:
-        """Enabled feeds whose next poll time has come and that an active chat follows."""
+    async def due_feeds(
+        self, now: datetime, *, limit: int = 500, platforms: Collection[str] | None = None
+    ) -> list[Feed]:
+        """Enabled feeds whose next poll time has come and that an active chat follows
+        (on one of ``platforms``, the running ones, when given)."""
         followed = (
             select(SubscriptionRow.feed_id)
             .join(ChatRow, ChatRow.id == SubscriptionRow.chat_pk)
             .where(ChatRow.active.is_(True))
         )
+        if platforms is not None:
+            followed = followed.where(ChatRow.platform.in_(list(platforms)))
         query = (
             select(FeedRow)
             .where(
@@ -406,7 +463,7 @@ class Store:
             result = await session.execute(
                 update(FeedRow)
                 .where(FeedRow.id == feed_id, FeedRow.disabled.is_(False))
-                .values(disabled=True, last_error=reason[:2000])
+                .values(disabled=True, last_error=clipped(reason, ERROR_CHARS))
             )
             await session.commit()
             return bool(result.rowcount)
@@ -465,7 +522,7 @@ class Store:
                         chat_pk=chat_pk,
                         feed_id=feed_id,
                         start_entry_id=watermark,
-                        custom_title=custom_title[:256] if custom_title else None,
+                        custom_title=clipped(custom_title, CUSTOM_TITLE_CHARS),
                     )
                 )
                 try:
@@ -509,7 +566,7 @@ class Store:
             result = await session.execute(
                 update(SubscriptionRow)
                 .where(SubscriptionRow.id == subscription_id)
-                .values(custom_title=title[:256] if title else None)
+                .values(custom_title=clipped(title, CUSTOM_TITLE_CHARS))
             )
             await session.commit()
             return bool(result.rowcount)
@@ -529,7 +586,7 @@ class Store:
                 chat_pk=chat_pk,
                 subscription_id=subscription_id,
                 kind=kind,
-                pattern=pattern,
+                pattern=clean_text(pattern),
                 is_regex=is_regex,
                 created_at=self.clock(),
             )
@@ -557,45 +614,50 @@ class Store:
 
     async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Which of these entry keys this feed has delivered before (skip re-summarising)."""
-        wanted = list(dict.fromkeys(keys))
-        known: set[str] = set()
-        async with self.session() as session:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                result = await session.scalars(
-                    select(FeedEntryRow.entry_key).where(
-                        FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key.in_(chunk)
-                    )
-                )
-                known.update(result)
-        return known
+        return await self._present(
+            FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id
+        )
+
+    async def feed_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> set[str]:
+        """Which of these normalised links earlier items of this feed already carried.
+
+        A new item with such a link shares it with another item of the same feed, so the
+        link cannot be what identifies its article (bot.news.links.article_link_key).
+        """
+        return await self._present(
+            FeedEntryRow.link_key, link_keys, FeedEntryRow.feed_id == feed_id
+        )
 
     async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
-        """Which normalised links are stored already (another feed brought the story)."""
-        wanted = list(dict.fromkeys(link_keys))
-        known: set[str] = set()
+        """Which article link keys are stored already (another feed brought the story)."""
+        return await self._present(ArticleRow.link_key, link_keys)
+
+    async def _present(self, column: Any, values: Iterable[str], *where: Any) -> set[str]:
+        """The subset of ``values`` found in ``column`` (500 per query: bound parameters)."""
+        wanted = list(dict.fromkeys(values))
+        found: set[str] = set()
         async with self.session() as session:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                result = await session.scalars(
-                    select(ArticleRow.link_key).where(ArticleRow.link_key.in_(chunk))
-                )
-                known.update(key for key in result if key)
-        return known
+                result = await session.scalars(select(column).where(column.in_(chunk), *where))
+                found.update(value for value in result if value)
+        return found
 
     async def store_articles(
         self, feed_id: int, articles: Sequence[NewArticle], *, now: datetime
     ) -> list[int]:
-        """Store each article once; return the ids of articles new to this feed.
+        """Store each item once; return the ids of the articles new to this feed.
 
         An item this feed carried before (same entry key) is skipped. An item whose
-        normalised link is already stored (another feed ran the same story) is linked to
-        the existing article instead of creating a second copy.
+        ``link_key`` (set only when its link identifies one article) is already stored,
+        because another feed ran the same article, is linked to that article instead of
+        becoming a second copy. Every text is cleaned and bounded first
+        (bot.store.values), so a hostile value stores the same on SQLite and PostgreSQL.
         """
         new_ids: list[int] = []
         async with self.session() as session:
             for article in articles:
-                article_id = await self._store_one(session, feed_id, article, now)
+                article_id = await self._store_one(session, feed_id, _storable(article), now)
                 if article_id is not None:
                     new_ids.append(article_id)
             await session.commit()
@@ -611,40 +673,54 @@ class Store:
         )
         if seen is not None:
             return None
-        article_id = None
-        if article.link_key:
-            article_id = await session.scalar(
-                select(ArticleRow.id).where(ArticleRow.link_key == article.link_key)
-            )
-        async with session.begin_nested():  # a concurrent poller may win the race: skip then
-            try:
-                if article_id is None:
-                    row = ArticleRow(
-                        link_key=article.link_key,
-                        link=article.link,
-                        title=article.title[:1024],
-                        author=(article.author or None) and article.author[:512],
-                        published_at=article.published,
-                        text=article.text,
-                        summary="\n".join(article.summary),
-                        language=article.language,
-                        created_at=now,
-                    )
-                    session.add(row)
-                    await session.flush()
-                    article_id = row.id
+        article_id = await self._article_for(session, article, now)
+        try:
+            async with session.begin_nested():
                 session.add(
                     FeedEntryRow(
                         feed_id=feed_id,
                         entry_key=article.entry_key,
+                        link_key=article.entry_link_key,
                         article_id=article_id,
                         first_seen_at=now,
                     )
                 )
-                await session.flush()
-            except IntegrityError:
-                return None
+        except IntegrityError:  # another poll of this feed stored the item a moment ago
+            return None
         return article_id
+
+    async def _article_for(self, session: AsyncSession, article: NewArticle, now: datetime) -> int:
+        """The id of the stored copy of this article, stored now if there is none."""
+        if article.link_key:
+            existing = await self._article_by_link_key(session, article.link_key)
+            if existing is not None:
+                return existing
+        row = ArticleRow(
+            link_key=article.link_key,
+            link=article.link,
+            title=article.title,
+            author=article.author,
+            published_at=article.published,
+            text=article.text,
+            summary="\n".join(article.summary),
+            language=article.language,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # another feed stored the same article a moment ago: use it
+            existing = await self._article_by_link_key(session, article.link_key or "")
+            if existing is None:
+                raise
+            return existing
+        return row.id
+
+    @staticmethod
+    async def _article_by_link_key(session: AsyncSession, link_key: str) -> int | None:
+        return await session.scalar(
+            select(ArticleRow.id).where(ArticleRow.link_key == link_key).limit(1)
+        )
 
     async def unseen_articles(self, chat_pk: int) -> list[StoredArticle]:
         """Articles this chat's subscriptions brought in since it subscribed, not yet shown.
@@ -652,7 +728,11 @@ class Store:
         An article carried by two subscribed feeds appears once, under the feed that
         delivered it first. Newest first.
         """
-        seen = select(ChatSeenRow.article_id).where(ChatSeenRow.chat_pk == chat_pk)
+        seen = (
+            select(ChatSeenRow.article_id)
+            .where(ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id == ArticleRow.id)
+            .exists()
+        )
         query = (
             select(
                 ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow, SubscriptionRow.id
@@ -663,7 +743,7 @@ class Store:
             .where(
                 SubscriptionRow.chat_pk == chat_pk,
                 FeedEntryRow.id > SubscriptionRow.start_entry_id,
-                ArticleRow.id.not_in(seen),
+                ~seen,
             )
             .order_by(FeedEntryRow.id)
         )
@@ -692,29 +772,24 @@ class Store:
         )
 
     async def mark_seen(self, chat_pk: int, article_ids: Iterable[int], *, now: datetime) -> None:
+        """Mark articles shown (or left out for good) in a chat; marking twice is harmless."""
         async with self.session() as session:
             await self._add_seen(session, chat_pk, article_ids, now)
             await session.commit()
 
-    @staticmethod
     async def _add_seen(
-        session: AsyncSession, chat_pk: int, article_ids: Iterable[int], now: datetime
+        self, session: AsyncSession, chat_pk: int, article_ids: Iterable[int], now: datetime
     ) -> None:
         ids = list(dict.fromkeys(article_ids))
-        if not ids:
-            return
-        already = set(
-            await session.scalars(
-                select(ChatSeenRow.article_id).where(
-                    ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id.in_(ids)
-                )
+        dialect = self.engine.dialect.name
+        for start in range(0, len(ids), 500):
+            rows = [
+                {"chat_pk": chat_pk, "article_id": article_id, "seen_at": now}
+                for article_id in ids[start : start + 500]
+            ]
+            await session.execute(
+                _insert_ignoring_duplicates(dialect, ChatSeenRow.__table__, rows)  # type: ignore[arg-type]
             )
-        )
-        session.add_all(
-            ChatSeenRow(chat_pk=chat_pk, article_id=article_id, seen_at=now)
-            for article_id in ids
-            if article_id not in already
-        )
 
     # -- deliveries (outbox) ---------------------------------------------------------------
 
@@ -727,21 +802,52 @@ class Store:
         *,
         now: datetime,
         slot_time: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> int | None:
         """In one transaction: outbox row, articles marked seen, the chat's last slot.
 
         Either all of it happens or none, so a crash can neither lose a composed digest
-        nor show its stories twice. None when this slot was already enqueued.
+        nor show its stories twice. The chat's row is locked first (a row lock on
+        PostgreSQL, the write lock on SQLite), so two writers, in one process or two,
+        take turns; when any of ``article_ids`` was marked seen in between, nothing is
+        written and StoriesAlreadyShownError asks the caller to compose again. None when
+        this slot was already enqueued. ``not_before`` keeps the outbox sender away from
+        the row until then (a /digest answer the command itself is sending).
         """
+        ids = list(dict.fromkeys(article_ids))
         async with self.session() as session:
-            row = DeliveryRow(chat_pk=chat_pk, slot=slot, payload=payload, created_at=now)
-            session.add(row)
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_pk)
+                .values(last_digest_at=ChatRow.last_digest_at)
+                .execution_options(synchronize_session=False)
+            )
+            for start in range(0, len(ids), 500):
+                taken = await session.scalar(
+                    select(func.count())
+                    .select_from(ChatSeenRow)
+                    .where(
+                        ChatSeenRow.chat_pk == chat_pk,
+                        ChatSeenRow.article_id.in_(ids[start : start + 500]),
+                    )
+                )
+                if taken:
+                    await session.rollback()
+                    raise StoriesAlreadyShownError(f"chat {chat_pk}: {taken} stories shown already")
+            row = DeliveryRow(
+                chat_pk=chat_pk,
+                slot=clipped(slot, 128) or "-",
+                payload=clean_json(payload),
+                created_at=now,
+                next_attempt_at=not_before,
+            )
             try:
-                await session.flush()
+                async with session.begin_nested():
+                    session.add(row)
             except IntegrityError:
                 await session.rollback()
                 return None
-            await self._add_seen(session, chat_pk, article_ids, now)
+            await self._add_seen(session, chat_pk, ids, now)
             if slot_time is not None:
                 await session.execute(
                     update(ChatRow).where(ChatRow.id == chat_pk).values(last_digest_at=slot_time)
@@ -749,78 +855,27 @@ class Store:
             await session.commit()
             return row.id
 
-    async def mark_delivery_failed(self, delivery_id: int, *, error: str) -> None:
+    async def pending_deliveries(self) -> list[PendingDelivery]:
+        """Every delivery not yet sent nor given up on, oldest first."""
         async with self.session() as session:
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
-                .values(attempts=DeliveryRow.attempts + 1, last_error=error[:2000])
+            rows = await session.execute(
+                select(DeliveryRow, ChatRow)
+                .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+                .where(DeliveryRow.status == PENDING)
+                .order_by(DeliveryRow.id)
             )
-            await session.commit()
-
-    async def counts(self, *, since: datetime) -> dict[str, int]:
-        """Numbers for `main.py status` and operators' /stats."""
-        async with self.session() as session:
-
-            async def count(query) -> int:  # type: ignore[no-untyped-def]
-                return int(await session.scalar(query) or 0)
-
-            return {
-                "chats": await count(select(func.count()).select_from(ChatRow)),
-                "active_chats": await count(
-                    select(func.count()).select_from(ChatRow).where(ChatRow.active.is_(True))
-                ),
-                "feeds": await count(select(func.count()).select_from(FeedRow)),
-                "failing_feeds": await count(
-                    select(func.count()).select_from(FeedRow).where(FeedRow.last_error.is_not(None))
-                ),
-                "disabled_feeds": await count(
-                    select(func.count()).select_from(FeedRow).where(FeedRow.disabled.is_(True))
-                ),
-                "articles_since": await count(
-                    select(func.count())
-                    .select_from(ArticleRow)
-                    .where(ArticleRow.created_at >= since)
-                ),
-                "deliveries_pending": await count(
-                    select(func.count())
-                    .select_from(DeliveryRow)
-                    .where(DeliveryRow.status == "pending")
-                ),
-                "deliveries_sent": await count(
-                    select(func.count())
-                    .select_from(DeliveryRow)
-                    .where(DeliveryRow.status == "sent")
-                ),
-            }
-
-    async def operator_stats(self, *, day_start: datetime) -> dict[str, int]:
-        """Figures for /stats, each counted once by one query.
-
-        Partitions, so the numbers add up: feeds are ok, failing (an error, still polled)
-        or disabled; deliveries are sent, waiting (never tried or not yet failed) or
-        failed (the last attempt failed; the outbox retries them).
-        """
-        failing = FeedRow.last_error.is_not(None) & FeedRow.disabled.is_(False)
-        unsent = DeliveryRow.status != "sent"
-        queries = {
-            "chats": select(func.count()).select_from(ChatRow),
-            "active_chats": select(func.count()).where(ChatRow.active.is_(True)),
-            "feeds": select(func.count()).select_from(FeedRow),
-            "failing_feeds": select(func.count()).select_from(FeedRow).where(failing),
-            "disabled_feeds": select(func.count()).where(FeedRow.disabled.is_(True)),
-            "articles": select(func.count()).select_from(ArticleRow),
-            "articles_today": select(func.count()).where(ArticleRow.created_at >= day_start),
-            "deliveries_sent": select(func.count()).where(DeliveryRow.status == "sent"),
-            "deliveries_waiting": select(func.count()).where(
-                unsent, DeliveryRow.last_error.is_(None)
-            ),
-            "deliveries_failed": select(func.count()).where(
-                unsent, DeliveryRow.last_error.is_not(None)
-            ),
-        }
-        async with self.session() as session:
-            return {name: int(await session.scalar(q) or 0) for name, q in queries.items()}
+            return [
+                PendingDelivery(
+                    id=delivery.id,
+                    chat=_chat(chat),
+                    slot=delivery.slot,
+                    payload=dict(delivery.payload or {}),
+                    attempts=delivery.attempts,
+                    next_attempt_at=delivery.next_attempt_at,
+                    last_error=delivery.last_error,
+                )
+                for delivery, chat in rows.all()
+            ]
 
     async def mark_delivered(
         self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]
@@ -830,20 +885,108 @@ class Store:
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
                 .values(
-                    status="sent",
+                    status=SENT,
                     sent_at=now,
-                    message_ids={"ids": list(message_ids)},
+                    message_ids={"ids": [clean_text(str(i)) for i in message_ids]},
                     attempts=DeliveryRow.attempts + 1,
+                    next_attempt_at=None,
                 )
             )
             await session.commit()
 
-    async def pending_deliveries(self) -> list[tuple[int, Chat, str, dict[str, Any]]]:
+    async def record_delivery_failure(
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        give_up: bool = False,
+        count_attempt: bool = True,
+    ) -> None:
+        """A failed attempt: wait until ``retry_at``, or mark the delivery failed for good.
+
+        ``count_attempt=False`` is for refusals that say nothing about this delivery (the
+        chat blocked the bot): the row waits for the chat to come back without using up
+        its attempts.
+        """
+        values: dict[str, Any] = {
+            "last_error": clipped(error, ERROR_CHARS) or "unknown error",
+            "next_attempt_at": retry_at,
+        }
+        if count_attempt:
+            values["attempts"] = DeliveryRow.attempts + 1
+        if give_up:
+            values["status"] = FAILED
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values)
+            )
+            await session.commit()
+
+    async def delivery_counts(self) -> DeliveryCounts:
+        """The one definition of the outbox's states, for `main.py status` and /stats."""
         async with self.session() as session:
             rows = await session.execute(
-                select(DeliveryRow, ChatRow)
-                .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
-                .where(DeliveryRow.status == "pending")
-                .order_by(DeliveryRow.id)
+                select(DeliveryRow.status, DeliveryRow.attempts, func.count()).group_by(
+                    DeliveryRow.status, DeliveryRow.attempts
+                )
             )
-            return [(d.id, _chat(c), d.slot, d.payload) for d, c in rows.all()]
+            counts = DeliveryCounts()
+            for status, attempts, number in rows.all():
+                if status == SENT:
+                    counts.sent += number
+                elif status == FAILED:
+                    counts.failed += number
+                elif attempts:
+                    counts.retrying += number
+                else:
+                    counts.waiting += number
+            return counts
+
+    async def counts(self, *, since: datetime) -> dict[str, int]:
+        """Numbers for `main.py status` (the same definitions as /stats)."""
+        figures = await self.operator_stats(day_start=since)
+        figures["articles_since"] = figures.pop("articles_today")
+        return figures
+
+    async def operator_stats(self, *, day_start: datetime) -> dict[str, int]:
+        """Figures for /stats and `main.py status`, each counted once by one query.
+
+        Partitions, so the numbers add up: feeds are ok, failing (an error, still polled)
+        or disabled; deliveries are sent, waiting (not tried yet), retrying (an attempt
+        failed, another is due later) or failed (given up on: see bot.outbox).
+        """
+        failing = FeedRow.last_error.is_not(None) & FeedRow.disabled.is_(False)
+        queries = {
+            "chats": select(func.count()).select_from(ChatRow),
+            "active_chats": select(func.count()).where(ChatRow.active.is_(True)),
+            "feeds": select(func.count()).select_from(FeedRow),
+            "failing_feeds": select(func.count()).select_from(FeedRow).where(failing),
+            "disabled_feeds": select(func.count()).where(FeedRow.disabled.is_(True)),
+            "articles": select(func.count()).select_from(ArticleRow),
+            "articles_today": select(func.count()).where(ArticleRow.created_at >= day_start),
+        }
+        async with self.session() as session:
+            figures = {name: int(await session.scalar(q) or 0) for name, q in queries.items()}
+        deliveries = await self.delivery_counts()
+        figures |= {
+            "deliveries_waiting": deliveries.waiting,
+            "deliveries_retrying": deliveries.retrying,
+            "deliveries_pending": deliveries.waiting + deliveries.retrying,
+            "deliveries_sent": deliveries.sent,
+            "deliveries_failed": deliveries.failed,
+        }
+        return figures
+
+
+def _storable(article: NewArticle) -> NewArticle:
+    """The article with every text cleaned and cut to its column (bot.store.values)."""
+    return replace(
+        article,
+        title=clipped(article.title, TITLE_CHARS) or "Untitled",
+        author=clipped(article.author, AUTHOR_CHARS),
+        link=clean_optional(article.link),
+        text=clean_text(article.text),
+        summary=[clean_text(sentence) for sentence in article.summary],
+        language=verbatim_or_none(article.language, LANGUAGE_CHARS),
+    )

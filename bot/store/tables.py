@@ -10,7 +10,14 @@ Design notes:
   carried it under which id, unique per feed; its autoincrement id is the arrival order,
   which subscriptions use as a watermark so a new subscriber is not flooded with the
   backlog.
-- `deliveries` is the outbox: one row per chat target and digest slot.
+- Articles and feed entries follow bot.news.links: an article's ``link_key`` is set only
+  when its link identifies one article (the key other feeds' copies merge on); each feed
+  entry keeps the normalised link it carried (``feed_entries.link_key``), which is how a
+  link that several items of one feed share is recognised.
+- `deliveries` is the outbox: one row per chat target and digest slot; a row waits for its
+  ``next_attempt_at`` after a failed attempt.
+- Text a stranger supplies is cleaned and bounded by bot.store.values before it is written;
+  the limits below are the columns' (URLs that cannot be cut are TEXT).
 """
 
 from __future__ import annotations
@@ -34,6 +41,17 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Column limits in characters, applied by the repository (bot.store.values).
+FEED_URL_CHARS = 2048
+FEED_TITLE_CHARS = 512
+TITLE_CHARS = 1024
+AUTHOR_CHARS = 512
+LANGUAGE_CHARS = 32
+ETAG_CHARS = 512
+LAST_MODIFIED_CHARS = 128
+CUSTOM_TITLE_CHARS = 256
+ERROR_CHARS = 2000
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
@@ -91,7 +109,7 @@ class FeedRow(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     title: Mapped[str | None] = mapped_column(String(512))
-    site_url: Mapped[str | None] = mapped_column(String(2048))
+    site_url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(32))
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
@@ -147,7 +165,7 @@ class ArticleRow(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     link_key: Mapped[str | None] = mapped_column(String(2048), unique=True)
-    link: Mapped[str | None] = mapped_column(String(2048))
+    link: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(String(1024))
     author: Mapped[str | None] = mapped_column(String(512))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -159,11 +177,18 @@ class ArticleRow(Base):
 
 class FeedEntryRow(Base):
     __tablename__ = "feed_entries"
-    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_feed_entry"),)
+    __table_args__ = (
+        UniqueConstraint("feed_id", "entry_key", name="uq_feed_entry"),
+        # Links several items of one feed share are not article identities (bot.news.links).
+        Index("ix_feed_entries_feed_link", "feed_id", "link_key"),
+        # Subscription watermarks and a chat's unseen entries are ranges of one feed's ids.
+        Index("ix_feed_entries_feed_order", "feed_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     feed_id: Mapped[int] = mapped_column(IdType, ForeignKey("feeds.id", ondelete="CASCADE"))
     entry_key: Mapped[str] = mapped_column(String(1024))
+    link_key: Mapped[str | None] = mapped_column(String(1024))
     article_id: Mapped[int] = mapped_column(
         IdType, ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
@@ -195,6 +220,7 @@ class DeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
