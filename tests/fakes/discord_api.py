@@ -720,6 +720,7 @@ class FakeDiscordAPI:
         self._messages: dict[int, dict[int, JSONDict]] = {}
         self._channel_posts: dict[int, list[int]] = {}
         self._attachments: dict[int, tuple[str, bytes, str]] = {}
+        self.file_downloads: list[str] = []  # paths of attachments the bot downloaded
         self._commands: dict[int | None, list[JSONDict]] = {}
         self._interactions_by_id: dict[int, FakeInteraction] = {}
         self._interactions_by_token: dict[str, FakeInteraction] = {}
@@ -1715,6 +1716,7 @@ class FakeDiscordAPI:
         return self._response(status, body, headers)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
+        self.file_downloads.append(request.path)
         try:
             stored = self._attachments.get(int(request.match_info["attachment"]))
         except ValueError:
