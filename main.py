@@ -87,11 +87,11 @@ def cmd_check_config() -> int:
 
 
 async def cmd_digest(settings: Settings, sources: list[str]) -> int:
-    from bot.ingest import NotAFeedError
+    from bot.app.oneshot import one_shot_digest
+    from bot.feeds.ingest import NotAFeedError
     from bot.news.fetch import FetchError
     from bot.news.parse import FeedParseError
-    from bot.oneshot import one_shot_digest
-    from bot.platforms.console_platform import render_digest_text
+    from bot.platforms.console.adapter import render_digest_text
 
     try:
         digest = await one_shot_digest(sources, settings)
@@ -106,8 +106,8 @@ async def cmd_digest(settings: Settings, sources: list[str]) -> int:
 
 
 async def cmd_console(settings: Settings) -> int:
-    from bot.app import open_app
-    from bot.platforms.console_platform import ConsolePlatform
+    from bot.app.wiring import open_app
+    from bot.platforms.console.adapter import ConsolePlatform
 
     async with open_app(settings) as app:
         console = ConsolePlatform(
@@ -161,8 +161,8 @@ def _summarise_jsonl(summariser, path: str, language: str | None) -> int:  # typ
 
 
 async def cmd_status(settings: Settings) -> int:
-    from bot.app import utc_now
-    from bot.status import status_report
+    from bot.app.status import status_report
+    from bot.app.wiring import utc_now
     from bot.store.repository import Store
 
     store = await Store.open(settings.database_url)
@@ -177,7 +177,7 @@ async def cmd_run(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         print(NO_PLATFORM_HELP, file=sys.stderr)
         return 2
-    from bot.runner import run_platforms
+    from bot.app.runner import run_platforms
 
     return await run_platforms(settings)
 

@@ -7,14 +7,14 @@ Usage::
 
 Every labelled item becomes a stored article (headline, lead as its text, its first three
 sentences as its summary, its source and time) and the whole set is clustered as one digest's
-candidates are, with ``bot.stories.cluster_articles`` (what ``group_stories`` runs after its
+candidates are, with ``bot.digest.stories.cluster_articles`` (what ``group_stories`` runs after its
 link de-duplication; the links here are all distinct, so that has nothing to do). Each pair
 of items is then a decision: "same story" when they end up in one group. Against the labels,
 a pair counted same that is not is a false merge (a distinct story hidden from the reader:
 the costly error); a same-story pair left apart is a missed merge (a duplicate shown).
 
 Prints markdown tables: one over thresholds, the production threshold marked; one over lead
-shares (the lead evidence a pair needs, see ``bot.stories``) at that threshold; two
+shares (the lead evidence a pair needs, see ``bot.digest.stories``) at that threshold; two
 comparing the linkage rule with single link, without the chain guard and without the lead
 evidence; and the time ``group_stories`` takes for the largest window (``MAX_CANDIDATES``
 articles), a benchmark figure, not a test.
@@ -37,9 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bot` importable
     sys.path.insert(0, str(ROOT))
 
-from bot.models import StoredArticle  # noqa: E402
-from bot.news.summarise import split_sentences  # noqa: E402
-from bot.stories import (  # noqa: E402
+from bot.digest.stories import (  # noqa: E402
     GUARD_RATIO,
     LEAD_SHARE,
     MAX_CANDIDATES,
@@ -47,6 +45,8 @@ from bot.stories import (  # noqa: E402
     cluster_articles,
     group_stories,
 )
+from bot.models import StoredArticle  # noqa: E402
+from bot.news.summarise import split_sentences  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "story-clusters.jsonl"
 THRESHOLDS = (0.15, 0.20, 0.22, 0.23, 0.24, 0.25, 0.26, 0.27, 0.28, 0.30, 0.35, 0.40, 0.50)

@@ -33,16 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.app import App, open_app  # noqa: E402
-from bot.digest import build_digest  # noqa: E402
+from bot.app.wiring import App, open_app  # noqa: E402
+from bot.delivery.outbox import OutboxSender  # noqa: E402
+from bot.delivery.payloads import reply_to_payload  # noqa: E402
+from bot.digest.composer import build_digest  # noqa: E402
 from bot.models import ChatTarget, StoredArticle  # noqa: E402
-from bot.outbox import OutboxSender  # noqa: E402
-from bot.payloads import reply_to_payload  # noqa: E402
 from bot.platforms.base import Platform  # noqa: E402
-from bot.platforms.discord_platform import DiscordPlatform, use_endpoints  # noqa: E402
-from bot.platforms.discord_render import render_reply as render_discord  # noqa: E402
-from bot.platforms.telegram_platform import TelegramPlatform  # noqa: E402
-from bot.platforms.telegram_render import render_reply as render_telegram  # noqa: E402
+from bot.platforms.discord.adapter import DiscordPlatform, use_endpoints  # noqa: E402
+from bot.platforms.discord.render import render_reply as render_discord  # noqa: E402
+from bot.platforms.telegram.adapter import TelegramPlatform  # noqa: E402
+from bot.platforms.telegram.render import render_reply as render_telegram  # noqa: E402
 from bot.store.repository import Store  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from handlers.model import Reply  # noqa: E402

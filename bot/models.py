@@ -54,7 +54,7 @@ class AlsoLink:
 class DigestItem:
     """One story in a digest: what a reader sees for it on any platform.
 
-    ``also`` lists the other subscribed outlets that reported the same event (bot.stories).
+    ``also`` lists the other subscribed outlets that reported the same event (bot.digest.stories).
     """
 
     title: str

@@ -36,7 +36,7 @@ from pydantic_settings import (
 )
 
 if TYPE_CHECKING:
-    from bot.catalogue import Catalogue
+    from config.catalogue import Catalogue
 
 CONFIG_FILE_ENV = "NEWSDIGEST_CONFIG"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/newsdigest.db"
@@ -272,7 +272,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _load_catalogue(self) -> Settings:
         """Read the catalogue now, so a broken file stops the bot at start, not mid-chat."""
-        from bot.catalogue import CatalogueError, load_catalogue
+        from config.catalogue import CatalogueError, load_catalogue
 
         try:
             self._catalogue = load_catalogue(self.catalogue_path)
@@ -340,7 +340,7 @@ class Settings(BaseSettings):
     def catalogue(self) -> Catalogue:
         """The topics from NEWSDIGEST_CATALOGUE, validated when the settings loaded."""
         if self._catalogue is None:  # built without validation (model_construct)
-            from bot.catalogue import Catalogue
+            from config.catalogue import Catalogue
 
             return Catalogue()
         return self._catalogue

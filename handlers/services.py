@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.digest import DigestComposer
-from bot.ingest import FeedIngestor
-from bot.polling import FeedPoller
+from bot.digest.composer import DigestComposer
+from bot.feeds.ingest import FeedIngestor
+from bot.feeds.polling import FeedPoller
 from bot.store.repository import Store
 from config.settings import Settings
 

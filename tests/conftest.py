@@ -25,8 +25,8 @@ from bot.store.repository import Store
 from config.settings import Settings, normalise_database_url
 
 if TYPE_CHECKING:
-    from bot.app import App
-    from bot.platforms.console_platform import ConsolePlatform
+    from bot.app.wiring import App
+    from bot.platforms.console.adapter import ConsolePlatform
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent

@@ -15,12 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app import open_app
+from bot.app.runner import build_scheduler
+from bot.app.wiring import open_app
+from bot.delivery.scheduler import BotScheduler
 from bot.models import ChatTarget, Feed
 from bot.platforms.base import DeliveryError, DeliveryProblem
-from bot.platforms.console_platform import ConsolePlatform
-from bot.runner import build_scheduler
-from bot.scheduler import BotScheduler
+from bot.platforms.console.adapter import ConsolePlatform
 from handlers.model import Reply
 from tests.conftest import ConsoleBot, FakeClock, make_settings
 

@@ -22,9 +22,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import open_app
+from bot.app.runner import build_scheduler
+from bot.app.wiring import open_app
 from bot.models import ChatTarget
-from bot.runner import build_scheduler
 from config.settings import Settings
 from handlers.model import Reply
 

@@ -14,7 +14,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from bot.digest import DigestComposer
+from bot.digest.composer import DigestComposer
 from bot.store.repository import Store, StoriesAlreadyShownError
 
 

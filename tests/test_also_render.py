@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.models import AlsoLink, Digest, DigestItem, DigestSection
-from bot.platforms.console_platform import render_digest_text
-from bot.platforms.discord_render import (
+from bot.platforms.console.adapter import render_digest_text
+from bot.platforms.discord.render import (
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,
     FIELD_VALUE_LIMIT,
@@ -14,7 +14,7 @@ from bot.platforms.discord_render import (
     render_plain,
     render_reply,
 )
-from bot.platforms.telegram_render import MESSAGE_LIMIT, render_digest
+from bot.platforms.telegram.render import MESSAGE_LIMIT, render_digest
 from handlers.model import Reply
 from tests.test_telegram_render import check_markup
 

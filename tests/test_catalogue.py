@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import main
-from bot.catalogue import Catalogue, load_catalogue, parse_catalogue
 from bot.models import ChatTarget
+from config.catalogue import Catalogue, load_catalogue, parse_catalogue
 from config.settings import ConfigError, load_settings
 from tests.conftest import REPO, FakeClock, FeedServer, rss_feed, stories
 from tests.console_helpers import chat_in, console_bot_with

@@ -13,8 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
-from bot.chat_settings import SETTINGS_KEY, ChatSettings
+from bot.app.wiring import open_app
+from bot.delivery.payloads import (
+    digest_from_dict,
+    digest_to_dict,
+    payload_to_reply,
+    reply_to_payload,
+)
+from bot.digest.chat_settings import SETTINGS_KEY, ChatSettings
 from bot.models import (
     LAYOUT_COMPACT,
     ChatTarget,
@@ -24,11 +30,10 @@ from bot.models import (
     StoredArticle,
 )
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
-from bot.payloads import digest_from_dict, digest_to_dict, payload_to_reply, reply_to_payload
-from bot.platforms.console_platform import CONSOLE_TARGET, ConsolePlatform
-from bot.platforms.discord_render import render_plain
-from bot.platforms.discord_render import render_reply as render_discord
-from bot.platforms.telegram_render import render_reply as render_telegram
+from bot.platforms.console.adapter import CONSOLE_TARGET, ConsolePlatform
+from bot.platforms.discord.render import render_plain
+from bot.platforms.discord.render import render_reply as render_discord
+from bot.platforms.telegram.render import render_reply as render_telegram
 from handlers.model import Command, Reply, User
 from tests.conftest import ConsoleBot, FakeClock, FeedServer, make_settings, rss_feed
 from tests.console_helpers import console_bot_with

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.digest import DigestComposer, build_digest
+from bot.delivery.payloads import digest_from_dict, digest_to_dict
+from bot.digest.composer import DigestComposer, build_digest
 from bot.models import ChatTarget, NewArticle, StoredArticle
-from bot.payloads import digest_from_dict, digest_to_dict
 from bot.store.repository import Store
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

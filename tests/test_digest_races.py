@@ -16,11 +16,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import open_app
-from bot.digest import DigestComposer
+from bot.app.wiring import open_app
+from bot.digest.composer import DigestComposer
 from bot.models import ChatTarget, Reply
 from bot.store.repository import Store
-from handlers.digest_now import BEING_PREPARED
+from handlers.commands.digest import BEING_PREPARED
 from tests.conftest import FakeClock, FeedServer, make_settings, new_article, rss_feed, stories
 from tests.console_helpers import console_bot_with, harness
 

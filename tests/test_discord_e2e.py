@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
+from bot.app.wiring import App, open_app
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.payloads import reply_to_payload
 from bot.models import ChatTarget
 from bot.news.opml import OPMLFeed, build_opml, parse_opml
-from bot.outbox import OutboxSender
-from bot.payloads import reply_to_payload
-from bot.platforms.discord_platform import DiscordPlatform, use_endpoints
+from bot.platforms.discord.adapter import DiscordPlatform, use_endpoints
 from config.settings import Settings
 from handlers.model import Reply
 from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.models import Digest, DigestItem, DigestSection
-from bot.platforms.discord_render import (
+from bot.platforms.discord.render import (
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,
     EMBEDS_PER_MESSAGE,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.filters import (
+from bot.digest.filters import (
     EXCLUDE,
     INCLUDE,
     MAX_PATTERN_LENGTH,
@@ -20,8 +20,8 @@ from bot.filters import (
     FilterRule,
     parse_rule_text,
 )
+from bot.digest.pattern_cost import expansion_size
 from bot.models import ChatTarget, StoredArticle
-from bot.pattern_cost import expansion_size
 from handlers.model import Command, User
 from tests.conftest import FIXTURES, ConsoleBot, FeedServer, rss_feed
 
@@ -179,7 +179,7 @@ def test_a_regex_that_times_out_never_hides_a_story_and_is_logged_once(
 ) -> None:
     hostile = "a" * 5000 + "!"
     stories = [article(n, hostile) for n in range(1, 6)] + [article(9, "Normal news")]
-    with caplog.at_level(logging.WARNING, logger="bot.filters"):
+    with caplog.at_level(logging.WARNING, logger="bot.digest.filters"):
         exclude = [FilterRule(1, EXCLUDE, CATASTROPHIC, True)]
         assert len(shown(exclude, stories)) == 6  # timed out: not excluded
         include = [FilterRule(2, INCLUDE, CATASTROPHIC, True)]
@@ -330,7 +330,7 @@ async def test_a_redos_pattern_does_not_stop_the_digest(
         ),
     )
     assert "Filter 1 added" in await console_bot.say(f"/filter add exclude /{CATASTROPHIC}/")
-    with caplog.at_level(logging.WARNING, logger="bot.filters"):
+    with caplog.at_level(logging.WARNING, logger="bot.digest.filters"):
         reply = await console_bot.console.handle_line("/digest")
     assert reply is not None
     assert reply.digest is not None

@@ -20,8 +20,8 @@ import pytest
 import regex
 from sqlalchemy import text
 
-from bot.app import App, open_app
-from bot.ingest import FeedIngestor
+from bot.app.wiring import App, open_app
+from bot.feeds.ingest import FeedIngestor
 from bot.models import ChatTarget, Feed, StoredArticle
 from bot.news.clean import html_to_text
 from bot.news.fetch import Fetcher, FetchError, FetchResult, NetworkError

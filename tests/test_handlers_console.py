@@ -11,9 +11,9 @@ import socket
 
 import pytest
 
-from bot.app import open_app
+from bot.app.wiring import open_app
 from bot.models import ChatTarget
-from bot.platforms.console_platform import ConsolePlatform
+from bot.platforms.console.adapter import ConsolePlatform
 from handlers.model import Command, User
 from tests.conftest import ConsoleBot, FakeClock, FeedServer, make_settings, rss_feed
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.runner import build_scheduler
 from bot.models import ChatTarget
 from bot.news.opml import OPMLFeed, build_opml
-from bot.runner import build_scheduler
 from config.settings import ConfigError, load_settings
 from handlers.access import may_receive_digests
 from handlers.rate_limit import TokenBucketLimiter

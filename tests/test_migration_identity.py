@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.app import open_app
+from bot.app.wiring import open_app
 from bot.models import ChatTarget, Feed, ParsedFeed
 from bot.news.links import normalise_link
 from bot.news.parse import parse_feed

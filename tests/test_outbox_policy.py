@@ -2,7 +2,7 @@
 
 A delivery a platform kept refusing used to be retried every tick forever with a stack
 trace (``attempts`` was written, never read). The adapters now classify failures and
-bot.delivery_policy decides; these tests drive the real outbox and store on SQLite and
+bot.delivery.policy decides; these tests drive the real outbox and store on SQLite and
 PostgreSQL with a platform that fails on command.
 """
 
@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery_policy import MAX_ATTEMPTS, retry_delay
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.payloads import reply_to_payload
+from bot.delivery.policy import MAX_ATTEMPTS, retry_delay
 from bot.models import ChatTarget, Reply
-from bot.outbox import OutboxSender
-from bot.payloads import reply_to_payload
 from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.store.repository import Store
 from tests.conftest import FakeClock

@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.digest.pause import trim_backlog
+from bot.digest.stories import Story
 from bot.models import ChatTarget, StoredArticle
-from bot.pause import trim_backlog
-from bot.stories import Story
 from handlers.model import Command, User
 from tests.conftest import FakeClock, FeedServer, rss_feed
 from tests.console_helpers import MIN_POLL, Harness, harness

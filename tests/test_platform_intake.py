@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import build_digest
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.payloads import reply_to_payload
+from bot.digest.composer import build_digest
 from bot.models import ChatTarget, Reply, StoredArticle
 from bot.news.opml import OPMLFeed, build_opml
-from bot.outbox import OutboxSender
-from bot.payloads import reply_to_payload
-from handlers.digest_now import BEING_PREPARED
+from handlers.commands.digest import BEING_PREPARED
 from tests.conftest import FakeClock, FeedServer, rss_feed, stories
 from tests.fakes.discord_api import FakeDiscordAPI
 from tests.fakes.telegram_api import FakeTelegramAPI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import open_app
+from bot.app.wiring import open_app
 from bot.models import ChatTarget
 from bot.news.opml import parse_opml
 from handlers.model import Command, Reply, User

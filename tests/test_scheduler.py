@@ -11,9 +11,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.ingest import cache_max_age
+from bot.app.runner import build_scheduler
+from bot.feeds.ingest import cache_max_age
 from bot.models import ChatTarget
-from bot.runner import build_scheduler
 from tests.conftest import FakeClock, FeedServer, rss_feed, stories
 from tests.console_helpers import MIN_POLL, RecordingPlatform, harness
 
@@ -247,7 +247,7 @@ async def test_schedule_and_timezone_commands(
 async def test_status_report_lists_feeds_failures_outbox_and_next_digests(
     database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
 ) -> None:
-    from bot.status import status_report
+    from bot.app.status import status_report
 
     url = feed_server.serve("/feed.xml", rss_feed(stories(1), title="Status Feed"))
     async with harness(database_url, clock, tmp_path) as h:

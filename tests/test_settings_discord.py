@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.runner import build_scheduler
 from bot.models import ChatTarget
 from bot.news.summarise import Summariser
-from bot.platforms.discord_platform import use_endpoints
-from bot.platforms.discord_render import escape_markdown
-from bot.runner import build_scheduler
+from bot.platforms.discord.adapter import use_endpoints
+from bot.platforms.discord.render import escape_markdown
 from tests.conftest import FakeClock, FeedServer, rss_feed
 from tests.fakes.discord_api import FakeDiscordAPI
 from tests.test_chat_settings import SEED_TITLE, seed_items

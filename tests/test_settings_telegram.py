@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.runner import build_scheduler
 from bot.models import ChatTarget, StoredArticle
 from bot.news.summarise import Summariser
-from bot.runner import build_scheduler
 from tests.conftest import FakeClock, FeedServer, rss_feed
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_chat_settings import SEED_TITLE, seed_items

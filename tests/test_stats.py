@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.models import ChatTarget
 from bot.store.repository import Store
-from handlers.stats_commands import utc_day_start
+from handlers.commands.stats import utc_day_start
 from tests.conftest import FakeClock, FeedServer, rss_feed, stories
 from tests.console_helpers import console_bot_with
 from tests.fakes.telegram_api import FakeTelegramAPI

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import numpy
 import pytest
 
-import bot.digest
-from bot.digest import build_digest
+import bot.digest.composer
+from bot.delivery.payloads import digest_from_dict, digest_to_dict
+from bot.digest.composer import build_digest
+from bot.digest.stories import cluster, group_stories, newest_stories, take_stories
 from bot.models import AlsoLink, StoredArticle
-from bot.payloads import digest_from_dict, digest_to_dict
-from bot.stories import cluster, group_stories, newest_stories, take_stories
 from tests.conftest import FIXTURES, ConsoleBot, FakeClock, FeedServer, rss_feed
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -270,7 +270,7 @@ async def test_digest_of_five_feeds_shows_the_shared_story_once(
         threads.append(threading.current_thread())
         return newest_stories(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.digest, "newest_stories", recorded)
+    monkeypatch.setattr(bot.digest.composer, "newest_stories", recorded)
     for source, name in QUAKE_FEEDS.items():
         url = feed_server.serve(f"/{name}", rss_feed([], title=source))
         assert "Subscribed" in await console_bot.say(f"/subscribe {url}")

@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import App, open_app
+from bot.app.wiring import App, open_app
 from bot.models import ChatTarget
 from bot.news.opml import OPMLFeed, build_opml, parse_opml
-from bot.platforms.telegram_platform import TelegramPlatform, api_urls, build_rate_limiter
+from bot.platforms.telegram.adapter import TelegramPlatform, api_urls, build_rate_limiter
 from config.settings import Settings
 from tests.conftest import FakeClock, FeedServer, make_settings, rss_feed, stories
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -399,7 +399,7 @@ async def test_running_bot_posts_new_stories_instantly(
     fake: FakeTelegramAPI, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     """The whole runtime: platform, scheduler and poller together, min poll interval 2 s."""
-    from bot.runner import run_platforms
+    from bot.app.runner import run_platforms
 
     settings = settings_for(fake, tmp_path, min_poll_seconds=2)
     url = feed_server.serve("/feed.xml", rss_feed(stories(0, prefix="Old")))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from bot.models import Digest, DigestItem, DigestSection
-from bot.platforms.telegram_render import MESSAGE_LIMIT, render_digest, render_reply
+from bot.platforms.telegram.render import MESSAGE_LIMIT, render_digest, render_reply
 from handlers.model import Reply
 
 HOSTILE = '<script>alert("x")</script> Fish & Chips <b>unclosed "quoted" \'single\''

@@ -493,7 +493,7 @@ def word_analysis(
 ) -> tuple[OfflineTokenizer, Callable[[str], str], frozenset[str]]:
     """The tokenizer, stemmer and stop words the summariser uses for ``language``.
 
-    Shared with story grouping (bot.stories) so both read words alike. The objects are
+    Shared with story grouping (bot.digest.stories) so both read words alike. The objects are
     cached and safe to use from worker threads (the stemmer memoises under a lock).
     """
     name = resolve_language(language)

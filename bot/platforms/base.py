@@ -6,7 +6,7 @@ platform's size and rate limits. Nothing else in the bot knows a platform exists
 
 Adapters do I/O and classify what went wrong; they do not decide what happens next. A
 failed send raises `DeliveryError` with one of the `DeliveryProblem`s, and one policy
-for every platform (bot.delivery_policy) pauses the chat, retries later or gives up.
+for every platform (bot.delivery.policy) pauses the chat, retries later or gives up.
 """
 
 from __future__ import annotations

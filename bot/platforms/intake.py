@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from bot.delivery_policy import DeliveryRecorder
+from bot.delivery.policy import DeliveryRecorder
 from bot.models import ChatTarget, Reply
 from bot.news.opml import MAX_OPML_BYTES
 from bot.platforms.base import DeliveryError

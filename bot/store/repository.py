@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.filters import FilterRule
+from bot.digest.filters import FilterRule
 from bot.models import (
     Chat,
     ChatTarget,
@@ -580,7 +580,7 @@ class Store:
         is_regex: bool,
         subscription_id: int | None = None,
     ) -> FilterRule:
-        """Store a rule already validated by bot.filters.parse_rule_text."""
+        """Store a rule already validated by bot.digest.filters.parse_rule_text."""
         async with self.session() as session:
             row = FilterRow(
                 chat_pk=chat_pk,
@@ -954,7 +954,7 @@ class Store:
 
         Partitions, so the numbers add up: feeds are ok, failing (an error, still polled)
         or disabled; deliveries are sent, waiting (not tried yet), retrying (an attempt
-        failed, another is due later) or failed (given up on: see bot.outbox).
+        failed, another is due later) or failed (given up on: see bot.delivery.outbox).
         """
         failing = FeedRow.last_error.is_not(None) & FeedRow.disabled.is_(False)
         queries = {

@@ -10,7 +10,7 @@ anyway, so no migration is needed.
 The catch-up: feeds keep being polled while a chat is paused (other chats share them), so
 stories pile up unseen. The first digest after /resume shows at most the chat's cap of
 that backlog, newest first; the older ones are marked seen and announced as skipped.
-The backlog is counted in stories, not articles (the cap counts stories, bot.stories): an
+The backlog is counted in stories, not articles (the cap counts stories, bot.digest.stories): an
 event five feeds reported is one story of the backlog, and its versions are shown with it
 as "also" links, never counted as skipped. So ``trim_backlog`` takes grouped stories.
 It is idempotent: once the backlog is within the cap it changes nothing, so no "catch-up
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bot.models import Chat, StoredArticle
 
 if TYPE_CHECKING:  # the handlers import this module; grouping itself is not needed here
-    from bot.stories import Story
+    from bot.digest.stories import Story
 
 PAUSED_AT = "paused_at"
 RESUMED_AT = "resumed_at"
@@ -81,7 +81,7 @@ def trim_backlog(
 ) -> tuple[list[Story], list[Story]]:
     """(kept, skipped): the backlog stories beyond the newest ``cap`` are skipped.
 
-    ``stories`` are newest first (``bot.stories.newest_stories``); stories that arrived
+    ``stories`` are newest first (``bot.digest.stories.newest_stories``); stories that arrived
     after the resume are always kept. Nothing is skipped when the backlog fits the cap.
     """
     if resumed is None:

@@ -1,7 +1,7 @@
-"""/browse and /subscribe topic:<name>: the operator's curated topics (bot.catalogue).
+"""/browse and /subscribe topic:<name>: the operator's curated topics (config.catalogue).
 
 /browse is how a new user finds something worth following without knowing any feed
-address. Following a topic goes through exactly the path /import uses (handlers.bulk_add),
+address. Following a topic goes through exactly the path /import uses (handlers.commands.bulk_add),
 so each feed is fetched and checked, the chat's quota applies, and the reply says for every
 feed whether it was added, already present or failed.
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.catalogue import Catalogue, Topic
-from handlers.bulk_add import WantedFeed, add_feeds
+from config.catalogue import Catalogue, Topic
+from handlers.commands.bulk_add import WantedFeed, add_feeds
+from handlers.commands.subscriptions import _find_by_url
 from handlers.model import Command, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec, Handler
 from handlers.services import Services
-from handlers.subscriptions import _find_by_url
 
 TOPIC_PREFIX = "topic:"
 

@@ -2,12 +2,12 @@
 
 Anyone may look; only the chat's administrators may change a setting, as with the other
 commands that change a chat. The rules (names, valid values, defaults) live in
-bot.chat_settings so the composer and the platforms read exactly what was checked here.
+bot.digest.chat_settings so the composer and the platforms read exactly what was checked here.
 """
 
 from __future__ import annotations
 
-from bot.chat_settings import SETTINGS_KEY, SPECS, ChatSettings, SettingError, lookup
+from bot.digest.chat_settings import SETTINGS_KEY, SPECS, ChatSettings, SettingError, lookup
 from handlers.model import Command, Reply
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services

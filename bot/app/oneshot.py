@@ -12,7 +12,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from bot.app import open_app
+from bot.app.wiring import open_app
 from bot.models import ChatTarget, Digest
 from bot.news.parse import parse_feed
 from config.settings import Settings

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ingest import NotAFeedError, ResolvedFeed
+from bot.feeds.ingest import NotAFeedError, ResolvedFeed
 from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, FetchError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
+from handlers.commands.pause import paused_line
 from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command, Reply
-from handlers.pause_commands import paused_line
 from handlers.quota import quota_reached, slots_left
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.ingest import FeedIngestor, PollOutcome
+from bot.feeds.ingest import FeedIngestor, PollOutcome
 from bot.models import Feed
 from bot.store.repository import Store
 

@@ -11,10 +11,10 @@ import contextlib
 import logging
 import signal
 
-from bot.app import App, open_app
-from bot.outbox import OutboxSender
+from bot.app.wiring import App, open_app
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.scheduler import BotScheduler
 from bot.platforms.base import Platform
-from bot.scheduler import BotScheduler
 from config.settings import Settings
 from handlers.access import may_receive_digests
 
@@ -45,11 +45,11 @@ def build_platforms(app: App) -> list[Platform]:
     """One adapter per platform whose token is configured."""
     platforms: list[Platform] = []
     if app.settings.telegram_bot_token is not None:
-        from bot.platforms.telegram_platform import TelegramPlatform
+        from bot.platforms.telegram.adapter import TelegramPlatform
 
         platforms.append(TelegramPlatform(app.settings, app.registry, app.services))
     if app.settings.discord_bot_token is not None:
-        from bot.platforms.discord_platform import DiscordPlatform
+        from bot.platforms.discord.adapter import DiscordPlatform
 
         platforms.append(DiscordPlatform(app.settings, app.registry, app.services))
     return platforms

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from bot.models import Chat, Subscription
 from bot.news.fetch import BlockedURLError, InvalidURLError, check_url_syntax
 from bot.news.links import normalise_link
+from handlers.commands.subscriptions import AddOutcome, _find_by_url, check_feed, commit_feed
 from handlers.quota import quota_line, slots_left
 from handlers.services import Services
-from handlers.subscriptions import AddOutcome, _find_by_url, check_feed, commit_feed
 
 # Feeds fetched at once: quick enough, gentle on the servers.
 BULK_CONCURRENCY = 4

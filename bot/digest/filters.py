@@ -31,7 +31,7 @@ therefore shows every story it applies to, for the rest of that digest.
 
 Compiling is bounded too: ``regex`` unrolls counted repeats, and nesting multiplies them
 (``(((a{100}){100}){100}){100}`` is a hundred million copies), so a pattern whose unrolled
-size (``bot.pattern_cost.expansion_size``) exceeds ``MAX_EXPANSION`` is refused. The largest
+size (``bot.digest.pattern_cost.expansion_size``) exceeds ``MAX_EXPANSION`` is refused. The largest
 accepted pattern compiles in milliseconds, so /filter compiles on the event loop.
 """
 
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 
 import regex
 
+from bot.digest.pattern_cost import VerbosePatternError, expansion_size
 from bot.models import StoredArticle
-from bot.pattern_cost import VerbosePatternError, expansion_size
 
 log = logging.getLogger(__name__)
 

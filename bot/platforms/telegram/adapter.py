@@ -9,7 +9,7 @@ Delivery guarantees: a flood wait (429) delays a message, never drops it; markup
 rejects is resent as plain text; a migrated group is followed to its new id; one reply's
 messages go out together and a chat's replies in the order they were produced. What cannot
 be sent is classified (blocked, gone, retry later, rejected) for the one delivery policy
-(bot.delivery_policy) to settle, the same as on every platform.
+(bot.delivery.policy) to settle, the same as on every platform.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.platforms.intake import CommandIntake
-from bot.platforms.telegram_render import TelegramMessage, render_reply
+from bot.platforms.telegram.render import TelegramMessage, render_reply
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
 from handlers.parsing import parse_command_line

@@ -7,7 +7,7 @@ delivery that was being sent at that moment (the bound documented in the README)
 
 Order: a chat's rows go out oldest first, and a row waiting for its retry time holds back
 the chat's later rows, so a reader never gets Tuesday's digest before Monday's. Failures
-are settled by one policy for every platform (bot.delivery_policy): retried with a
+are settled by one policy for every platform (bot.delivery.policy): retried with a
 back-off, given up on after a cap or at once when refused for good, or kept while the chat
 is paused.
 """
@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.delivery_policy import DeliveryRecorder
+from bot.delivery.payloads import payload_to_reply
+from bot.delivery.policy import DeliveryRecorder
 from bot.models import PendingDelivery
-from bot.payloads import payload_to_reply
 from bot.platforms.base import DeliveryError, DeliveryProblem, Platform
 from bot.store.repository import Store
 

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.chat_settings import ChatSettings
-from bot.digest import DigestComposer
-from bot.ingest import FeedIngestor
+from bot.digest.chat_settings import ChatSettings
+from bot.digest.composer import DigestComposer
+from bot.feeds.ingest import FeedIngestor
+from bot.feeds.polling import FeedPoller
 from bot.news.fetch import Fetcher
 from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
-from bot.polling import FeedPoller
 from bot.store.repository import Store
 from config.settings import Settings
 from handlers.builtin import build_registry

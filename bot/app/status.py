@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.pause import is_paused
-from bot.schedule import next_slot
-from bot.scheduler import chat_schedule, chat_zone
+from bot.delivery.schedule import next_slot
+from bot.delivery.scheduler import chat_schedule, chat_zone
+from bot.digest.pause import is_paused
 from bot.store.repository import Store
 
 

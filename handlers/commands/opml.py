@@ -7,7 +7,7 @@ parsing, limits and the per-feed report live here, the same on every platform.
 from __future__ import annotations
 
 from bot.news.opml import OPMLError, OPMLFeed, build_opml, parse_opml
-from handlers.bulk_add import WantedFeed, add_feeds
+from handlers.commands.bulk_add import WantedFeed, add_feeds
 from handlers.model import Command, Document, Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services

@@ -7,13 +7,13 @@ Syntax (an optional subscription number first limits a rule to that feed):
     /filter <n> add include|exclude <rule>   only for subscription n of /list
     /filter remove <number>               a rule, by its number in /filter list
 
-Matching itself lives in bot/filters.py; the composer applies the rules, this module only
+Matching itself lives in bot/digest/filters.py; the composer applies the rules, this module only
 validates and stores them, so a rule that was accepted always evaluates.
 """
 
 from __future__ import annotations
 
-from bot.filters import (
+from bot.digest.filters import (
     KINDS,
     MAX_PATTERN_LENGTH,
     MAX_RULES_PER_CHAT,

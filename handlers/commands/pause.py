@@ -1,14 +1,14 @@
 """/pause and /resume: stop and restart a chat's scheduled digests, keeping everything else.
 
 Subscriptions, filters and settings stay; /digest keeps working while paused. The state
-and the catch-up rule are in bot/pause.py (shared with the scheduler and the composer).
+and the catch-up rule are in bot/digest/pause.py (shared with the scheduler and the composer).
 """
 
 from __future__ import annotations
 
+from bot.delivery.schedule import chat_schedule, chat_zone, next_slot
+from bot.digest.pause import is_paused, pause_changes, paused_since, resume_changes
 from bot.models import Chat
-from bot.pause import is_paused, pause_changes, paused_since, resume_changes
-from bot.schedule import chat_schedule, chat_zone, next_slot
 from handlers.model import Command, Reply
 from handlers.registry import CommandRegistry, CommandSpec
 from handlers.services import Services

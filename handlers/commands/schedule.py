@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.schedule import (
+from bot.delivery.schedule import (
     INSTANT,
     OFF,
     Schedule,
@@ -15,8 +15,8 @@ from bot.schedule import (
     parse_schedule,
     parse_timezone,
 )
+from handlers.commands.pause import paused_line
 from handlers.model import Command, Reply
-from handlers.pause_commands import paused_line
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
 

@@ -3,7 +3,7 @@
 Why separate from delivery: the same Digest is rendered as Telegram HTML, Discord embeds or
 console text, and stored in the outbox as JSON; composing knows nothing of any of those.
 It marks only what it showed as seen, so stories cut by the cap lead the next digest. A
-story several feeds reported is one entry with "also" links (bot.stories); the cap counts
+story several feeds reported is one entry with "also" links (bot.digest.stories); the cap counts
 such stories, and every version of a shown story is marked seen with it.
 
 A story is shown to a chat once, whatever arrives concurrently: composing for a chat is
@@ -21,8 +21,19 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
 
-from bot.chat_settings import ChatSettings
-from bot.filters import ArticleFilter
+from bot.delivery.payloads import reply_to_payload
+from bot.digest.chat_settings import ChatSettings
+from bot.digest.filters import ArticleFilter
+from bot.digest.pause import has_backlog, resumed_at, skipped_note, trim_backlog
+from bot.digest.stories import (
+    MAX_CANDIDATES,
+    Story,
+    also_links,
+    group_stories,
+    newest_stories,
+    regroup,
+    split_newest,
+)
 from bot.keyed_locks import KeyedLocks
 from bot.models import (
     LAYOUT_COMPACT,
@@ -35,18 +46,7 @@ from bot.models import (
     StoredArticle,
 )
 from bot.news.summarise import DEFAULT_ALGORITHM, DEFAULT_SENTENCES, Summariser
-from bot.pause import has_backlog, resumed_at, skipped_note, trim_backlog
-from bot.payloads import reply_to_payload
 from bot.store.repository import Store, StoriesAlreadyShownError
-from bot.stories import (
-    MAX_CANDIDATES,
-    Story,
-    also_links,
-    group_stories,
-    newest_stories,
-    regroup,
-    split_newest,
-)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def digest_headline(count: int) -> str:
 def build_digest(
     articles: Sequence[StoredArticle], *, title: str = DEFAULT_TITLE, more_count: int = 0
 ) -> Digest:
-    """One entry per story: articles reporting the same event are grouped (bot.stories)."""
+    """One entry per story: articles reporting the same event are grouped (bot.digest.stories)."""
     return stories_digest(group_stories(articles), title=title, more_count=more_count)
 
 
@@ -243,7 +243,7 @@ class DigestComposer:
             await self.store.mark_seen(chat.pk, dropped, now=self.clock())
             return None
         # The cap counts stories: a story's duplicates are shown as its "also" links and
-        # marked seen with it (bot.stories).
+        # marked seen with it (bot.digest.stories).
         stories, more_count = split_newest(stories, limit, unseen)
         shown = [article for story in stories for article in story.articles]
         shown = await self._summarised_for(shown, prefs)
@@ -256,7 +256,7 @@ class DigestComposer:
     ) -> tuple[list[Story], list[int], tuple[str, ...]]:
         """(wanted stories newest first, ids left out for good, notes): the chat's filters,
         the grouping into stories, then the capped catch-up after /resume, which counts
-        stories (bot.pause). Matching and grouping run in worker threads: user regexes may
+        stories (bot.digest.pause). Matching and grouping run in worker threads: user regexes may
         take up to their timeout (``regex`` releases the GIL while matching), and grouping
         is CPU work that must not stall the event loop.
         """

@@ -11,7 +11,7 @@ the bot may not embed links, the digest is resent as plain text; 429 and 5xx are
 discord.py itself; one reply's messages go out together and a channel's replies in the
 order they were produced. What cannot be sent is classified — a channel that refuses the
 bot (403) is "blocked", one that no longer exists (404) is "gone", a bad request is
-"rejected", the rest "retry later" — for the one delivery policy (bot.delivery_policy).
+"rejected", the rest "retry later" — for the one delivery policy (bot.delivery.policy).
 
 REST and gateway addresses are module-level defaults in discord.py (``Route.BASE`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY``); `use_endpoints` sets them from
@@ -40,7 +40,7 @@ from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.platforms.chunking import shorten
-from bot.platforms.discord_render import DiscordMessage, render_plain, render_reply
+from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
 from bot.platforms.intake import CommandIntake
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User

@@ -4,7 +4,7 @@ APScheduler 3 (`AsyncIOScheduler`) runs three jobs in the bot's event loop; each
 method here that reads the injected clock, so tests call the methods directly and never
 wait for real time:
 
-- :meth:`BotScheduler.poll_feeds` — one poll cycle (bot.polling), then `instant` chats get
+- :meth:`BotScheduler.poll_feeds` — one poll cycle (bot.feeds.polling), then `instant` chats get
   the new stories right away;
 - :meth:`BotScheduler.enqueue_due_digests` — for every chat whose slot has come (in its
   own time zone), the digest is written to the outbox in one transaction with the
@@ -26,13 +26,13 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.digest import DigestComposer
+from bot.delivery.outbox import DeliveryReport, OutboxSender
+from bot.delivery.payloads import reply_to_payload
+from bot.delivery.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
+from bot.digest.composer import DigestComposer
+from bot.digest.pause import is_paused
+from bot.feeds.polling import CycleReport, FeedPoller
 from bot.models import Chat, Feed, Reply
-from bot.outbox import DeliveryReport, OutboxSender
-from bot.pause import is_paused
-from bot.payloads import reply_to_payload
-from bot.polling import CycleReport, FeedPoller
-from bot.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
 from bot.store.repository import Store, StoriesAlreadyShownError
 
 log = logging.getLogger(__name__)
