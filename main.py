@@ -73,9 +73,18 @@ def configure_logging(settings: Settings | None, verbose: bool, *, quiet: bool =
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
+def load_checked_settings() -> Settings:
+    """Settings from every source, with the choices only the bot knows checked too."""
+    from bot.app.wiring import check_choices
+
+    settings = load_settings()
+    check_choices(settings)
+    return settings
+
+
 def cmd_check_config() -> int:
     try:
-        settings = load_settings()
+        settings = load_checked_settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 1
@@ -188,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check-config":
         return cmd_check_config()
     try:
-        settings = load_settings()
+        settings = load_checked_settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 1

@@ -205,6 +205,21 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class FilterRule:
+    """One stored rule. ``subscription_id`` None means it applies to the whole chat."""
+
+    id: int
+    kind: str
+    pattern: str
+    is_regex: bool
+    subscription_id: int | None = None
+
+    def describe(self) -> str:
+        """How /filter list shows the rule: as the user would type it again."""
+        return f"{self.kind} /{self.pattern}/" if self.is_regex else f"{self.kind} {self.pattern}"
+
+
+@dataclass(frozen=True, slots=True)
 class PendingDelivery:
     """An outbox row still to be sent: its chat, slot, payload and retry state."""
 

@@ -26,8 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from bot.news.fetch import BlockedURLError, InvalidURLError, check_url_syntax
+from urllib.parse import urlsplit
 
 TOPIC_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 MAX_FEEDS_PER_TOPIC = 50
@@ -142,12 +141,32 @@ def _feed(body: Any, where: str) -> CatalogueFeed:
         raise CatalogueError(f"{where}: has no 'url'")
     if "title" not in body:
         raise CatalogueError(f"{where}: has no 'title'")
-    url = _text(body["url"], f"{where}: 'url'")
-    try:
-        url = check_url_syntax(url)
-    except (InvalidURLError, BlockedURLError) as exc:
-        raise CatalogueError(f"{where}: {exc}") from exc
+    url = _feed_url(_text(body["url"], f"{where}: 'url'"), where)
     return CatalogueFeed(title=_text(body["title"], f"{where}: 'title'"), url=url)
+
+
+def _feed_url(url: str, where: str) -> str:
+    """An absolute http(s) address with a host: a typo is caught when settings load.
+
+    Only the shape is checked here; the fetcher checks everything else (addresses,
+    redirects) each time the feed is fetched, as for any address a user sends.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise CatalogueError(f"{where}: {url!r} is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise CatalogueError(
+            f"{where}: {scheme or 'relative'}: URLs are not supported; "
+            "only http:// and https:// addresses can be fetched"
+        )
+    if not parts.hostname or any(ch.isspace() for ch in url):
+        raise CatalogueError(f"{where}: {url!r} is not a valid URL")
+    if parts.username is not None or parts.password is not None:
+        raise CatalogueError(f"{where}: URLs with a user name or password are not fetched")
+    return url
 
 
 def _text(value: Any, where: str, *, empty: bool = False) -> str:

@@ -1,0 +1,1 @@
+"""Wiring: settings in, a running bot out (services, platforms, scheduler, command line)."""

@@ -16,9 +16,9 @@ from bot.digest.composer import DigestComposer
 from bot.feeds.ingest import FeedIngestor
 from bot.feeds.polling import FeedPoller
 from bot.news.fetch import Fetcher
-from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
+from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
 from bot.store.repository import Store
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 from handlers.builtin import build_registry
 from handlers.registry import CommandRegistry
 from handlers.services import Services
@@ -33,6 +33,20 @@ class App:
     settings: Settings
     services: Services
     registry: CommandRegistry
+
+
+def check_choices(settings: Settings) -> None:
+    """Settings whose valid values the bot's own modules define, checked at start.
+
+    Why not in config: the configuration layer does not import the bot; the summariser
+    knows its algorithms. Raises ConfigError with the message check-config prints.
+    """
+    name = settings.summary_algorithm
+    if name is not None and name not in ALGORITHMS:
+        raise ConfigError(
+            "invalid configuration:\n  NEWSDIGEST_SUMMARY_ALGORITHM: "
+            f"{name!r} is not one of: {', '.join(sorted(ALGORITHMS))}"
+        )
 
 
 def build_fetcher(settings: Settings) -> Fetcher:
@@ -53,6 +67,7 @@ async def open_app(
     clock: Callable[[], datetime] = utc_now,
 ) -> AsyncIterator[App]:
     """Open the store (migrating it), build the pipeline and handlers; close all on exit."""
+    check_choices(settings)
     store = await Store.open(database_url or settings.database_url, clock=clock)
     own_fetcher = fetcher is None
     fetcher = fetcher or build_fetcher(settings)

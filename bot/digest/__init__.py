@@ -1,0 +1,1 @@
+"""What a chat is shown: its unseen stories, filtered, grouped and capped into a digest."""

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import regex
 
 from bot.digest.pattern_cost import VerbosePatternError, expansion_size
-from bot.models import StoredArticle
+from bot.models import FilterRule, StoredArticle
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +67,6 @@ _REPEAT = regex.compile(r"(?<!\\)\{(\d*),?(\d*)\}")
 
 class FilterError(ValueError):
     """A rule a user typed that cannot be used; the message says what to change."""
-
-
-@dataclass(frozen=True, slots=True)
-class FilterRule:
-    """One stored rule. ``subscription_id`` None means it applies to the whole chat."""
-
-    id: int
-    kind: str
-    pattern: str
-    is_regex: bool
-    subscription_id: int | None = None
-
-    def describe(self) -> str:
-        """How /filter list shows the rule: as the user would type it again."""
-        return f"{self.kind} /{self.pattern}/" if self.is_regex else f"{self.kind} {self.pattern}"
 
 
 def parse_rule_text(text: str) -> tuple[str, bool]:

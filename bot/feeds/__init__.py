@@ -1,0 +1,1 @@
+"""Feed intake: polling feeds on their schedules and storing each new story once."""

@@ -17,12 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.digest.filters import FilterRule
 from bot.models import (
     Chat,
     ChatTarget,
     DeliveryCounts,
     Feed,
+    FilterRule,
     NewArticle,
     PendingDelivery,
     StoredArticle,

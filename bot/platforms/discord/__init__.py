@@ -1,0 +1,1 @@
+"""Discord through discord.py: the adapter (I/O) and the renderer (pure)."""
