@@ -21,13 +21,17 @@ from config.settings import ConfigError, Settings, load_settings
 
 SAMPLE_FEED = Path(__file__).resolve().parent / "config" / "sample-feed.xml"
 
-NO_PLATFORM_HELP = """\
+def no_platform_help() -> str:
+    """What to do when no chat platform is configured, from the platform registry."""
+    from bot.platforms.registry import PLATFORMS
+
+    tokens = "\n".join(f"  {spec.how_to_enable}" for spec in PLATFORMS)
+    return f"""\
 No chat platform is configured, so there is nothing to run.
 
 To connect the bot, set a token (in the environment, in .env, or in a TOML file
 named by NEWSDIGEST_CONFIG; see config/example.env):
-  TELEGRAM_BOT_TOKEN=123456:ABC...   (from @BotFather)
-  DISCORD_BOT_TOKEN=...              (from the Discord developer portal)
+{tokens}
 
 To try the bot without any token:
   python main.py demo      a digest of the bundled sample feed
@@ -100,7 +104,7 @@ async def cmd_digest(settings: Settings, sources: list[str]) -> int:
     from bot.feeds.ingest import NotAFeedError
     from bot.news.fetch import FetchError
     from bot.news.parse import FeedParseError
-    from bot.platforms.console.adapter import render_digest_text
+    from bot.platforms.console.render import render_digest_text
 
     try:
         digest = await one_shot_digest(sources, settings)
@@ -183,8 +187,10 @@ async def cmd_status(settings: Settings) -> int:
 
 
 async def cmd_run(settings: Settings) -> int:
-    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
-        print(NO_PLATFORM_HELP, file=sys.stderr)
+    from bot.platforms.registry import configured_platforms
+
+    if not configured_platforms(settings):
+        print(no_platform_help(), file=sys.stderr)
         return 2
     from bot.app.runner import run_platforms
 

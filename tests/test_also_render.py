@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.models import AlsoLink, Digest, DigestItem, DigestSection
-from bot.platforms.console.adapter import render_digest_text
+from bot.platforms.console.render import render_digest_text
 from bot.platforms.discord.render import (
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,

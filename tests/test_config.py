@@ -125,3 +125,26 @@ def test_check_config_rejects_invalid_values(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Configuration error" in result.stderr
     assert "Nowhere/Land" in result.stderr
+
+
+def test_choices_only_the_bot_knows_are_checked_at_start() -> None:
+    """Platform names come from the platform registry and algorithm names from the
+    summariser, so config carries no copy of either list; the wiring checks them."""
+    from bot.app.wiring import check_choices
+    from bot.platforms.registry import platform_names
+
+    settings = load_settings(
+        _env_file=None, admins=["slack:1", "telegram:2"], summary_algorithm="Klingon"
+    )
+    with pytest.raises(ConfigError) as refused:
+        check_choices(settings)
+    message = str(refused.value)
+    assert "NEWSDIGEST_ADMINS: 'slack:1' names no platform" in message
+    assert "NEWSDIGEST_SUMMARY_ALGORITHM: 'klingon' is not one of" in message
+    assert "telegram:2" not in message
+    check_choices(load_settings(_env_file=None, admins=[f"{name}:1" for name in platform_names()]))
+
+
+def test_an_empty_algorithm_setting_means_the_default() -> None:
+    """`NEWSDIGEST_SUMMARY_ALGORITHM=` (uncommented from example.env) is unset, not an error."""
+    assert load_settings(_env_file=None, summary_algorithm="  ").summary_algorithm is None

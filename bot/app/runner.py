@@ -1,7 +1,8 @@
 """Running the bot: every configured platform in one event loop until SIGINT/SIGTERM.
 
 Why here and not in main.py: tests start and stop the same runner in-process (with a stop
-event instead of a signal), and later the scheduler joins the same loop from this place.
+event instead of a signal). The platforms and the scheduler share one event loop: the
+scheduler's jobs and the platforms' command handlers interleave there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.app.wiring import App, open_app
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import BotScheduler
 from bot.platforms.base import Platform
+from bot.platforms.registry import build_platforms as configured_adapters
 from config.settings import Settings
 from handlers.access import may_receive_digests
 
@@ -42,17 +44,8 @@ def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
 
 
 def build_platforms(app: App) -> list[Platform]:
-    """One adapter per platform whose token is configured."""
-    platforms: list[Platform] = []
-    if app.settings.telegram_bot_token is not None:
-        from bot.platforms.telegram.adapter import TelegramPlatform
-
-        platforms.append(TelegramPlatform(app.settings, app.registry, app.services))
-    if app.settings.discord_bot_token is not None:
-        from bot.platforms.discord.adapter import DiscordPlatform
-
-        platforms.append(DiscordPlatform(app.settings, app.registry, app.services))
-    return platforms
+    """One adapter per configured platform (bot.platforms.registry)."""
+    return configured_adapters(app.settings, app.registry, app.services)
 
 
 async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> int:

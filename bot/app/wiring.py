@@ -17,6 +17,7 @@ from bot.feeds.ingest import FeedIngestor
 from bot.feeds.polling import FeedPoller
 from bot.news.fetch import Fetcher
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
+from bot.platforms.registry import platform_names
 from bot.store.repository import Store
 from config.settings import ConfigError, Settings
 from handlers.builtin import build_registry
@@ -39,14 +40,28 @@ def check_choices(settings: Settings) -> None:
     """Settings whose valid values the bot's own modules define, checked at start.
 
     Why not in config: the configuration layer does not import the bot; the summariser
-    knows its algorithms. Raises ConfigError with the message check-config prints.
+    knows its algorithms and the platform registry its platforms. Raises ConfigError with
+    the message check-config prints.
     """
+    problems = []
     name = settings.summary_algorithm
     if name is not None and name not in ALGORITHMS:
-        raise ConfigError(
-            "invalid configuration:\n  NEWSDIGEST_SUMMARY_ALGORITHM: "
-            f"{name!r} is not one of: {', '.join(sorted(ALGORITHMS))}"
+        problems.append(
+            f"NEWSDIGEST_SUMMARY_ALGORITHM: {name!r} is not one of: "
+            f"{', '.join(sorted(ALGORITHMS))}"
         )
+    known = platform_names()
+    for variable, entries in (
+        ("NEWSDIGEST_ADMINS", settings.admins),
+        ("NEWSDIGEST_ALLOWED_CHATS", settings.allowed_chats),
+    ):
+        for entry in entries:
+            if entry.partition(":")[0] not in known:
+                problems.append(
+                    f"{variable}: {entry!r} names no platform (one of {', '.join(known)})"
+                )
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def build_fetcher(settings: Settings) -> Fetcher:

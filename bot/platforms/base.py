@@ -11,10 +11,16 @@ for every platform (bot.delivery.policy) pauses the chat, retries later or gives
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.models import ChatTarget, Reply
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 class Platform(Protocol):
@@ -61,3 +67,22 @@ class DeliveryError(Exception):
         self.problem = problem
         self.reason = reason
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    """What the rest of the bot needs to know about one chat platform."""
+
+    name: str
+    #: Whether the operator configured it (its token is set).
+    is_configured: Callable[[Settings], bool]
+    #: "module:Class" of the adapter, imported only when the platform starts.
+    adapter: str
+    #: How to turn it on, for the help printed when nothing is configured.
+    how_to_enable: str
+
+    def create(self, settings: Settings, registry: Any, services: Any) -> Platform:
+        """The adapter, given the settings, the command registry and the services."""
+        module, _, name = self.adapter.partition(":")
+        adapter_class = getattr(importlib.import_module(module), name)
+        return adapter_class(settings, registry, services)  # type: ignore[no-any-return]

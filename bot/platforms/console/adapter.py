@@ -8,14 +8,13 @@ drive it line by line to exercise every handler end to end.
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from pathlib import Path
 from typing import TextIO
 
-from bot.models import LAYOUT_COMPACT, ChatTarget, Digest
-from bot.platforms.chunking import safe_href
+from bot.models import ChatTarget
+from bot.platforms.console.render import render_reply_text
 from bot.platforms.intake import CommandIntake
-from handlers.model import Command, Document, Reply, ReplyKind, User
+from handlers.model import Command, Document, Reply, User
 from handlers.parsing import parse_command_line
 from handlers.registry import ArgKind, CommandRegistry
 from handlers.services import Services
@@ -24,47 +23,6 @@ CONSOLE_TARGET = ChatTarget(platform="console", chat_id="local")
 CONSOLE_USER = User(id="local", name="console user")
 PROMPT = "newsdigest> "
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
-
-
-def render_digest_text(digest: Digest, *, width: int = 88) -> str:
-    """A digest as plain text: grouped by source, each story with its summary and link.
-
-    The compact layout shows each story as one line: its title and link.
-    """
-    out = [digest.title, "=" * len(digest.title)]
-    for section in digest.sections:
-        out += ["", f"## {section.source}"]
-        for item in section.items:
-            if digest.layout == LAYOUT_COMPACT:
-                out.append(f"* {item.title}" + (f" — {item.link}" if item.link else ""))
-                continue
-            when = f" ({item.published:%Y-%m-%d %H:%M} UTC)" if item.published else ""
-            out.append(f"* {item.title}{when}")
-            summary = " ".join(item.summary)
-            if summary:
-                out += textwrap.wrap(
-                    summary, width=width, initial_indent="  ", subsequent_indent="  "
-                )
-            if item.link:
-                out.append(f"  {item.link}")
-            for index, also in enumerate(item.also):  # the story as other outlets told it
-                label = "  also: " if index == 0 else "        "
-                href = safe_href(also.link)
-                out.append(label + also.source + (f" — {href}" if href else ""))
-    if digest.more_count:
-        out += ["", f"… and {digest.more_count} more: send /digest again to see them."]
-    return "\n".join(out)
-
-
-def render_reply_text(reply: Reply) -> str:
-    """A reply as plain text; errors are marked so they stand out in a terminal."""
-    head = f"Error: {reply.text}" if reply.kind is ReplyKind.ERROR else reply.text
-    parts = [head, *reply.lines]
-    if reply.digest is not None:
-        parts += ["", render_digest_text(reply.digest)]
-    if reply.document is not None:
-        parts.append(f"[file {reply.document.filename}, {len(reply.document.content)} bytes]")
-    return "\n".join(parts)
 
 
 class ConsolePlatform:

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.models import LAYOUT_COMPACT, Digest, DigestItem
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
+from bot.platforms.wording import ALSO_FIELD_NAME, ALSO_LABEL, error_head, more_links, more_stories
 from handlers.model import Reply, ReplyKind
 
 CONTENT_LIMIT = 2000
@@ -28,7 +29,6 @@ AUTHOR_LIMIT = 256
 FOOTER_LIMIT = 2048
 FIELD_VALUE_LIMIT = 1024
 # The "also" links of a story reported by several outlets: an embed field, or a line of text.
-ALSO_FIELD_NAME = "Also"
 ALSO_PLAIN_BUDGET = 600
 MAX_ALSO_SOURCE = 100
 # What a story's description is trimmed to: a digest is for skimming.
@@ -108,18 +108,18 @@ def _also_links(item: DigestItem, budget: int) -> str:
         link = f"[{name}]({_masked_link_target(href)})" if href else ""
         parts.append(link if link and len(link) <= budget // 2 else name)
     shown, left = take_within(parts, budget - len(" and 999 more"), " · ")
-    return " · ".join(shown) + (f" and {left} more" if left else "")
+    return " · ".join(shown) + more_links(left)
 
 
 def _text_chunks(reply: Reply, limit: int = CONTENT_LIMIT) -> list[str]:
-    head = f"⚠️ {reply.text}" if reply.kind is ReplyKind.ERROR else reply.text
+    head = error_head(reply.text) if reply.kind is ReplyKind.ERROR else reply.text
     lines = [escape_markdown(shorten(line, limit)) for line in (head, *reply.lines)]
     lines = [shorten(line, limit) for line in lines]
     return ["\n".join(group) for group in pack(lines, lambda g: len("\n".join(g)) <= limit)]
 
 
 def _more_line(digest: Digest) -> str:
-    return f"… and {digest.more_count} more: use /digest to see them."
+    return more_stories(digest.more_count)
 
 
 def _masked_link_target(href: str) -> str:
@@ -195,8 +195,9 @@ def render_plain(reply: Reply) -> list[DiscordMessage]:
                 story += "\n" + escape_markdown(shorten(summary, 600))
             story = shorten(story, CONTENT_LIMIT)
             also = _also_links(item, ALSO_PLAIN_BUDGET)
-            if also and len(story) + len(also) + len("\nalso: ") <= CONTENT_LIMIT:
-                story += f"\nalso: {also}"
+            also_line = f"\n{ALSO_LABEL} {also}"
+            if also and len(story) + len(also_line) <= CONTENT_LIMIT:
+                story += also_line
             lines.append(story)
         if reply.digest.more_count:
             lines.append(_more_line(reply.digest))

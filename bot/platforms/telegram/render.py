@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.models import LAYOUT_COMPACT, Digest, DigestItem
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
+from bot.platforms.wording import ALSO_LABEL, error_head, more_links, more_stories
 from handlers.model import Reply, ReplyKind
 
 MESSAGE_LIMIT = 4096
@@ -91,10 +92,10 @@ def _also_line(item: DigestItem) -> tuple[str, str]:
     if not html_parts:
         return "", ""
     shown, left = take_within(html_parts, ALSO_BUDGET, ", ")
-    more = f" and {left} more" if left else ""
+    more = more_links(left)
     return (
-        f"\nalso: {', '.join(shown)}{more}",
-        f"\nalso: {', '.join(plain_parts[: len(shown)])}{more}",
+        f"\n{ALSO_LABEL} {', '.join(shown)}{more}",
+        f"\n{ALSO_LABEL} {', '.join(plain_parts[: len(shown)])}{more}",
     )
 
 
@@ -109,7 +110,7 @@ def _blocks_for_digest(digest: Digest, limit: int) -> list[_Block]:
             blocks.append(header)
             blocks += [_item_block(item, limit) for item in section.items]
     if digest.more_count:
-        note = f"… and {digest.more_count} more: send /digest to see them."
+        note = more_stories(digest.more_count)
         blocks.append(_Block(html=f"<i>{escape(note)}</i>", plain=note))
     return blocks
 
@@ -127,9 +128,7 @@ def _joined(group: list[_Block], separator: str) -> _Block:
 
 
 def _blocks_for_text(reply: Reply, limit: int) -> list[_Block]:
-    head = reply.text
-    if reply.kind is ReplyKind.ERROR:
-        head = f"⚠️ {head}"
+    head = error_head(reply.text) if reply.kind is ReplyKind.ERROR else reply.text
     lines = [head, *reply.lines]
     blocks = []
     for line in lines:

@@ -1,0 +1,54 @@
+"""Plain-text rendering of replies and digests, for the terminal (pure: no I/O).
+
+Digests read grouped by source, each story with its summary wrapped to the terminal and
+its link on a line of its own; errors are marked so they stand out.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.models import LAYOUT_COMPACT, Digest, Reply, ReplyKind
+from bot.platforms.chunking import safe_href
+from bot.platforms.wording import ALSO_LABEL, error_head, more_stories
+
+
+def render_digest_text(digest: Digest, *, width: int = 88) -> str:
+    """A digest as plain text: grouped by source, each story with its summary and link.
+
+    The compact layout shows each story as one line: its title and link.
+    """
+    out = [digest.title, "=" * len(digest.title)]
+    for section in digest.sections:
+        out += ["", f"## {section.source}"]
+        for item in section.items:
+            if digest.layout == LAYOUT_COMPACT:
+                out.append(f"* {item.title}" + (f" — {item.link}" if item.link else ""))
+                continue
+            when = f" ({item.published:%Y-%m-%d %H:%M} UTC)" if item.published else ""
+            out.append(f"* {item.title}{when}")
+            summary = " ".join(item.summary)
+            if summary:
+                out += textwrap.wrap(
+                    summary, width=width, initial_indent="  ", subsequent_indent="  "
+                )
+            if item.link:
+                out.append(f"  {item.link}")
+            for index, also in enumerate(item.also):  # the story as other outlets told it
+                label = f"  {ALSO_LABEL} " if index == 0 else " " * (len(ALSO_LABEL) + 3)
+                href = safe_href(also.link)
+                out.append(label + also.source + (f" — {href}" if href else ""))
+    if digest.more_count:
+        out += ["", more_stories(digest.more_count)]
+    return "\n".join(out)
+
+
+def render_reply_text(reply: Reply) -> str:
+    """A reply as plain text; errors are marked so they stand out in a terminal."""
+    head = error_head(reply.text, plain=True) if reply.kind is ReplyKind.ERROR else reply.text
+    parts = [head, *reply.lines]
+    if reply.digest is not None:
+        parts += ["", render_digest_text(reply.digest)]
+    if reply.document is not None:
+        parts.append(f"[file {reply.document.filename}, {len(reply.document.content)} bytes]")
+    return "\n".join(parts)
