@@ -64,15 +64,14 @@ class SpaceRecorder:
     def __init__(self) -> None:
         self._recorded: set[tuple[ChatTarget, str]] = set()
 
-    async def remember(self, services: Services, command: Command) -> None:
+    async def remember(self, services: Services, command: Command, chat: Chat) -> Chat:
+        """The chat, with its server recorded when an allow-list entry names servers."""
         space = command.space_id
-        settings = services.settings
-        if not space or not settings.allowed_chats:
-            return
+        if not space or not services.settings.allowed_chats:
+            return chat
         if (command.target, space) in self._recorded:
-            return
-        store = services.store
-        chat = await store.get_or_create_chat(command.target)
+            return chat
         if chat.settings.get(SPACE_KEY) != space:
-            await store.update_chat_settings(chat.pk, changes={SPACE_KEY: space})
+            chat = await services.store.update_chat_settings(chat.pk, changes={SPACE_KEY: space})
         self._recorded.add((command.target, space))
+        return chat

@@ -7,12 +7,13 @@ so an operator needs a bound on what one chat can make the bot do. /subscribe, /
 
 from __future__ import annotations
 
+from bot.feeds.subscribing import slots_left as _slots_left
 from config.settings import Settings
 
 
 def slots_left(settings: Settings, following: int) -> int:
     """How many more feeds a chat that follows ``following`` feeds may add."""
-    return max(0, settings.max_subscriptions_per_chat - following)
+    return _slots_left(settings.max_subscriptions_per_chat, following)
 
 
 def quota_reached(settings: Settings, following: int) -> str:

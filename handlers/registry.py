@@ -1,8 +1,11 @@
-"""The command registry: every command as data (name, help, arguments, permission, handler).
+"""The command registry: every command as data (name, help, arguments, access, handler).
 
 Why declarative: help text, the Telegram command menu and Discord's slash-command
 definitions are all generated from this one table, so the platforms cannot drift apart, and
-argument checks and permission checks happen once, here, before any handler runs.
+argument checks and access checks happen once, here, before any handler runs. A command
+declares who may run it (``access``) and, for commands that show a value to anyone but
+change it only for some (/schedule, /settings…), who may change it (``changes``); handlers
+never check permissions themselves. They receive a `CommandContext` with the chat loaded.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import TYPE_CHECKING
 
 from handlers.access import SpaceRecorder, command_allowed, refusal
+from handlers.context import CommandContext
 from handlers.model import Command, Reply
 from handlers.rate_limit import TokenBucketLimiter
 
@@ -23,7 +27,41 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["Services", Command], Awaitable[Reply]]
+Handler = Callable[[CommandContext], Awaitable[Reply]]
+
+
+class Access(IntEnum):
+    """Who may do something, from least to most trusted."""
+
+    ANYONE = 0
+    CHAT_ADMIN = 1  # a chat's administrators (and operators): the adapter decides who
+    OPERATOR = 2  # the bot's operators, NEWSDIGEST_ADMINS
+
+    def allows(self, services: Services, command: Command) -> bool:
+        if self is Access.OPERATOR:
+            return services.settings.is_bot_admin(command.platform, command.user.id)
+        if self is Access.CHAT_ADMIN:
+            return command.is_admin
+        return True
+
+
+def has_arguments(args: tuple[str, ...]) -> bool:
+    return bool(args)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """"Anyone may show, some may change": which calls change something, and who may.
+
+    ``is_change`` tells a change from a look (by default: any argument is a change);
+    ``what`` names what is changed for the refusal ("the schedule"); ``hint`` tells the
+    refused user how to look instead.
+    """
+
+    what: str
+    access: Access = Access.CHAT_ADMIN
+    is_change: Callable[[tuple[str, ...]], bool] = has_arguments
+    hint: str = ""
 
 
 class ArgKind(Enum):
@@ -50,9 +88,32 @@ class CommandSpec:
     summary: str
     handler: Handler
     args: tuple[ArgSpec, ...] = ()
-    admin_only: bool = False
+    access: Access = Access.ANYONE  # needed to run the command at all
+    changes: Changes | None = None  # needed, in addition, for calls that change something
+    why_restricted: str = ""  # told to those the access refuses, and in /help
     details: str = ""
     fetches: bool = field(default=False)  # may take seconds: platforms should defer/ack first
+
+    @property
+    def admins_only(self) -> bool:
+        """Every use needs a chat administrator (platforms may hide it from the others)."""
+        return self.access is Access.CHAT_ADMIN
+
+    def access_note(self) -> str | None:
+        """The line /help shows about who may use the command, or None for anyone."""
+        if self.access is Access.OPERATOR:
+            why = f" ({self.why_restricted})" if self.why_restricted else ""
+            return f"Only the bot's operators (NEWSDIGEST_ADMINS) can use it{why}."
+        if self.access is Access.CHAT_ADMIN:
+            return "In groups, only chat administrators can use it."
+        if self.changes is not None:
+            who = (
+                "the bot's operators"
+                if self.changes.access is Access.OPERATOR
+                else "chat administrators"
+            )
+            return f"Anyone can see {self.changes.what}; in groups, only {who} can change it."
+        return None
 
     @property
     def usage(self) -> str:
@@ -108,15 +169,12 @@ class CommandRegistry:
         """
         if not command_allowed(services.settings, command):
             return refusal(command)
-        await self._spaces.remember(services, command)
         spec = self.get(command.name)
         if spec is None:
             return Reply.error(f"Unknown command /{command.name}. Send /help to see what I can do.")
-        if spec.admin_only and not command.is_admin:
-            return Reply.error(
-                f"Only administrators of this chat can use /{spec.name}. "
-                "Ask an admin, or use /list to see the current subscriptions."
-            )
+        denied = self._denied(services, spec, command)
+        if denied is not None:
+            return denied
         complaint = spec.check_args(command.args)
         if complaint:
             return Reply.error(complaint)
@@ -127,13 +185,45 @@ class CommandRegistry:
                 f"{services.settings.command_rate_per_minute} a minute per chat.",
             )
         try:
-            return await spec.handler(services, command)
+            chat = await services.store.get_or_create_chat(command.target)
+            chat = await self._spaces.remember(services, command, chat)
+            return await spec.handler(CommandContext(services, command, chat))
         except Exception:
             log.exception("command /%s failed in %s", spec.name, command.target)
             return Reply.error(
                 f"Sorry, /{spec.name} failed unexpectedly. The error was logged; "
                 "please try again later."
             )
+
+    @staticmethod
+    def _denied(services: Services, spec: CommandSpec, command: Command) -> Reply | None:
+        """The refusal when the user may not do this, else None (see Access, Changes)."""
+        if not spec.access.allows(services, command):
+            if spec.access is Access.OPERATOR:
+                return Reply.error(
+                    f"Sorry, /{spec.name} is for the operators of this bot only"
+                    + (f": {spec.why_restricted}" if spec.why_restricted else "."),
+                    "Operators are the users in NEWSDIGEST_ADMINS. "
+                    "Send /list to see this chat's feeds.",
+                )
+            return Reply.error(
+                f"Only administrators of this chat can use /{spec.name}. "
+                "Ask an admin, or use /list to see the current subscriptions."
+            )
+        changes = spec.changes
+        if (
+            changes is not None
+            and changes.is_change(command.args)
+            and not changes.access.allows(services, command)
+        ):
+            who = (
+                "the bot's operators (NEWSDIGEST_ADMINS)"
+                if changes.access is Access.OPERATOR
+                else "administrators of this chat"
+            )
+            lines = (changes.hint,) if changes.hint else ()
+            return Reply.error(f"Only {who} can change {changes.what}.", *lines)
+        return None
 
     def _rate_limit_wait(self, services: Services, command: Command) -> float:
         """Seconds until this chat may fetch again; 0 spends a token (operators never wait)."""

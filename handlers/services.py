@@ -13,6 +13,7 @@ from datetime import datetime
 from bot.digest.composer import DigestComposer
 from bot.feeds.ingest import FeedIngestor
 from bot.feeds.polling import FeedPoller
+from bot.feeds.subscribing import Subscriber
 from bot.store.repository import Store
 from config.settings import Settings
 
@@ -24,4 +25,5 @@ class Services:
     ingestor: FeedIngestor
     composer: DigestComposer
     poller: FeedPoller
+    subscriber: Subscriber
     clock: Callable[[], datetime]

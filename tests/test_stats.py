@@ -116,9 +116,10 @@ async def test_stats_on_telegram_depend_on_the_user_not_the_chat(
 ) -> None:
     settings = settings_for(fake, tmp_path, admins=["telegram:900"])
     async with started(fake, settings, clock) as tg:
-        await tg.command("/start", chat_id=42, user_id=42)  # /start registers the chat
-        [refused] = await tg.command("/stats", chat_id=42, user_id=42)
+        await tg.command("/start", chat_id=42, user_id=42)  # a command registers its chat
+        [refused] = await tg.command("/stats", chat_id=43, user_id=43)
         assert "/stats is for the operators of this bot only" in refused["text"]
         [answer] = await tg.command("/stats", chat_id=900, user_id=900)
         assert "Bot statistics at 2026-01-15 09:00 UTC:" in answer["text"]
-        assert "Chats: 1 active of 1" in answer["text"]  # /stats itself registers nothing
+        # Chats 42 and 900; a refused command (chat 43) registers nothing.
+        assert "Chats: 2 active of 2" in answer["text"]

@@ -15,6 +15,7 @@ from bot.digest.chat_settings import ChatSettings
 from bot.digest.composer import DigestComposer
 from bot.feeds.ingest import FeedIngestor
 from bot.feeds.polling import FeedPoller
+from bot.feeds.subscribing import Subscriber
 from bot.news.fetch import Fetcher
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
 from bot.platforms.registry import platform_names
@@ -120,6 +121,7 @@ async def open_app(
         ingestor=ingestor,
         composer=composer,
         poller=poller,
+        subscriber=Subscriber(store, ingestor, max_per_chat=settings.max_subscriptions_per_chat),
         clock=clock,
     )
     try:

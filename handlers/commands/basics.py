@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.model import Command, Reply
+from handlers.context import CommandContext
+from handlers.model import Reply
 from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
-from handlers.services import Services
 
 WELCOME = (
     "Hello! I collect news from the feeds you choose and post a digest here: "
@@ -15,8 +15,7 @@ WELCOME = (
 def add_basic_commands(registry: CommandRegistry) -> None:
     """/start and /help need the registry itself, to list every command."""
 
-    async def start(services: Services, command: Command) -> Reply:
-        await services.store.get_or_create_chat(command.target)
+    async def start(ctx: CommandContext) -> Reply:
         return Reply.info(
             WELCOME,
             "Add a feed: /subscribe <url> (a feed or a site's home page).",
@@ -24,9 +23,9 @@ def add_basic_commands(registry: CommandRegistry) -> None:
             "All commands: /help.",
         )
 
-    async def help_(services: Services, command: Command) -> Reply:
-        if command.args:
-            name = command.args[0].lstrip("/").lower()
+    async def help_(ctx: CommandContext) -> Reply:
+        if ctx.args:
+            name = ctx.args[0].lstrip("/").lower()
             spec = registry.get(name)
             if spec is None:
                 return Reply.error(f"There is no /{name} command. Send /help for the list.")
@@ -34,8 +33,8 @@ def add_basic_commands(registry: CommandRegistry) -> None:
             lines += [f"  {arg.name}: {arg.description}" for arg in spec.args]
             if spec.details:
                 lines.append(spec.details)
-            if spec.admin_only:
-                lines.append("In groups, only chat administrators can use it.")
+            if note := spec.access_note():
+                lines.append(note)
             return Reply.info(f"/{spec.name}: {spec.summary}", *lines)
         lines = [f"{spec.usage} — {spec.summary}" for spec in registry.all()]
         return Reply.info("Commands:", *lines, "Send /help <command> for details.")

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.feeds.subscribing import WantedFeed, find_by_url
 from config.catalogue import Catalogue, Topic
-from handlers.commands.bulk_add import WantedFeed, add_feeds
-from handlers.commands.subscriptions import _find_by_url
-from handlers.model import Command, Reply
+from handlers.commands.bulk_add import add_feeds
+from handlers.context import CommandContext
+from handlers.model import Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec, Handler
-from handlers.services import Services
 
 TOPIC_PREFIX = "topic:"
 
@@ -34,14 +34,14 @@ def _no_such_topic(catalogue: Catalogue, name: str) -> Reply:
     )
 
 
-async def browse(services: Services, command: Command) -> Reply:
-    catalogue = services.settings.catalogue
-    if command.args:
-        name = command.args[0].removeprefix(TOPIC_PREFIX)
+async def browse(ctx: CommandContext) -> Reply:
+    catalogue = ctx.services.settings.catalogue
+    if ctx.args:
+        name = ctx.args[0].removeprefix(TOPIC_PREFIX)
         topic = catalogue.get(name)
         if topic is None:
             return _no_such_topic(catalogue, name)
-        return await _topic_details(services, command, topic)
+        return await _topic_details(ctx, topic)
     if not catalogue.topics:
         return Reply.info(
             "This bot has no topic catalogue. Add feeds with /subscribe <url> instead."
@@ -57,12 +57,11 @@ async def browse(services: Services, command: Command) -> Reply:
     return Reply.info(f"Topics ({len(catalogue.topics)}):", *lines)
 
 
-async def _topic_details(services: Services, command: Command, topic: Topic) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
-    current = await services.store.list_subscriptions(chat.pk)
+async def _topic_details(ctx: CommandContext, topic: Topic) -> Reply:
+    current = await ctx.subscriptions()
     lines = [topic.description] if topic.description else []
     for number, feed in enumerate(topic.feeds, start=1):
-        followed = " (followed here)" if _find_by_url(current, feed.url) else ""
+        followed = " (followed here)" if find_by_url(current, feed.url) else ""
         lines.append(f"{number}. {feed.title} — {feed.url}{followed}")
     lines.append(
         f"Follow all {len(topic.feeds)} with /subscribe {TOPIC_PREFIX}{topic.name}, "
@@ -71,15 +70,12 @@ async def _topic_details(services: Services, command: Command, topic: Topic) -> 
     return Reply.info(f"{topic.title} ({TOPIC_PREFIX}{topic.name}):", *lines)
 
 
-async def subscribe_topic(services: Services, command: Command, name: str) -> Reply:
-    catalogue = services.settings.catalogue
+async def subscribe_topic(ctx: CommandContext, name: str) -> Reply:
+    catalogue = ctx.services.settings.catalogue
     topic = catalogue.get(name)
     if topic is None:
         return _no_such_topic(catalogue, name)
-    chat = await services.store.get_or_create_chat(command.target)
-    report = await add_feeds(
-        services, chat, [WantedFeed(feed.url, feed.title) for feed in topic.feeds]
-    )
+    report = await add_feeds(ctx, [WantedFeed(feed.url, feed.title) for feed in topic.feeds])
     summary = f"Topic {topic.title}: {report.counts}."
     if report.added:
         extra = ("Stories already in these feeds are marked as read; new ones will follow.",)
@@ -90,11 +86,11 @@ async def subscribe_topic(services: Services, command: Command, name: str) -> Re
 
 
 def _with_topics(plain: Handler) -> Handler:
-    async def subscribe(services: Services, command: Command) -> Reply:
-        wanted = command.args[0] if command.args else ""
+    async def subscribe(ctx: CommandContext) -> Reply:
+        wanted = ctx.args[0] if ctx.args else ""
         if wanted.lower().startswith(TOPIC_PREFIX):
-            return await subscribe_topic(services, command, wanted[len(TOPIC_PREFIX) :])
-        return await plain(services, command)
+            return await subscribe_topic(ctx, wanted[len(TOPIC_PREFIX) :])
+        return await plain(ctx)
 
     return subscribe
 

@@ -16,22 +16,22 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.store.repository import StoriesAlreadyShownError
-from handlers.model import Command, Reply
+from handlers.context import CommandContext
+from handlers.model import Reply
 from handlers.registry import CommandRegistry, CommandSpec
-from handlers.services import Services
 
 #: How long the outbox leaves a /digest answer to the command that is sending it.
 COMMAND_GRACE = timedelta(minutes=30)
 BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
 
 
-async def digest_now(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+async def digest_now(ctx: CommandContext) -> Reply:
+    services, chat = ctx.services, ctx.chat
     composer = services.composer
     if composer.is_busy(chat.pk):
         return Reply.info(BEING_PREPARED)
     async with composer.exclusive(chat.pk):
-        subscriptions = await services.store.list_subscriptions(chat.pk)
+        subscriptions = await ctx.subscriptions()
         if not subscriptions:
             return Reply.info("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
         # The poller skips a feed that a scheduled poll is fetching right now.
@@ -39,10 +39,10 @@ async def digest_now(services: Services, command: Command) -> Reply:
         await services.poller.poll(feeds)
         notes = [
             f"Could not refresh {sub.display_title}: {sub.feed.last_error}"
-            for sub in await services.store.list_subscriptions(chat.pk)  # fresh state
+            for sub in await ctx.subscriptions(fresh=True)  # the feeds' state after the refresh
             if sub.feed.last_error
         ]
-        chat = await services.store.get_or_create_chat(command.target)  # settings may change
+        chat = await ctx.reload_chat()  # settings may have changed meanwhile
         try:
             reply = await composer.commit_next(
                 chat,

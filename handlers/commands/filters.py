@@ -18,13 +18,13 @@ from bot.digest.filters import (
     MAX_PATTERN_LENGTH,
     MAX_RULES_PER_CHAT,
     FilterError,
-    FilterRule,
     parse_rule_text,
 )
-from bot.models import Subscription
-from handlers.lookup import parse_number, subscription_by_number
-from handlers.model import Command, Reply
-from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
+from bot.models import FilterRule, Subscription
+from handlers.context import CommandContext
+from handlers.lookup import parse_number
+from handlers.model import Reply
+from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 from handlers.services import Services
 
 SEMANTICS = (
@@ -40,29 +40,40 @@ USAGE = (
 REMOVE_WORDS = frozenset({"remove", "delete", "rm", "del"})
 
 
-async def filter_command(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
-    words = list(command.args)
-    subscription: Subscription | None = None
-    subscriptions = await services.store.list_subscriptions(chat.pk)
-    number = parse_number(words[0]) if words else None
-    if number is not None:
+def _action(args: tuple[str, ...]) -> tuple[str, list[str]]:
+    """(the action, the words after it) of a /filter call, after any subscription number.
+
+    "/filter exclude sport" is read as "/filter add exclude sport"; nothing is "list".
+    """
+    words = list(args)
+    if words and parse_number(words[0]) is not None:
         words.pop(0)
-        subscription, complaint = subscription_by_number(subscriptions, number)
-        if subscription is None:
-            return Reply.error(complaint or "No such subscription.")
     action = words.pop(0).lower() if words else "list"
-    if action in KINDS:  # "/filter exclude sport" is read as "/filter add exclude sport"
+    if action in KINDS:
         words.insert(0, action)
         action = "add"
+    return action, words
+
+
+def changes_filters(args: tuple[str, ...]) -> bool:
+    """Adding or removing a rule is a change; listing (or a typo) is not."""
+    action, _ = _action(args)
+    return action == "add" or action in REMOVE_WORDS
+
+
+async def filter_command(ctx: CommandContext) -> Reply:
+    services, chat = ctx.services, ctx.chat
+    subscription: Subscription | None = None
+    subscriptions = await ctx.subscriptions()
+    if ctx.args and parse_number(ctx.args[0]) is not None:
+        subscription, complaint = await ctx.subscription(ctx.args[0])
+        if subscription is None:
+            return Reply.error(complaint or "No such subscription.")
+    action, words = _action(ctx.args)
     if action == "list":
         return await _list(services, chat.pk, subscriptions, subscription)
     if action not in REMOVE_WORDS and action != "add":
         return Reply.error(f"/filter does not know {action!r}: use list, add or remove.", *USAGE)
-    if not command.is_admin:
-        return Reply.error(
-            "Only administrators of this chat can change the filters. /filter list shows them."
-        )
     if action == "add":
         return await _add(services, chat.pk, words, subscription, subscriptions)
     if subscription is not None:
@@ -174,6 +185,9 @@ def add_filter_commands(registry: CommandRegistry) -> None:
             name="filter",
             summary="Show or change the keyword filters for this chat's digests",
             handler=filter_command,
+            changes=Changes(
+                what="the filters", is_change=changes_filters, hint="/filter list shows them."
+            ),
             args=(
                 ArgSpec(
                     "rule",
@@ -192,8 +206,7 @@ def add_filter_commands(registry: CommandRegistry) -> None:
                     f"expression (at most {MAX_PATTERN_LENGTH} characters). Matching ignores "
                     "case and looks at the title, the summary and the article text.",
                     SEMANTICS,
-                    "Hidden stories are marked as read. Anyone can list the filters; only "
-                    "administrators can add or remove them.",
+                    "Hidden stories are marked as read.",
                 )
             ),
         )

@@ -8,22 +8,17 @@ decision for the people running the bot (NEWSDIGEST_ADMINS; in the console, `con
 
 from __future__ import annotations
 
-from handlers.lookup import parse_number, subscription_by_number
-from handlers.model import Command, Reply
-from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
-from handlers.services import Services
+from handlers.context import CommandContext
+from handlers.lookup import parse_number
+from handlers.model import Reply
+from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
 _STATES = {"on": True, "off": False}
 
 
-async def fulltext_command(services: Services, command: Command) -> Reply:
-    if not services.settings.is_bot_admin(command.platform, command.user.id):
-        return Reply.error(
-            "Only the bot's operators (NEWSDIGEST_ADMINS) can use /fulltext: a feed is "
-            "shared by every chat that follows it, so the switch changes it for all of them."
-        )
-    number = parse_number(command.args[0])
-    if number is None:
+async def fulltext_command(ctx: CommandContext) -> Reply:
+    services, command = ctx.services, ctx.command
+    if parse_number(command.args[0]) is None:
         return Reply.error(
             f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
             "Usage: /fulltext <n> on|off",
@@ -31,10 +26,7 @@ async def fulltext_command(services: Services, command: Command) -> Reply:
     state_text = command.args[1].lower() if len(command.args) > 1 else None
     if state_text is not None and state_text not in _STATES:
         return Reply.error(f"Say on or off, not {command.args[1]!r}.\nUsage: /fulltext <n> on|off")
-    chat = await services.store.get_or_create_chat(command.target)
-    match, complaint = subscription_by_number(
-        await services.store.list_subscriptions(chat.pk), number
-    )
+    match, complaint = await ctx.subscription(command.args[0])
     if match is None:
         return Reply.error(complaint or "No such subscription.")
     lines = []
@@ -73,13 +65,18 @@ def add_fulltext_commands(registry: CommandRegistry) -> None:
             name="fulltext",
             summary="Operators: fetch article pages for a feed's short items, or not",
             handler=fulltext_command,
+            access=Access.OPERATOR,
+            why_restricted=(
+                "a feed is shared by every chat that follows it, so the switch changes it "
+                "for all of them."
+            ),
             args=(
                 ArgSpec("number", "the feed's number shown by /list", ArgKind.INTEGER),
                 ArgSpec("state", "on or off; without it, shows the setting", required=False),
             ),
             details=(
-                "For bot operators (NEWSDIGEST_ADMINS) only. Feeds are shared, so this "
-                "changes the feed for every chat that follows it. When on, an item with "
+                "Feeds are shared, so this changes the feed for every chat that follows "
+                "it. When on, an item with "
                 "fewer words than NEWSDIGEST_FULL_TEXT_MIN_WORDS is summarised from its "
                 "article page."
             ),

@@ -6,16 +6,18 @@ parsing, limits and the per-feed report live here, the same on every platform.
 
 from __future__ import annotations
 
+from bot.feeds.subscribing import WantedFeed
 from bot.news.opml import OPMLError, OPMLFeed, build_opml, parse_opml
-from handlers.commands.bulk_add import WantedFeed, add_feeds
-from handlers.model import Command, Document, Reply
-from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
-from handlers.services import Services
+from handlers.commands.bulk_add import add_feeds
+from handlers.context import CommandContext
+from handlers.model import Document, Reply
+from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
 OPML_MIME = "text/x-opml"
 
 
-async def import_opml(services: Services, command: Command) -> Reply:
+async def import_opml(ctx: CommandContext) -> Reply:
+    command = ctx.command
     if command.attachment is None:
         return Reply.error(
             "Send an OPML file (.opml or .xml) with /import as its caption, "
@@ -27,23 +29,21 @@ async def import_opml(services: Services, command: Command) -> Reply:
         return Reply.error(f"Could not import {command.attachment.filename}: {exc}")
     if not feeds:
         return Reply.error(f"{command.attachment.filename} lists no feeds (no xmlUrl outlines).")
-    chat = await services.store.get_or_create_chat(command.target)
-    report = await add_feeds(services, chat, [WantedFeed(feed.url, feed.title) for feed in feeds])
+    report = await add_feeds(ctx, [WantedFeed(feed.url, feed.title) for feed in feeds])
     summary = f"Imported {command.attachment.filename}: {report.counts}."
     reply = Reply.success if report.any_success else Reply.error
     return reply(summary, *report.lines)
 
 
-async def export_opml(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
-    subscriptions = await services.store.list_subscriptions(chat.pk)
+async def export_opml(ctx: CommandContext) -> Reply:
+    subscriptions = await ctx.subscriptions()
     if not subscriptions:
         return Reply.error("This chat has no subscriptions to export.")
     feeds = [
         OPMLFeed(url=sub.feed.url, title=sub.display_title, html_url=sub.feed.site_url)
         for sub in subscriptions
     ]
-    content = build_opml(feeds, title="newsdigest subscriptions", now=services.clock())
+    content = build_opml(feeds, title="newsdigest subscriptions", now=ctx.services.clock())
     return Reply(
         text=f"{len(feeds)} subscriptions exported as OPML.",
         document=Document(filename="subscriptions.opml", content=content, mime_type=OPML_MIME),
@@ -57,7 +57,7 @@ def add_opml_commands(registry: CommandRegistry) -> None:
             summary="Subscribe to every feed in an OPML file",
             handler=import_opml,
             args=(ArgSpec("file", "an OPML file (.opml or .xml)", ArgKind.FILE, required=False),),
-            admin_only=True,
+            access=Access.CHAT_ADMIN,
             fetches=True,
             details="Each feed is checked; the reply lists what was added, present or failed.",
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from bot.delivery.schedule import chat_schedule, chat_zone, next_slot
 from bot.digest.pause import is_paused, pause_changes, paused_since, resume_changes
 from bot.models import Chat
-from handlers.model import Command, Reply
-from handlers.registry import CommandRegistry, CommandSpec
+from handlers.context import CommandContext
+from handlers.model import Reply
+from handlers.registry import Access, CommandRegistry, CommandSpec
 from handlers.services import Services
 
 
@@ -26,8 +27,8 @@ def paused_line(chat: Chat, services: Services) -> str | None:
     )
 
 
-async def pause(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+async def pause(ctx: CommandContext) -> Reply:
+    services, chat = ctx.services, ctx.chat
     if is_paused(chat):
         return Reply.info(paused_line(chat, services) or "Scheduled digests are paused.")
     await services.store.update_chat_settings(chat.pk, changes=pause_changes(services.clock()))
@@ -40,8 +41,8 @@ async def pause(services: Services, command: Command) -> Reply:
     )
 
 
-async def resume(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+async def resume(ctx: CommandContext) -> Reply:
+    services, chat = ctx.services, ctx.chat
     if not is_paused(chat):
         return Reply.info("Scheduled digests are not paused.")
     now = services.clock()
@@ -75,7 +76,7 @@ def add_pause_commands(registry: CommandRegistry) -> None:
             name="pause",
             summary="Stop scheduled digests for now, keeping the subscriptions",
             handler=pause,
-            admin_only=True,
+            access=Access.CHAT_ADMIN,
             details=(
                 "Feeds, filters and settings stay as they are and /digest still works. "
                 "/resume restarts the schedule; its first digest is a catch-up of at most "
@@ -88,7 +89,7 @@ def add_pause_commands(registry: CommandRegistry) -> None:
             name="resume",
             summary="Restart scheduled digests after /pause",
             handler=resume,
-            admin_only=True,
+            access=Access.CHAT_ADMIN,
             details="Stories that arrived while paused come as one capped catch-up digest.",
         )
     )

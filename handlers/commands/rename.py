@@ -7,17 +7,17 @@ name, and /export writes it as the OPML title, which /import reads back.
 
 from __future__ import annotations
 
-from handlers.lookup import parse_number, subscription_by_number
-from handlers.model import Command, Reply
-from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
-from handlers.services import Services
+from handlers.context import CommandContext
+from handlers.lookup import parse_number
+from handlers.model import Reply
+from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
 MAX_TITLE = 100  # a source name, not a paragraph: it heads a digest section
 
 
-async def rename(services: Services, command: Command) -> Reply:
-    number = parse_number(command.args[0])
-    if number is None:
+async def rename(ctx: CommandContext) -> Reply:
+    command = ctx.command
+    if parse_number(command.args[0]) is None:
         return Reply.error(
             f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
             "Usage: /rename <number> <new name>",
@@ -25,13 +25,10 @@ async def rename(services: Services, command: Command) -> Reply:
     title = " ".join(command.args[1:]).strip()
     if len(title) > MAX_TITLE:
         return Reply.error(f"That name has {len(title)} characters; at most {MAX_TITLE}, please.")
-    chat = await services.store.get_or_create_chat(command.target)
-    match, complaint = subscription_by_number(
-        await services.store.list_subscriptions(chat.pk), number
-    )
+    match, complaint = await ctx.subscription(command.args[0])
     if match is None:
         return Reply.error(complaint or "No such subscription.")
-    await services.store.rename_subscription(match.id, title or None)
+    await ctx.services.store.rename_subscription(match.id, title or None)
     if not title:
         original = match.feed.title or match.feed.url
         return Reply.success(
@@ -58,7 +55,7 @@ def add_rename_commands(registry: CommandRegistry) -> None:
                     rest=True,
                 ),
             ),
-            admin_only=True,
+            access=Access.CHAT_ADMIN,
             details="Example: /rename 2 Morning paper. The name is used in digests and /export.",
         )
     )

@@ -16,8 +16,9 @@ from bot.delivery.schedule import (
     parse_timezone,
 )
 from handlers.commands.pause import paused_line
-from handlers.model import Command, Reply
-from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
+from handlers.context import CommandContext
+from handlers.model import Reply
+from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 from handlers.services import Services
 
 
@@ -30,8 +31,8 @@ def _next_run_line(schedule: Schedule, zone_name: str, services: Services) -> st
     return f"Next digest: {local:%A %Y-%m-%d %H:%M} ({zone_name})."
 
 
-async def schedule_command(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+async def schedule_command(ctx: CommandContext) -> Reply:
+    services, command, chat = ctx.services, ctx.command, ctx.chat
     schedule = chat_schedule(chat)
     zone_name = chat_zone(chat, services.settings.default_timezone).key
     if not command.args:
@@ -41,8 +42,6 @@ async def schedule_command(services: Services, command: Command) -> Reply:
         if paused := paused_line(chat, services):
             lines.insert(0, paused)
         return Reply.info(f"Schedule: {schedule.describe()}.", *lines)
-    if not command.is_admin:
-        return Reply.error("Only administrators of this chat can change the schedule.")
     try:
         new = parse_schedule(command.args)
     except ScheduleError as exc:
@@ -60,14 +59,12 @@ async def schedule_command(services: Services, command: Command) -> Reply:
     return Reply.success(f"Schedule set: {new.describe()}.", *lines)
 
 
-async def timezone_command(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+async def timezone_command(ctx: CommandContext) -> Reply:
+    services, command, chat = ctx.services, ctx.command, ctx.chat
     schedule = chat_schedule(chat)
     zone_name = chat_zone(chat, services.settings.default_timezone).key
     if not command.args:
         return Reply.info(f"Time zone: {zone_name}.", "Change it with /timezone Europe/Berlin.")
-    if not command.is_admin:
-        return Reply.error("Only administrators of this chat can change the time zone.")
     try:
         zone = parse_timezone(command.args[0])
     except ScheduleError as exc:
@@ -85,6 +82,7 @@ def add_schedule_commands(registry: CommandRegistry) -> None:
             name="schedule",
             summary="Show or set when digests are posted",
             handler=schedule_command,
+            changes=Changes(what="the schedule"),
             args=(
                 ArgSpec(
                     "when",
@@ -101,6 +99,7 @@ def add_schedule_commands(registry: CommandRegistry) -> None:
             name="timezone",
             summary="Show or set this chat's time zone",
             handler=timezone_command,
+            changes=Changes(what="the time zone"),
             args=(ArgSpec("zone", "an IANA name such as Europe/Berlin", required=False),),
         )
     )

@@ -8,9 +8,9 @@ bot.digest.chat_settings so the composer and the platforms read exactly what was
 from __future__ import annotations
 
 from bot.digest.chat_settings import SETTINGS_KEY, SPECS, ChatSettings, SettingError, lookup
-from handlers.model import Command, Reply
-from handlers.registry import ArgSpec, CommandRegistry, CommandSpec
-from handlers.services import Services
+from handlers.context import CommandContext
+from handlers.model import Reply
+from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 
 HOW_TO_CHANGE = "Change one with /settings <name> <value>; <value> default restores the default."
 
@@ -22,8 +22,13 @@ def _line(name: str, current: ChatSettings, defaults: ChatSettings) -> str:
     return f"{name}: {value}{marker} — {spec.description}; {spec.valid(defaults)}"
 
 
-async def settings_command(services: Services, command: Command) -> Reply:
-    chat = await services.store.get_or_create_chat(command.target)
+def changes_a_setting(args: tuple[str, ...]) -> bool:
+    """/settings and /settings <name> show; /settings <name> <value> changes."""
+    return len(args) >= 2
+
+
+async def settings_command(ctx: CommandContext) -> Reply:
+    services, command, chat = ctx.services, ctx.command, ctx.chat
     defaults = services.composer.defaults
     current = services.composer.settings_for(chat)
     if not command.args:
@@ -35,11 +40,6 @@ async def settings_command(services: Services, command: Command) -> Reply:
         return Reply.error(str(exc), HOW_TO_CHANGE)
     if len(command.args) == 1:
         return Reply.info(_line(spec.name, current, defaults), HOW_TO_CHANGE)
-    if not command.is_admin:
-        return Reply.error(
-            "Only administrators of this chat can change its settings.",
-            "Send /settings to see them.",
-        )
     try:
         changed = current.changed(spec.name, command.args[1], defaults)
     except SettingError as exc:
@@ -57,6 +57,11 @@ def add_settings_commands(registry: CommandRegistry) -> None:
             name="settings",
             summary="Show or change how this chat's digests look and arrive",
             handler=settings_command,
+            changes=Changes(
+                what="its settings",
+                is_change=changes_a_setting,
+                hint="Send /settings to see them.",
+            ),
             args=(
                 ArgSpec("setting", f"one of {', '.join(SPECS)}", required=False),
                 ArgSpec("value", "the new value, or default", required=False),

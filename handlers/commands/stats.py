@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.model import Command, Reply
-from handlers.registry import CommandRegistry, CommandSpec
-from handlers.services import Services
+from handlers.context import CommandContext
+from handlers.model import Reply
+from handlers.registry import Access, CommandRegistry, CommandSpec
 
 
 def utc_day_start(moment: datetime) -> datetime:
@@ -20,12 +20,8 @@ def utc_day_start(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def stats(services: Services, command: Command) -> Reply:
-    if not services.settings.is_bot_admin(command.platform, command.user.id):
-        return Reply.error(
-            "Sorry, /stats is for the operators of this bot only.",
-            "Send /list to see this chat's feeds.",
-        )
+async def stats(ctx: CommandContext) -> Reply:
+    services = ctx.services
     now = services.clock()
     day_start = utc_day_start(now)
     figures = await services.store.operator_stats(day_start=day_start)
@@ -48,6 +44,7 @@ def add_stats_commands(registry: CommandRegistry) -> None:
             name="stats",
             summary="Bot-wide figures (operators only)",
             handler=stats,
+            access=Access.OPERATOR,
             details="Only the operators listed in NEWSDIGEST_ADMINS can use it.",
         )
     )

@@ -198,7 +198,7 @@ class DiscordPlatform:
         command = app_commands.Command(
             name=spec.name, description=shorten(spec.summary, 100), callback=callback
         )
-        if spec.admin_only:
+        if spec.admins_only:  # every use needs an admin: hide it from the others by default
             command.default_permissions = ADMIN_PERMISSIONS
         return command
 

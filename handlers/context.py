@@ -1,0 +1,46 @@
+"""What a command handler is given: the command, the chat it came from, and the services.
+
+Why a context: every handler used to load its chat itself (one `get_or_create_chat` per
+handler) and to find "subscription number 3" in its own words. The registry loads the
+chat once, after the access checks passed, and the context answers the questions several
+commands ask, the same way for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.models import Chat, Subscription
+from handlers.lookup import parse_number, subscription_by_number
+from handlers.model import Command
+from handlers.services import Services
+
+
+@dataclass(slots=True)
+class CommandContext:
+    services: Services
+    command: Command
+    chat: Chat
+    _subscriptions: list[Subscription] | None = field(default=None, repr=False)
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.command.args
+
+    async def subscriptions(self, *, fresh: bool = False) -> list[Subscription]:
+        """The chat's subscriptions, numbered as /list shows them (read once per command)."""
+        if self._subscriptions is None or fresh:
+            self._subscriptions = await self.services.store.list_subscriptions(self.chat.pk)
+        return self._subscriptions
+
+    async def subscription(self, text: str) -> tuple[Subscription | None, str | None]:
+        """The subscription a typed number ("3", "#3") names, or a complaint to show."""
+        number = parse_number(text)
+        if number is None:
+            return None, f"{text} is not a subscription number. Send /list to see the numbers."
+        return subscription_by_number(await self.subscriptions(), number)
+
+    async def reload_chat(self) -> Chat:
+        """The chat as stored now (after a change made during this command)."""
+        self.chat = await self.services.store.get_or_create_chat(self.command.target)
+        return self.chat
