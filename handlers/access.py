@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.chat_state import ChatState, space_changes
 from bot.models import Chat, ChatTarget
 from config.settings import Settings
 from handlers.model import Command, Reply
@@ -22,7 +23,6 @@ from handlers.model import Command, Reply
 if TYPE_CHECKING:
     from handlers.services import Services
 
-SPACE_KEY = "space_id"
 
 
 def command_allowed(settings: Settings, command: Command) -> bool:
@@ -37,10 +37,8 @@ def target_allowed(settings: Settings, target: ChatTarget, space_id: str | None)
 
 def may_receive_digests(settings: Settings, chat: Chat) -> bool:
     """For the scheduler: a chat outside the allow-list gets no digests."""
-    space = chat.settings.get(SPACE_KEY)
-    return settings.is_chat_allowed(
-        chat.target.platform, chat.target.chat_id, space if isinstance(space, str) else None
-    )
+    space = ChatState.of(chat).space_id
+    return settings.is_chat_allowed(chat.target.platform, chat.target.chat_id, space)
 
 
 def refusal(command: Command) -> Reply:
@@ -71,7 +69,7 @@ class SpaceRecorder:
             return chat
         if (command.target, space) in self._recorded:
             return chat
-        if chat.settings.get(SPACE_KEY) != space:
-            chat = await services.store.update_chat_settings(chat.pk, changes={SPACE_KEY: space})
+        if ChatState.of(chat).space_id != space:
+            chat = await services.store.update_chat_settings(chat.pk, changes=space_changes(space))
         self._recorded.add((command.target, space))
         return chat

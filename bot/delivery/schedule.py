@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.chat_state import ChatState
 from bot.models import Chat
 
 DAILY = "daily"
@@ -185,8 +186,8 @@ def latest_due_slot(
 
 def chat_schedule(chat: Chat) -> Schedule:
     """The schedule a chat chose (stored in its settings), or the default."""
-    raw = chat.settings.get("schedule")
-    return Schedule.from_dict(raw if isinstance(raw, dict) else None)
+    raw = ChatState.of(chat).schedule
+    return Schedule.from_dict(dict(raw) if raw is not None else None)
 
 
 def chat_zone(chat: Chat, default_timezone: str) -> ZoneInfo:

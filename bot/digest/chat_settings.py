@@ -6,10 +6,10 @@ keeps them as JSON next to keys other features own (``schedule``, ``paused``…)
 survive every change made here.
 
 Storage: only the values a chat chose that differ from the operator's defaults are kept,
-under one key (``SETTINGS_KEY``). Everything else follows the operator's configuration,
-even when the operator changes it later; a stored value the operator's limits no longer
-allow (a cap above a lowered ``NEWSDIGEST_DIGEST_MAX_ITEMS``, an unknown algorithm) falls
-back to the nearest valid value instead of breaking the chat's digests.
+under one key of its stored state (bot.chat_state). Everything else follows the operator's
+configuration, even when the operator changes it later; a stored value the operator's
+limits no longer allow (a cap above a lowered ``NEWSDIGEST_DIGEST_MAX_ITEMS``, an unknown
+algorithm) falls back to the nearest valid value instead of breaking the chat's digests.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from bot.chat_state import DIGEST_SETTINGS, ChatState, digest_settings_changes
 from bot.models import LAYOUT_COMPACT, LAYOUT_FULL, LAYOUTS
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM
 from config.settings import Settings
 
-SETTINGS_KEY = "digest_settings"
+SETTINGS_KEY = DIGEST_SETTINGS  # kept for callers that name the stored key
 MIN_SENTENCES, MAX_SENTENCES = 1, 5
 RESET_WORDS = frozenset({"default", "reset"})
 _TRUE = frozenset({"on", "yes", "true", "1", "enable", "enabled"})
@@ -59,8 +60,8 @@ class ChatSettings:
     @classmethod
     def from_json(cls, raw: Mapping[str, Any] | None, defaults: ChatSettings) -> ChatSettings:
         """The chat's effective settings: its stored choices over the operator's defaults."""
-        stored = (raw or {}).get(SETTINGS_KEY)
-        if not isinstance(stored, Mapping):
+        stored = ChatState.from_json(raw).digest_settings
+        if not stored:
             return defaults
         values: dict[str, Any] = {}
         for name, value in stored.items():
@@ -75,7 +76,7 @@ class ChatSettings:
 
     def to_json(self, raw: Mapping[str, Any] | None, defaults: ChatSettings) -> dict[str, Any]:
         """``raw`` with these settings stored; every other key is kept as it was."""
-        return {**(raw or {}), SETTINGS_KEY: self.overrides(defaults)}
+        return {**(raw or {}), **digest_settings_changes(self.overrides(defaults))}
 
     def overrides(self, defaults: ChatSettings) -> dict[str, Any]:
         """The values that differ from the operator's defaults: all a chat needs to store."""

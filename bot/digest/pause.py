@@ -1,6 +1,6 @@
 """/pause and /resume state, and the capped catch-up after a pause.
 
-Where the state lives: two keys in the chat's ``settings`` JSON (``paused_at`` while
+Where the state lives: the chat's stored state (bot.chat_state: ``paused_at`` while
 paused, ``resumed_at`` after). Why not the ``chats.active`` column: that one belongs to the
 platforms (the bot was blocked or removed; it flips back when someone talks to the bot),
 and it also stops replies from being delivered. A user's pause must survive that flip and
@@ -19,32 +19,32 @@ done" flag needs writing together with the digest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.chat_state import ChatState, pause_changes, resume_changes
 from bot.models import Chat, StoredArticle
 
 if TYPE_CHECKING:  # the handlers import this module; grouping itself is not needed here
     from bot.digest.stories import Story
 
-PAUSED_AT = "paused_at"
-RESUMED_AT = "resumed_at"
-
-
-def _moment(settings: Mapping[str, Any], key: str) -> datetime | None:
-    value = settings.get(key)
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+__all__ = [
+    "has_backlog",
+    "in_backlog",
+    "is_paused",
+    "pause_changes",
+    "paused_since",
+    "resume_changes",
+    "resumed_at",
+    "skipped_note",
+    "trim_backlog",
+]
 
 
 def paused_since(chat: Chat) -> datetime | None:
     """When the chat was paused, or None when its scheduled digests run."""
-    return _moment(chat.settings, PAUSED_AT)
+    return ChatState.of(chat).paused_at
 
 
 def is_paused(chat: Chat) -> bool:
@@ -52,17 +52,7 @@ def is_paused(chat: Chat) -> bool:
 
 
 def resumed_at(chat: Chat) -> datetime | None:
-    return _moment(chat.settings, RESUMED_AT)
-
-
-def pause_changes(now: datetime) -> dict[str, Any]:
-    """The settings update that pauses a chat."""
-    return {PAUSED_AT: now.isoformat(), RESUMED_AT: None}
-
-
-def resume_changes(now: datetime) -> dict[str, Any]:
-    """The settings update that resumes a chat and opens its catch-up window."""
-    return {PAUSED_AT: None, RESUMED_AT: now.isoformat()}
+    return ChatState.of(chat).resumed_at
 
 
 def has_backlog(articles: Sequence[StoredArticle], resumed: datetime | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from bot.chat_state import schedule_changes
 from bot.delivery.schedule import (
     INSTANT,
     OFF,
@@ -47,7 +48,7 @@ async def schedule_command(ctx: CommandContext) -> Reply:
     except ScheduleError as exc:
         return Reply.error(str(exc))
     await services.store.update_chat_settings(
-        chat.pk, changes={"schedule": new.to_dict()}, last_digest_at=services.clock()
+        chat.pk, changes=schedule_changes(new.to_dict()), last_digest_at=services.clock()
     )
     lines = []
     if next_line := _next_run_line(new, zone_name, services):

@@ -7,7 +7,8 @@ bot.digest.chat_settings so the composer and the platforms read exactly what was
 
 from __future__ import annotations
 
-from bot.digest.chat_settings import SETTINGS_KEY, SPECS, ChatSettings, SettingError, lookup
+from bot.chat_state import digest_settings_changes
+from bot.digest.chat_settings import SPECS, ChatSettings, SettingError, lookup
 from handlers.context import CommandContext
 from handlers.model import Reply
 from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
@@ -45,7 +46,7 @@ async def settings_command(ctx: CommandContext) -> Reply:
     except SettingError as exc:
         return Reply.error(str(exc), f"Usage: /settings {spec.name} <value>")
     await services.store.update_chat_settings(
-        chat.pk, changes={SETTINGS_KEY: changed.overrides(defaults)}
+        chat.pk, changes=digest_settings_changes(changed.overrides(defaults))
     )
     note = " (the default)" if getattr(changed, spec.name) == getattr(defaults, spec.name) else ""
     return Reply.success(f"{spec.name} set to {changed.display(spec.name)}{note}.")

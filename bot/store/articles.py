@@ -1,0 +1,231 @@
+"""Articles and feed entries: each story stored once, and what each chat has seen.
+
+Identity follows bot.news.links: a feed entry per item a feed carried (unique per feed),
+an article per story (merged across feeds only on a link that names one article).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import (
+    NewArticle,
+    StoredArticle,
+)
+from bot.store.base import StoreBase, insert_ignoring_duplicates
+from bot.store.tables import (
+    AUTHOR_CHARS,
+    LANGUAGE_CHARS,
+    TITLE_CHARS,
+    ArticleRow,
+    ChatSeenRow,
+    FeedEntryRow,
+    FeedRow,
+    SubscriptionRow,
+)
+from bot.store.values import clean_optional, clean_text, clipped, verbatim_or_none
+
+
+class ArticlesRepository(StoreBase):
+
+    async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """Which of these entry keys this feed has delivered before (skip re-summarising)."""
+        return await self._present(
+            FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id
+        )
+
+    async def feed_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> set[str]:
+        """Which of these normalised links earlier items of this feed already carried.
+
+        A new item with such a link shares it with another item of the same feed, so the
+        link cannot be what identifies its article (bot.news.links.article_link_key).
+        """
+        return await self._present(
+            FeedEntryRow.link_key, link_keys, FeedEntryRow.feed_id == feed_id
+        )
+
+    async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
+        """Which article link keys are stored already (another feed brought the story)."""
+        return await self._present(ArticleRow.link_key, link_keys)
+
+    async def _present(self, column: Any, values: Iterable[str], *where: Any) -> set[str]:
+        """The subset of ``values`` found in ``column`` (500 per query: bound parameters)."""
+        wanted = list(dict.fromkeys(values))
+        found: set[str] = set()
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                result = await session.scalars(select(column).where(column.in_(chunk), *where))
+                found.update(value for value in result if value)
+        return found
+
+    async def store_articles(
+        self, feed_id: int, articles: Sequence[NewArticle], *, now: datetime
+    ) -> list[int]:
+        """Store each item once; return the ids of the articles new to this feed.
+
+        An item this feed carried before (same entry key) is skipped. An item whose
+        ``link_key`` (set only when its link identifies one article) is already stored,
+        because another feed ran the same article, is linked to that article instead of
+        becoming a second copy. Every text is cleaned and bounded first
+        (bot.store.values), so a hostile value stores the same on SQLite and PostgreSQL.
+        """
+        new_ids: list[int] = []
+        async with self.session() as session:
+            for article in articles:
+                article_id = await self._store_one(session, feed_id, _storable(article), now)
+                if article_id is not None:
+                    new_ids.append(article_id)
+            await session.commit()
+        return new_ids
+
+    async def _store_one(
+        self, session: AsyncSession, feed_id: int, article: NewArticle, now: datetime
+    ) -> int | None:
+        seen = await session.scalar(
+            select(FeedEntryRow.id).where(
+                FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key == article.entry_key
+            )
+        )
+        if seen is not None:
+            return None
+        article_id = await self._article_for(session, article, now)
+        try:
+            async with session.begin_nested():
+                session.add(
+                    FeedEntryRow(
+                        feed_id=feed_id,
+                        entry_key=article.entry_key,
+                        link_key=article.entry_link_key,
+                        article_id=article_id,
+                        first_seen_at=now,
+                    )
+                )
+        except IntegrityError:  # another poll of this feed stored the item a moment ago
+            return None
+        return article_id
+
+    async def _article_for(self, session: AsyncSession, article: NewArticle, now: datetime) -> int:
+        """The id of the stored copy of this article, stored now if there is none."""
+        if article.link_key:
+            existing = await self._article_by_link_key(session, article.link_key)
+            if existing is not None:
+                return existing
+        row = ArticleRow(
+            link_key=article.link_key,
+            link=article.link,
+            title=article.title,
+            author=article.author,
+            published_at=article.published,
+            text=article.text,
+            summary="\n".join(article.summary),
+            language=article.language,
+            created_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:  # another feed stored the same article a moment ago: use it
+            existing = await self._article_by_link_key(session, article.link_key or "")
+            if existing is None:
+                raise
+            return existing
+        return row.id
+
+    @staticmethod
+    async def _article_by_link_key(session: AsyncSession, link_key: str) -> int | None:
+        return await session.scalar(
+            select(ArticleRow.id).where(ArticleRow.link_key == link_key).limit(1)
+        )
+
+    async def unseen_articles(self, chat_pk: int) -> list[StoredArticle]:
+        """Articles this chat's subscriptions brought in since it subscribed, not yet shown.
+
+        An article carried by two subscribed feeds appears once, under the feed that
+        delivered it first. Newest first.
+        """
+        seen = (
+            select(ChatSeenRow.article_id)
+            .where(ChatSeenRow.chat_pk == chat_pk, ChatSeenRow.article_id == ArticleRow.id)
+            .exists()
+        )
+        query = (
+            select(
+                ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow, SubscriptionRow.id
+            )
+            .join(FeedEntryRow, FeedEntryRow.article_id == ArticleRow.id)
+            .join(SubscriptionRow, SubscriptionRow.feed_id == FeedEntryRow.feed_id)
+            .join(FeedRow, FeedRow.id == FeedEntryRow.feed_id)
+            .where(
+                SubscriptionRow.chat_pk == chat_pk,
+                FeedEntryRow.id > SubscriptionRow.start_entry_id,
+                ~seen,
+            )
+            .order_by(FeedEntryRow.id)
+        )
+        async with self.session() as session:
+            rows = (await session.execute(query)).all()
+        by_article: dict[int, StoredArticle] = {}
+        for article, feed, custom_title, entry, subscription_id in rows:
+            if article.id in by_article:
+                continue
+            by_article[article.id] = StoredArticle(
+                id=article.id,
+                title=article.title,
+                link=article.link,
+                source=custom_title or feed.title or feed.url,
+                published=article.published_at,
+                first_seen=entry.first_seen_at,
+                summary=[line for line in article.summary.split("\n") if line],
+                text=article.text,
+                language=article.language,
+                subscription_id=subscription_id,
+            )
+        return sorted(
+            by_article.values(),
+            key=lambda a: (a.published or a.first_seen, a.id),
+            reverse=True,
+        )
+
+    async def mark_seen(self, chat_pk: int, article_ids: Iterable[int], *, now: datetime) -> None:
+        """Mark articles shown (or left out for good) in a chat; marking twice is harmless."""
+        async with self.session() as session:
+            await add_seen(session, chat_pk, article_ids, now)
+            await session.commit()
+
+
+
+def _storable(article: NewArticle) -> NewArticle:
+    """The article with every text cleaned and cut to its column (bot.store.values)."""
+    return replace(
+        article,
+        title=clipped(article.title, TITLE_CHARS) or "Untitled",
+        author=clipped(article.author, AUTHOR_CHARS),
+        link=clean_optional(article.link),
+        text=clean_text(article.text),
+        summary=[clean_text(sentence) for sentence in article.summary],
+        language=verbatim_or_none(article.language, LANGUAGE_CHARS),
+    )
+
+
+async def add_seen(
+    session: AsyncSession, chat_pk: int, article_ids: Iterable[int], now: datetime
+) -> None:
+    """Mark articles seen by a chat inside the caller's transaction; repeats are ignored,
+    also when another writer marks the same article at the same moment."""
+    ids = list(dict.fromkeys(article_ids))
+    dialect = session.get_bind().dialect.name
+    table = ChatSeenRow.__table__
+    for start in range(0, len(ids), 500):
+        rows = [
+            {"chat_pk": chat_pk, "article_id": article_id, "seen_at": now}
+            for article_id in ids[start : start + 500]
+        ]
+        await session.execute(insert_ignoring_duplicates(dialect, table, rows))  # type: ignore[arg-type]

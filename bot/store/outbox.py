@@ -1,0 +1,196 @@
+"""The outbox: composed digests and replies waiting to be sent, sent, or given up on.
+
+A digest is committed in one transaction with the stories it marks seen (the chat's row
+locked first, stories another writer showed refused), so it survives a crash and is never
+shown twice; bot.delivery.outbox sends the rows and bot.delivery.policy settles failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.models import (
+    DeliveryCounts,
+    PendingDelivery,
+)
+from bot.store.articles import add_seen
+from bot.store.base import StoreBase
+from bot.store.rows import chat_model
+from bot.store.tables import (
+    ERROR_CHARS,
+    ChatRow,
+    ChatSeenRow,
+    DeliveryRow,
+)
+from bot.store.values import clean_json, clean_text, clipped
+
+#: Delivery states: waiting to be sent (maybe after a back-off), sent, given up on.
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+class StoriesAlreadyShownError(Exception):
+    """Another digest (another task or process) showed some of these stories first.
+
+    Raised by :meth:`Store.commit_digest` with nothing written: the caller composes again
+    from what is still unseen, so no story reaches a chat twice.
+    """
+
+
+
+class OutboxRepository(StoreBase):
+
+    async def commit_digest(
+        self,
+        chat_pk: int,
+        slot: str,
+        payload: dict[str, Any],
+        article_ids: Sequence[int],
+        *,
+        now: datetime,
+        slot_time: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> int | None:
+        """In one transaction: outbox row, articles marked seen, the chat's last slot.
+
+        Either all of it happens or none, so a crash can neither lose a composed digest
+        nor show its stories twice. The chat's row is locked first (a row lock on
+        PostgreSQL, the write lock on SQLite), so two writers, in one process or two,
+        take turns; when any of ``article_ids`` was marked seen in between, nothing is
+        written and StoriesAlreadyShownError asks the caller to compose again. None when
+        this slot was already enqueued. ``not_before`` keeps the outbox sender away from
+        the row until then (a /digest answer the command itself is sending).
+        """
+        ids = list(dict.fromkeys(article_ids))
+        async with self.session() as session:
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_pk)
+                .values(last_digest_at=ChatRow.last_digest_at)
+                .execution_options(synchronize_session=False)
+            )
+            for start in range(0, len(ids), 500):
+                taken = await session.scalar(
+                    select(func.count())
+                    .select_from(ChatSeenRow)
+                    .where(
+                        ChatSeenRow.chat_pk == chat_pk,
+                        ChatSeenRow.article_id.in_(ids[start : start + 500]),
+                    )
+                )
+                if taken:
+                    await session.rollback()
+                    raise StoriesAlreadyShownError(f"chat {chat_pk}: {taken} stories shown already")
+            row = DeliveryRow(
+                chat_pk=chat_pk,
+                slot=clipped(slot, 128) or "-",
+                payload=clean_json(payload),
+                created_at=now,
+                next_attempt_at=not_before,
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:
+                await session.rollback()
+                return None
+            await add_seen(session, chat_pk, ids, now)
+            if slot_time is not None:
+                await session.execute(
+                    update(ChatRow).where(ChatRow.id == chat_pk).values(last_digest_at=slot_time)
+                )
+            await session.commit()
+            return row.id
+
+    async def pending_deliveries(self) -> list[PendingDelivery]:
+        """Every delivery not yet sent nor given up on, oldest first."""
+        async with self.session() as session:
+            rows = await session.execute(
+                select(DeliveryRow, ChatRow)
+                .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+                .where(DeliveryRow.status == PENDING)
+                .order_by(DeliveryRow.id)
+            )
+            return [
+                PendingDelivery(
+                    id=delivery.id,
+                    chat=chat_model(chat),
+                    slot=delivery.slot,
+                    payload=dict(delivery.payload or {}),
+                    attempts=delivery.attempts,
+                    next_attempt_at=delivery.next_attempt_at,
+                    last_error=delivery.last_error,
+                )
+                for delivery, chat in rows.all()
+            ]
+
+    async def mark_delivered(
+        self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]
+    ) -> None:
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(
+                    status=SENT,
+                    sent_at=now,
+                    message_ids={"ids": [clean_text(str(i)) for i in message_ids]},
+                    attempts=DeliveryRow.attempts + 1,
+                    next_attempt_at=None,
+                )
+            )
+            await session.commit()
+
+    async def record_delivery_failure(
+        self,
+        delivery_id: int,
+        *,
+        error: str,
+        retry_at: datetime | None,
+        give_up: bool = False,
+        count_attempt: bool = True,
+    ) -> None:
+        """A failed attempt: wait until ``retry_at``, or mark the delivery failed for good.
+
+        ``count_attempt=False`` is for refusals that say nothing about this delivery (the
+        chat blocked the bot): the row waits for the chat to come back without using up
+        its attempts.
+        """
+        values: dict[str, Any] = {
+            "last_error": clipped(error, ERROR_CHARS) or "unknown error",
+            "next_attempt_at": retry_at,
+        }
+        if count_attempt:
+            values["attempts"] = DeliveryRow.attempts + 1
+        if give_up:
+            values["status"] = FAILED
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values)
+            )
+            await session.commit()
+
+    async def delivery_counts(self) -> DeliveryCounts:
+        """The one definition of the outbox's states, for `main.py status` and /stats."""
+        async with self.session() as session:
+            rows = await session.execute(
+                select(DeliveryRow.status, DeliveryRow.attempts, func.count()).group_by(
+                    DeliveryRow.status, DeliveryRow.attempts
+                )
+            )
+            counts = DeliveryCounts()
+            for status, attempts, number in rows.all():
+                if status == SENT:
+                    counts.sent += number
+                elif status == FAILED:
+                    counts.failed += number
+                elif attempts:
+                    counts.retrying += number
+                else:
+                    counts.waiting += number
+            return counts
+
