@@ -16,8 +16,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.news.summarise import Summariser
 
 SAMPLE_FEED = Path(__file__).resolve().parent / "config" / "sample-feed.xml"
 
@@ -156,7 +160,7 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _summarise_jsonl(summariser, path: str, language: str | None) -> int:  # type: ignore[no-untyped-def]
+def _summarise_jsonl(summariser: Summariser, path: str, language: str | None) -> int:
     source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     with source:
         for number, line in enumerate(source, start=1):

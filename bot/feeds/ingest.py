@@ -289,8 +289,9 @@ class FeedIngestor:
         for key, article in fresh:
             language = article.language or feed_language
             text = article.text
-            if article.link in pages:
-                text = full_text_or_teaser(text, pages[article.link], link=article.link)
+            page = pages.get(article.link) if article.link else None
+            if page is not None:
+                text = full_text_or_teaser(text, page, link=article.link)
                 # A teaser is too short to identify its language; the page is not.
                 language = language or detect_language(text)
             summary = self.summariser.summarise(

@@ -716,7 +716,7 @@ class Fetcher:
     async def _fetch_once(self, url: str, headers: dict[str, str | bytes]) -> FetchResult | str:
         """One request: a FetchResult, or the next URL when the answer is a redirect."""
         try:
-            request = self._client.build_request("GET", url, headers=headers)
+            request = self._client.build_request("GET", url, headers=headers)  # type: ignore[arg-type]
             response = await self._send(request)
         except _AddressRefused as exc:
             raise self._blocked(url, exc) from None

@@ -85,4 +85,5 @@ class PlatformSpec:
         """The adapter, given the settings, the command registry and the services."""
         module, _, name = self.adapter.partition(":")
         adapter_class = getattr(importlib.import_module(module), name)
-        return adapter_class(settings, registry, services)  # type: ignore[no-any-return]
+        platform: Platform = adapter_class(settings, registry, services)
+        return platform

@@ -20,6 +20,11 @@ def insert_ignoring_duplicates(dialect: str, table: Table, rows: list[dict[str, 
     return insert(table).values(rows).on_conflict_do_nothing()
 
 
+def affected_rows(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched (the cursor result's ``rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class StoreBase:
     """The engine and session factory; each repository method is its own short transaction."""
 

@@ -19,7 +19,7 @@ from bot.models import (
     Chat,
     ChatTarget,
 )
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, affected_rows
 from bot.store.rows import chat_model
 from bot.store.tables import (
     ChatRow,
@@ -75,7 +75,7 @@ class ChatsRepository(StoreBase):
                 .values(active=active)
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected_rows(result))
 
     async def list_chats(
         self, *, active_only: bool = True, platforms: Collection[str] | None = None

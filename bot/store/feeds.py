@@ -17,7 +17,7 @@ from bot.models import (
     Chat,
     Feed,
 )
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, affected_rows
 from bot.store.rows import chat_model, feed_model
 from bot.store.tables import (
     ERROR_CHARS,
@@ -153,7 +153,7 @@ class FeedsRepository(StoreBase):
                 .values(disabled=True, last_error=clipped(reason, ERROR_CHARS))
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected_rows(result))
 
     async def set_feed_full_text(self, feed_id: int, enabled: bool) -> Feed | None:
         """Turn page fetching for a feed's teaser items on or off (for every chat)."""

@@ -13,7 +13,7 @@ from bot.models import (
     FilterRule,
     Subscription,
 )
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, affected_rows
 from bot.store.rows import feed_model, filter_model
 from bot.store.tables import (
     CUSTOM_TITLE_CHARS,
@@ -87,7 +87,7 @@ class SubscriptionsRepository(StoreBase):
                 delete(SubscriptionRow).where(SubscriptionRow.id == subscription_id)
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected_rows(result))
 
     async def rename_subscription(self, subscription_id: int, title: str | None) -> bool:
         """Set the title a chat sees for a feed (None: back to the feed's own title)."""
@@ -98,7 +98,7 @@ class SubscriptionsRepository(StoreBase):
                 .values(custom_title=clipped(title, CUSTOM_TITLE_CHARS))
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected_rows(result))
 
     async def add_filter(
         self,
@@ -137,5 +137,5 @@ class SubscriptionsRepository(StoreBase):
                 delete(FilterRow).where(FilterRow.id == filter_id, FilterRow.chat_pk == chat_pk)
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected_rows(result))
 

@@ -77,10 +77,9 @@ async def subscribe_topic(ctx: CommandContext, name: str) -> Reply:
         return _no_such_topic(catalogue, name)
     report = await add_feeds(ctx, [WantedFeed(feed.url, feed.title) for feed in topic.feeds])
     summary = f"Topic {topic.title}: {report.counts}."
+    extra: tuple[str, ...] = ()
     if report.added:
         extra = ("Stories already in these feeds are marked as read; new ones will follow.",)
-    else:
-        extra = ()
     reply = Reply.success if report.any_success else Reply.error
     return reply(summary, *report.lines, *extra)
 

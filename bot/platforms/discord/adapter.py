@@ -195,7 +195,7 @@ class DiscordPlatform:
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
             arg.name: shorten(arg.description, 100) for arg in spec.args
         }
-        command = app_commands.Command(
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=spec.name, description=shorten(spec.summary, 100), callback=callback
         )
         if spec.admins_only:  # every use needs an admin: hide it from the others by default

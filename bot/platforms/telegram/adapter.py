@@ -352,20 +352,26 @@ class TelegramPlatform:
     async def _send_message(
         self, target: ChatTarget, message: TelegramMessage, silent: bool, previews: bool
     ) -> tuple[str, ChatTarget]:
-        variants = [(message.html, ParseMode.HTML), (message.plain, None)]
+        variants: list[tuple[str, str | None]] = [
+            (message.html, ParseMode.HTML),
+            (message.plain, None),
+        ]
         for attempt, (text, parse_mode) in enumerate(variants):
-            try:
-                sent = await self._with_retries(
-                    target,
-                    lambda t, text=text, parse_mode=parse_mode: self.application.bot.send_message(
-                        chat_id=int(t.chat_id),
-                        text=text,
-                        parse_mode=parse_mode,
-                        message_thread_id=int(t.thread_id) if t.thread_id else None,
-                        link_preview_options=LinkPreviewOptions(is_disabled=not previews),
-                        disable_notification=silent,
-                    ),
+
+            def send(
+                t: ChatTarget, text: str = text, mode: str | None = parse_mode
+            ) -> Awaitable[Message]:
+                return self.application.bot.send_message(
+                    chat_id=int(t.chat_id),
+                    text=text,
+                    parse_mode=mode,
+                    message_thread_id=int(t.thread_id) if t.thread_id else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=not previews),
+                    disable_notification=silent,
                 )
+
+            try:
+                sent = await self._with_retries(target, send)
             except BadRequest as exc:
                 if attempt == 0 and "can't parse entities" in exc.message.lower():
                     log.warning("telegram: markup rejected for %s, resending as text", target)
