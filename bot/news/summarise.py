@@ -92,7 +92,7 @@ class _GreedyKLSummarizer(KLSummarizer):
     def _greedy_ratings(self, sentences, limit: int) -> dict:
         word_freq = self.compute_tf(sentences)
         ratings = dict.fromkeys(sentences, float("-inf"))
-        summary = []
+        summary: list[object] = []
         remaining = list(sentences)
         remaining_words = [self._get_content_words_in_sentence(s) for s in sentences]
         while remaining and len(summary) < limit:
