@@ -99,10 +99,6 @@ class Digest:
     def items(self) -> list[DigestItem]:
         return [item for section in self.sections for item in section.items]
 
-    @property
-    def is_empty(self) -> bool:
-        return not any(section.items for section in self.sections)
-
 
 @dataclass(frozen=True, slots=True)
 class ChatTarget:

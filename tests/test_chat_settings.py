@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 
 from bot.app.wiring import open_app
+from bot.chat_state import DIGEST_SETTINGS as SETTINGS_KEY
+from bot.chat_state import digest_settings_changes
 from bot.delivery.payloads import (
     digest_from_dict,
     digest_to_dict,
     payload_to_reply,
     reply_to_payload,
 )
-from bot.digest.chat_settings import SETTINGS_KEY, ChatSettings
+from bot.digest.chat_settings import ChatSettings
 from bot.models import (
     LAYOUT_COMPACT,
     ChatTarget,
@@ -349,10 +351,10 @@ def test_stored_values_outside_todays_limits_fall_back() -> None:
     assert ChatSettings.from_json({SETTINGS_KEY: "garbage"}, DEFAULTS) == DEFAULTS
 
 
-def test_to_json_keeps_other_keys_and_stores_only_differences() -> None:
+def test_only_differences_are_stored_and_read_back_whole() -> None:
     raw = {"schedule": {"kind": "daily", "times": ["08:00"]}, "paused": True}
     chosen = DEFAULTS.changed("silent", "on", DEFAULTS).changed("sentences", "3", DEFAULTS)
-    stored = chosen.to_json(raw, DEFAULTS)
+    stored = {**raw, **digest_settings_changes(chosen.overrides(DEFAULTS))}
     assert stored == {**raw, SETTINGS_KEY: {"silent": True}}
     assert ChatSettings.from_json(stored, DEFAULTS) == chosen
 

@@ -687,4 +687,4 @@ def test_errors_are_one_family() -> None:
         NetworkError,
     ):
         assert issubclass(error, FetchError)
-    assert FetchError("message").user_message == "message"
+    assert str(FetchError("message")) == "message"  # shown to users as it is

@@ -11,7 +11,7 @@ import pytest
 import bot.digest.composer
 from bot.delivery.payloads import digest_from_dict, digest_to_dict
 from bot.digest.composer import build_digest
-from bot.digest.stories import cluster, group_stories, newest_stories, take_stories
+from bot.digest.stories import Story, cluster, group_stories, newest_stories, split_newest
 from bot.models import AlsoLink, StoredArticle
 from tests.conftest import FIXTURES, ConsoleBot, FakeClock, FeedServer, rss_feed
 
@@ -192,16 +192,21 @@ def test_an_exact_duplicate_link_never_shows_twice() -> None:
     ]
 
 
+def take(articles: list[StoredArticle], limit: int) -> tuple[list[Story], int]:
+    """What the composer does: the newest ``limit`` stories, and how many are left."""
+    return split_newest(newest_stories(articles, limit), limit, articles)
+
+
 def test_the_cap_counts_stories_and_takes_every_version_of_a_story() -> None:
     singles = [
         article(10, "Harbor Times", "Bank of England cuts rates to 3.5%", BOE),
         article(11, "Capital Post", "Lufthansa pilots strike", ["Pilots walked out."], hours_ago=4),
     ]
     ordered = [singles[0], *ecb_versions(), singles[1]]  # newest first
-    stories, left = take_stories(ordered, 2)
+    stories, left = take(ordered, 2)
     assert [len(story.articles) for story in stories] == [1, 3]
     assert left == 1
-    stories, left = take_stories(ordered, 5)
+    stories, left = take(ordered, 5)
     assert (len(stories), left) == (3, 0)
 
 

@@ -18,12 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from bot.chat_state import DIGEST_SETTINGS, ChatState, digest_settings_changes
+from bot.chat_state import ChatState
 from bot.models import LAYOUT_COMPACT, LAYOUT_FULL, LAYOUTS
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM
 from config.settings import Settings
 
-SETTINGS_KEY = DIGEST_SETTINGS  # kept for callers that name the stored key
 MIN_SENTENCES, MAX_SENTENCES = 1, 5
 RESET_WORDS = frozenset({"default", "reset"})
 _TRUE = frozenset({"on", "yes", "true", "1", "enable", "enabled"})
@@ -73,10 +72,6 @@ class ChatSettings:
             except SettingError:
                 continue  # a value today's limits refuse: the default applies
         return replace(defaults, **values)
-
-    def to_json(self, raw: Mapping[str, Any] | None, defaults: ChatSettings) -> dict[str, Any]:
-        """``raw`` with these settings stored; every other key is kept as it was."""
-        return {**(raw or {}), **digest_settings_changes(self.overrides(defaults))}
 
     def overrides(self, defaults: ChatSettings) -> dict[str, Any]:
         """The values that differ from the operator's defaults: all a chat needs to store."""

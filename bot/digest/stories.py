@@ -89,8 +89,6 @@ __all__ = [
     "regroup",
     "similarity_matrix",
     "split_newest",
-    "story_terms",
-    "take_stories",
 ]
 
 # Chosen with bench/clustering.py: of the thresholds with no false merge on the labelled set,
@@ -200,11 +198,6 @@ def article_terms(article: StoredArticle) -> Terms:
         title=Counter(_tokens(article.title, article.language)),
         lead=Counter(_tokens(_lead(article), article.language)),
     )
-
-
-def story_terms(article: StoredArticle) -> Counter[str]:
-    """Term counts of an article's headline (weighted) and lead."""
-    return article_terms(article).story
 
 
 def similarity_matrix(documents: Sequence[Counter[str]]) -> numpy.ndarray:
@@ -409,18 +402,6 @@ def split_newest(
     position = {article.id: index for index, article in enumerate(articles)}
     shown = sorted(stories[:limit], key=lambda story: position[story.best.id])
     return shown, max(0, len(stories) - limit)
-
-
-def take_stories(
-    articles: Sequence[StoredArticle], limit: int, *, threshold: float = SAME_STORY_THRESHOLD
-) -> tuple[list[Story], int]:
-    """The newest ``limit`` stories of newest-first ``articles``, and how many are left.
-
-    The "left" count is exact for the stories ``newest_stories`` compares and counts every
-    older article as a story of its own.
-    """
-    stories = newest_stories(articles, limit, threshold=threshold)
-    return split_newest(stories, limit, articles)
 
 
 def regroup(stories: Sequence[Story], articles: Sequence[StoredArticle]) -> list[Story]:

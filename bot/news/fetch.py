@@ -99,10 +99,6 @@ class FetchError(Exception):
         super().__init__(message)
         self.url = url
 
-    @property
-    def user_message(self) -> str:
-        return str(self)
-
 
 class InvalidURLError(FetchError):
     """The text is not an http(s) URL at all (typo, missing scheme, bad host or port)."""

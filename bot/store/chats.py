@@ -145,7 +145,7 @@ class ChatsRepository(StoreBase):
         feed; a missing custom title is taken over), filters (per-feed rules follow the
         surviving subscription of their feed; exact duplicates are dropped), seen marks (so
         no story comes twice), outbox rows (unless `new` has the same slot), the settings
-        JSON (`_fill_in`), the time zone and title; `last_digest_at` is the later one.
+        JSON (`_fill_in`) and the time zone; `last_digest_at` is the later one.
         """
         survivors = {
             row.feed_id: row
@@ -200,7 +200,6 @@ class ChatsRepository(StoreBase):
 
         new.settings = _fill_in(new.settings or {}, old.settings or {})
         new.timezone = new.timezone or old.timezone
-        new.title = new.title or old.title
         if old.last_digest_at and (
             new.last_digest_at is None or old.last_digest_at > new.last_digest_at
         ):

@@ -95,7 +95,6 @@ class ChatRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64), default="")
-    title: Mapped[str | None] = mapped_column(String(256))
     timezone: Mapped[str | None] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -26,14 +26,12 @@ EMBED_TOTAL_LIMIT = 6000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 AUTHOR_LIMIT = 256
-FOOTER_LIMIT = 2048
 FIELD_VALUE_LIMIT = 1024
 # The "also" links of a story reported by several outlets: an embed field, or a line of text.
 ALSO_PLAIN_BUDGET = 600
 MAX_ALSO_SOURCE = 100
 # What a story's description is trimmed to: a digest is for skimming.
 SUMMARY_LIMIT = 1000
-ERROR_COLOUR = 0xD9534F
 DIGEST_COLOUR = 0x2F80ED
 _MARKDOWN = re.compile(r"([\\*_~`|\[\]()<])")
 _LINE_START = re.compile(r"^(\s*)([#>-])", re.MULTILINE)

@@ -19,7 +19,7 @@ already stored looks new (and is sent again) after the upgrade:
 Stories merged by the old rules stay merged (their items are known and will not return);
 only new items follow the new rules. ``deliveries.next_attempt_at`` holds a failed
 delivery's back-off. Article links and feed site URLs become TEXT: a URL cut to fit a
-column is a broken link.
+column is a broken link. ``chats.title`` goes: nothing ever wrote it.
 """
 
 import logging
@@ -59,12 +59,16 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.drop_column("title")
     connection = op.get_bind()
     _rekey_articles(connection)
     _rekey_entries(connection)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("title", sa.String(length=256), nullable=True))
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_column("next_attempt_at")
     with op.batch_alter_table("feeds", schema=None) as batch_op:
