@@ -70,7 +70,7 @@ def build_rate_limiter(*, group_limit: bool = True) -> AIORateLimiter:
 
     The overall limit is a steady drip (a bucket of one refilled every 1/30 s) rather than
     a bucket of 30: a full bucket plus a second's refill would put ~60 messages in the
-    first second and earn a 429. Measured by bench/delivery.py: ~0.97 of the limit, no 429.
+    first second and earn a 429 (bench/delivery.py measures the rate it reaches).
     """
     return AIORateLimiter(
         overall_max_rate=1,
