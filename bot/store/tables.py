@@ -1,7 +1,7 @@
 """The database schema as SQLAlchemy 2 declarative tables.
 
 The schema is owned by Alembic migrations (bot/store/migrations); these classes must stay
-in step with them, which `tests/test_store.py::test_migrations_match_models` checks.
+in step with them, which `tests/store/test_store.py::test_migrations_match_models` checks.
 
 Design notes:
 - A chat target is (platform, chat_id, thread_id); thread_id is '' rather than NULL so the

@@ -1,0 +1,1 @@
+"""Tests of bot.digest: composing digests, stories, filters, pauses, per-chat settings."""

@@ -1,0 +1,1 @@
+"""Tests of bot.feeds: polling feeds and subscribing to them."""

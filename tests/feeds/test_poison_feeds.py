@@ -1,0 +1,250 @@
+"""A feed that turns hostile after it was subscribed must not stall anyone else's news.
+
+The poison matrix: each case serves a feed that was clean when the chat subscribed and is
+hostile at the next poll (a value PostgreSQL refuses, an over-long field, a link whose host
+IDNA refuses, an entity bomb…), next to a healthy feed with a new story. Through the real
+poll loop, on SQLite and on PostgreSQL, the healthy feed's story must be stored and
+delivered in the same cycle, the hostile feed must be rescheduled (not re-fetched every
+tick), and whatever was stored must be clean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import ChatTarget
+from bot.store.repository import Store
+from bot.store.tables import ArticleRow, ChatRow, FeedRow, FilterRow, SubscriptionRow
+from tests.support.clock import FakeClock
+from tests.support.console import harness
+from tests.support.feeds import FeedServer, rss_feed
+
+LONG_BODY = " ".join(
+    "The regional council approved the budget after a debate that lasted most of the night."
+    for _ in range(8)
+)  # well over the teaser limit: no article page is fetched for the healthy feed
+
+
+def good_items(*numbers: int) -> list[dict[str, str]]:
+    return [
+        {
+            "guid": f"good-{n}",
+            "title": f"Good story {n}",
+            "link": f"https://good.example/{n}",
+            "description": f"<p>Good story {n}. {LONG_BODY}</p>",
+        }
+        for n in numbers
+    ]
+
+
+def json_feed(items: list[dict[str, object]], **top: object) -> str:
+    document: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Victim",
+        "home_page_url": "https://victim.example/",
+        "items": items,
+        **top,
+    }
+    return json.dumps(document)  # ensure_ascii: "\u0000" and lone surrogates as escapes
+
+
+def json_item(**fields: object) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": "v-2",
+        "url": "https://victim.example/2",
+        "title": "Victim story 2",
+        "content_text": "A short teaser.",
+    }
+    item.update(fields)
+    return item
+
+
+CLEAN = json_feed([json_item(id="v-1", url="https://victim.example/1", title="Victim 1")])
+
+
+@dataclass
+class Poison:
+    body: str
+    content_type: str = "application/feed+json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def entity_bomb() -> str:
+    value = "A" * 10_000
+    refs = "&a;" * 2_000  # 20 MB if expanded
+    return (  # declarations on lines of their own: the form the loose parser expands
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{value}">\n]>\n'
+        '<rss version="2.0"><channel><title>Victim</title><link>https://victim.example/</link>'
+        "<description>d</description><item><title>Bomb</title><guid>bomb</guid>"
+        f"<link>https://victim.example/bomb</link><description>{refs}</description>"
+        "</item></channel></rss>"
+    )
+
+
+# 1000 different Han characters: 3000 bytes that do not compress, past the most an entry of
+# a PostgreSQL index may hold (about 2700 bytes), yet under the old 1024-character bound.
+CJK = "".join(chr(0x4E00 + (n * 7919) % 20000) for n in range(1000))
+POISONS: dict[str, Callable[[], Poison]] = {
+    "nul-everywhere": lambda: Poison(
+        json_feed(
+            [
+                json_item(
+                    id="v\u00002",
+                    title="Bad\u0000title",
+                    content_text="Nul\u0000 inside the text.",
+                    authors=[{"name": "Eve\u0000"}],
+                    url="https://victim.example/a\u0000b",
+                )
+            ],
+            title="Victim\u0000",
+        )
+    ),
+    "lone-surrogates": lambda: Poison(
+        json_feed([json_item(id="\ud800", title="x\ud800y", content_text="a\udfffb")])
+    ),
+    "control-characters": lambda: Poison(
+        json_feed([json_item(title="ring\u0007the\u001bbell", content_text="\u0001\u0002")])
+    ),
+    "link-over-2048": lambda: Poison(
+        json_feed([json_item(url="https://victim.example/" + "x" * 5000)])
+    ),
+    "link-of-many-bytes": lambda: Poison(
+        json_feed([json_item(url="https://victim.example/" + CJK)])
+    ),
+    "id-of-many-bytes": lambda: Poison(json_feed([json_item(id=CJK[:1010])])),
+    "etag-and-last-modified-too-long": lambda: Poison(
+        json_feed([json_item()]),
+        headers={"ETag": '"' + "e" * 1000 + '"', "Last-Modified": "M" * 300},
+    ),
+    "language-tags-too-long": lambda: Poison(
+        json_feed([json_item(language="x" * 100)], language="y" * 100)
+    ),
+    "titles-and-authors-too-long": lambda: Poison(
+        json_feed(
+            [json_item(title="T" * 5000, authors=[{"name": "A" * 2000}])],
+            title="F" * 5000,
+            home_page_url="https://victim.example/" + "h" * 5000,
+        )
+    ),
+    "host-with-empty-label": lambda: Poison(
+        json_feed([json_item(url="http://.example.com/x")])
+    ),
+    "host-label-over-63": lambda: Poison(
+        json_feed([json_item(url="http://" + "a" * 64 + ".example.com/x")])
+    ),
+    "port-out-of-range": lambda: Poison(json_feed([json_item(url="http://example.com:99999/")])),
+    "date-out-of-range": lambda: Poison(
+        json_feed([json_item(date_published="9999-12-31T23:59:59-23:59")])
+    ),
+    "entity-bomb": lambda: Poison(entity_bomb(), content_type="application/rss+xml"),
+}
+
+
+def assert_clean(value: object) -> None:
+    if isinstance(value, str):
+        assert "\x00" not in value
+        assert not any("\ud800" <= ch <= "\udfff" for ch in value)
+        assert not any(ch in value for ch in "\x01\x02\x07\x1b")
+
+
+@pytest.mark.parametrize("case", sorted(POISONS))
+async def test_a_feed_turning_hostile_stalls_nobody(
+    case: str, database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    good = feed_server.serve("/good.xml", rss_feed(good_items(1), title="Good"))
+    victim = feed_server.serve("/victim.json", CLEAN, content_type="application/feed+json")
+    # Full text on: the hostile link of a teaser item is fetched (or refused) as a page.
+    async with harness(database_url, clock, tmp_path, full_text=True) as h:
+        assert "Subscribed" in await h.say(f"/subscribe {good}")
+        assert "Subscribed" in await h.say(f"/subscribe {victim}")
+        poison = POISONS[case]()
+        feed_server.serve(
+            "/victim.json", poison.body, content_type=poison.content_type, headers=poison.headers
+        )
+        feed_server.serve("/good.xml", rss_feed(good_items(2, 1), title="Good"))
+        clock.advance(hours=1)
+
+        report = await h.scheduler.poll_feeds()
+        assert report.due == 2
+        store = h.app.services.store
+        feeds = {feed.url: feed for feed in await store.list_feeds()}
+        assert feeds[victim].next_poll_at is not None
+        assert feeds[victim].next_poll_at > clock()  # rescheduled, not re-fetched every tick
+        assert feeds[good].last_error is None
+
+        clock.advance(days=1)
+        await h.scheduler.digest_tick()
+        [digest] = h.platform.digests()
+        assert digest.digest is not None
+        titles = [item.title for item in digest.digest.items]
+        assert "Good story 2" in titles
+        for item in digest.digest.items:
+            for text in (item.title, item.link, item.source, *item.summary):
+                assert_clean(text)
+
+        await assert_store_is_clean(store)
+        # And the next cycle runs as usual: nothing is stuck.
+        feed_server.serve("/good.xml", rss_feed(good_items(3, 2, 1), title="Good"))
+        clock.advance(hours=7)
+        assert (await h.scheduler.poll_feeds()).due == 2
+
+
+async def assert_store_is_clean(store: Store) -> None:
+    async with store.session() as session:
+        for table in (ArticleRow, FeedRow):
+            for row in await session.scalars(select(table)):
+                for column in table.__table__.columns:
+                    assert_clean(getattr(row, column.key))
+        for article in await session.scalars(select(ArticleRow)):
+            assert len(article.text) <= 200_000  # item text is capped after cleaning
+
+
+HOSTILE = "na\x00me \ud800 \x07 " + "é" * 400
+
+
+async def test_hostile_values_from_commands_store_the_same_on_every_database(
+    store: Store,
+) -> None:
+    """Every write path with text a chat user controls, cleaned the same on both databases."""
+    chat = await store.get_or_create_chat(ChatTarget("telegram", "1"))
+    feed = await store.get_or_create_feed("https://feed.example/rss")
+    subscription, _ = await store.subscribe(chat.pk, feed.id, custom_title=HOSTILE)
+    await store.rename_subscription(subscription.id, HOSTILE)
+    await store.add_filter(chat.pk, kind="exclude", pattern=HOSTILE, is_regex=False)
+    await store.update_chat_settings(chat.pk, changes={"note\x00": HOSTILE})
+    await store.record_poll_failure(feed.id, now=store.clock(), error=HOSTILE * 10)
+    await store.disable_feed(feed.id, reason=HOSTILE)
+    payload = {"text": HOSTILE, "lines": [HOSTILE]}
+    slot = "slot\x00" + "s" * 500
+    delivery = await store.commit_digest(chat.pk, slot, payload, [], now=store.clock())
+    assert delivery is not None
+    await store.record_delivery_failure(delivery, error=HOSTILE, retry_at=None)
+    [pending] = await store.pending_deliveries()
+    assert_clean(pending.slot)
+    assert_clean(pending.payload["text"])
+    assert_clean(pending.last_error)
+    async with store.session() as session:
+        for table in (ChatRow, FeedRow, SubscriptionRow, FilterRow):
+            for row in await session.scalars(select(table)):
+                for column in table.__table__.columns:
+                    value = getattr(row, column.key)
+                    assert_clean(value)
+                    if isinstance(value, dict):
+                        for key, item in value.items():
+                            assert_clean(key)
+                            assert_clean(item)
+    [listed] = await store.list_subscriptions(chat.pk)
+    assert listed.custom_title is not None
+    assert listed.custom_title.startswith("name")
+    assert len(listed.custom_title) <= 256
+
+
+async def test_an_over_long_feed_address_is_refused_clearly(store: Store) -> None:
+    with pytest.raises(ValueError, match="limited to 2048"):
+        await store.get_or_create_feed("https://feed.example/" + "x" * 3000)

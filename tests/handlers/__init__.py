@@ -1,0 +1,1 @@
+"""Tests of the command layer (handlers): access, limits and the commands themselves."""
