@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from bot.news.summarise import Summariser
 
 SAMPLE_FEED = Path(__file__).resolve().parent / "config" / "sample-feed.xml"
+MAX_SENTENCES = 10  # as NEWSDIGEST_SUMMARY_SENTENCES
 
 def no_platform_help() -> str:
     """What to do when no chat platform is configured, from the platform registry."""
@@ -68,17 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(settings: Settings | None, verbose: bool, *, quiet: bool = False) -> None:
-    """One-shot commands keep stderr quiet (warnings only) unless asked for more."""
+    """One-shot commands and the console keep stderr quiet (warnings only) unless asked."""
+    from bot.app.logs import configure_logging as configure
+
     level = "DEBUG" if verbose else (settings.log_level if settings else "INFO")
     if quiet and not verbose:
         level = "WARNING"
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("alembic", "httpx", "httpcore", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure(settings, level=level)
 
 
 def load_checked_settings() -> Settings:
@@ -138,43 +134,85 @@ async def cmd_console(settings: Settings) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """Bad input to a one-shot command: printed as one line, exit status 2."""
+
+
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     from bot.news.summarise import DEFAULT_ALGORITHM, Summariser, UnknownAlgorithmError
 
     try:
+        _check_summarise_args(args)
         summariser = Summariser(
             algorithm=args.algorithm or settings.summary_algorithm or DEFAULT_ALGORITHM,
             sentences=args.sentences or settings.summary_sentences,
         )
         if args.jsonl:
             return _summarise_jsonl(summariser, args.jsonl, args.language)
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        text = _read_text(args.file)
         for sentence in summariser.summarise(text, language=args.language):
             print(sentence)
-    except UnknownAlgorithmError as exc:
+    except (UsageError, UnknownAlgorithmError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Error: {exc.strerror or exc}: {exc.filename or args.file}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_summarise_args(args: argparse.Namespace) -> None:
+    """Refuse what would otherwise be ignored or crash: a count out of range, a language
+    the summariser does not know."""
+    from bot.news.language import summary_language
+
+    if args.sentences is not None and not 1 <= args.sentences <= MAX_SENTENCES:
+        raise UsageError(f"--sentences must be between 1 and {MAX_SENTENCES}, not {args.sentences}")
+    if args.language is not None and summary_language(args.language) is None:
+        raise UsageError(
+            f"--language {args.language!r} is not a language the summariser knows; "
+            "give an ISO code (de, fr, pt-BR) or an English name (german)"
+        )
+
+
+def _read_text(path: str) -> str:
+    """The text to summarise, from a file or stdin; a binary file is a usage error."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text (is it a binary file?)") from None
 
 
 def _summarise_jsonl(summariser: Summariser, path: str, language: str | None) -> int:
     source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     with source:
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                article_id, article = record["id"], record["article"]
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                print(f'Error: line {number}: expected {{"id", "article"}}: {exc}', file=sys.stderr)
-                return 1
-            summary = summariser.summarise(article, language=language)
-            print(json.dumps({"id": article_id, "summary": "\n".join(summary)}, ensure_ascii=False))
+        try:
+            for number, line in enumerate(source, start=1):
+                if not line.strip():
+                    continue
+                article_id, article = _jsonl_record(line, number)
+                summary = summariser.summarise(article, language=language)
+                record = {"id": article_id, "summary": "\n".join(summary)}
+                print(json.dumps(record, ensure_ascii=False))
+        except UnicodeDecodeError:
+            raise UsageError(f"{path} is not UTF-8 text (is it a binary file?)") from None
     return 0
+
+
+def _jsonl_record(line: str, number: int) -> tuple[object, str]:
+    """(id, article) of one line; anything else is a usage error naming the line."""
+    expected = 'expected {"id": …, "article": "<text>"}'
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"line {number}: not JSON ({exc.msg}); {expected}") from None
+    if not isinstance(record, dict) or "id" not in record or "article" not in record:
+        raise UsageError(f"line {number}: {expected}")
+    if not isinstance(record["article"], str):
+        kind = type(record["article"]).__name__
+        raise UsageError(f'line {number}: "article" must be text, not {kind}')
+    return record["id"], record["article"]
 
 
 async def cmd_status(settings: Settings) -> int:
@@ -197,8 +235,13 @@ async def cmd_run(settings: Settings) -> int:
         print(no_platform_help(), file=sys.stderr)
         return 2
     from bot.app.runner import run_platforms
+    from bot.platforms.base import PlatformStartError
 
-    return await run_platforms(settings)
+    try:
+        return await run_platforms(settings)
+    except PlatformStartError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 1
-    configure_logging(
-        settings, args.verbose, quiet=command in ("demo", "digest", "summarise", "summarize")
-    )
+    # The console is a chat: the bot's INFO lines would land between its answers.
+    quiet = command in ("demo", "digest", "summarise", "summarize", "console")
+    configure_logging(settings, args.verbose, quiet=quiet)
     if command in ("summarise", "summarize"):
         return cmd_summarise(args, settings)
     if command == "demo":

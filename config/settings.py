@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
+        # `NAME=` (a line of config/example.env uncommented as it stands) means unset.
+        env_ignore_empty=True,
         extra="ignore",
         validate_by_name=True,
         validate_by_alias=True,
@@ -183,6 +185,18 @@ class Settings(BaseSettings):
         ge=1,
         le=200,
         validation_alias=_env("NEWSDIGEST_DIGEST_MAX_ITEMS", "digest_max_items"),
+    )
+    backlog_days: int = Field(
+        default=7,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_BACKLOG_DAYS", "backlog_days"),
+        description="Unseen stories older than this are marked read unshown (0: never).",
+    )
+    backlog_per_feed: int = Field(
+        default=100,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_BACKLOG_PER_FEED", "backlog_per_feed"),
+        description="Unseen stories kept per feed, newest first; older ones marked read (0: all).",
     )
     digest_layout: Literal["full", "compact"] = Field(
         default="full",
@@ -323,6 +337,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_poll_range(self) -> Settings:
+        if self.min_poll_seconds > self.max_poll_seconds:
+            raise ValueError(
+                f"NEWSDIGEST_MIN_POLL_SECONDS ({self.min_poll_seconds}) is more than "
+                f"NEWSDIGEST_MAX_POLL_SECONDS ({self.max_poll_seconds}): the shortest interval "
+                "between polls must not exceed the longest"
+            )
+        return self
+
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
         """Operators named in NEWSDIGEST_ADMINS may administer every chat."""
         return f"{platform}:{user_id}" in self.admins
@@ -407,5 +431,6 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "settings"
-            lines.append(f"  {where}: {error['msg']}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {where}: {message}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from exc

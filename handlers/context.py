@@ -8,6 +8,7 @@ commands ask, the same way for all of them.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.models import Chat, Subscription
@@ -21,6 +22,8 @@ class CommandContext:
     services: Services
     command: Command
     chat: Chat
+    # Sends a short message now, ahead of the reply (adapters that can, pass one).
+    say_now: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False)
     _subscriptions: list[Subscription] | None = field(default=None, repr=False)
 
     @property
@@ -39,6 +42,12 @@ class CommandContext:
         if number is None:
             return None, f"{text} is not a subscription number. Send /list to see the numbers."
         return subscription_by_number(await self.subscriptions(), number)
+
+    async def progress(self, text: str) -> None:
+        """Tell the user what is going on before a long command answers (if the platform
+        can); never fails the command."""
+        if self.say_now is not None:
+            await self.say_now(text)
 
     async def reload_chat(self) -> Chat:
         """The chat as stored now (after a change made during this command)."""

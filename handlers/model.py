@@ -41,6 +41,8 @@ class Command:
     is_admin: bool = False
     attachment: Document | None = None
     space_id: str | None = None
+    # How a user of this platform attaches a file to a command (for /import's help).
+    file_hint: str = ""
 
     @property
     def text(self) -> str:

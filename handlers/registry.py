@@ -91,6 +91,7 @@ class CommandSpec:
     access: Access = Access.ANYONE  # needed to run the command at all
     changes: Changes | None = None  # needed, in addition, for calls that change something
     why_restricted: str = ""  # told to those the access refuses, and in /help
+    about_scheduled_digests: bool = False  # platforms without a scheduler may say so
     details: str = ""
     fetches: bool = field(default=False)  # may take seconds: platforms should defer/ack first
 
@@ -160,7 +161,13 @@ class CommandRegistry:
     def all(self) -> list[CommandSpec]:
         return list(self._specs.values())
 
-    async def dispatch(self, services: Services, command: Command) -> Reply:
+    async def dispatch(
+        self,
+        services: Services,
+        command: Command,
+        *,
+        say_now: Callable[[str], Awaitable[None]] | None = None,
+    ) -> Reply:
         """Validate, check permission, run the handler; every failure becomes a clear reply.
 
         The operator's limits apply here, once for every platform: chats outside
@@ -187,7 +194,7 @@ class CommandRegistry:
         try:
             chat = await services.store.get_or_create_chat(command.target)
             chat = await self._spaces.remember(services, command, chat)
-            return await spec.handler(CommandContext(services, command, chat))
+            return await spec.handler(CommandContext(services, command, chat, say_now=say_now))
         except Exception:
             log.exception("command /%s failed in %s", spec.name, command.target)
             return Reply.error(

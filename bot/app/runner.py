@@ -15,7 +15,7 @@ import signal
 from bot.app.wiring import App, open_app
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import BotScheduler
-from bot.platforms.base import Platform
+from bot.platforms.base import Platform, PlatformStartError
 from bot.platforms.registry import build_platforms as configured_adapters
 from config.settings import Settings
 from handlers.access import may_receive_digests
@@ -64,7 +64,11 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
         scheduler = build_scheduler(app, platforms)
         try:
             for platform in platforms:
-                await platform.start()
+                try:
+                    await platform.start()
+                except PlatformStartError:
+                    await _stop_quietly(platform)  # release what it opened before failing
+                    raise
                 started.append(platform)
             await scheduler.start()
             log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
@@ -78,3 +82,10 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
                 except Exception:
                     log.exception("%s did not stop cleanly", platform.name)
     return 0
+
+
+async def _stop_quietly(platform: Platform) -> None:
+    try:
+        await platform.stop()
+    except Exception as exc:  # it never fully started: nothing worth a traceback
+        log.debug("%s did not stop cleanly after failing to start: %s", platform.name, exc)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.digest.backlog import BacklogPolicy
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.composer import DigestComposer
 from bot.feeds.ingest import FeedIngestor
@@ -107,6 +108,9 @@ async def open_app(
         max_items=settings.digest_max_items,
         defaults=ChatSettings.defaults_from(settings),
         summariser=summariser,
+        backlog=BacklogPolicy(
+            max_age_days=settings.backlog_days, max_per_feed=settings.backlog_per_feed
+        ),
     )
     poller = FeedPoller(
         store,

@@ -12,11 +12,12 @@ Pure functions only: no clock is read here, callers pass ``now``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.chat_state import ChatState
 from bot.models import Chat
@@ -112,18 +113,30 @@ def _parse_time(word: str) -> time:
 
 
 def parse_timezone(name: str) -> ZoneInfo:
-    """A validated IANA zone; the error suggests close names."""
-    try:
-        if "/" in name or name.upper() == "UTC":
-            return ZoneInfo("UTC" if name.upper() == "UTC" else name)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    needle = name.lower().replace(" ", "_")
-    suggestions = sorted(z for z in available_timezones() if needle and needle in z.lower())[:5]
+    """A validated IANA zone, any of its names, in any case ("europe/berlin", "EST",
+    "Japan"); the error suggests close names, never the one it refused."""
+    wanted = name.strip()
+    canonical = _zone_names().get(wanted.lower())
+    if canonical is not None:
+        return ZoneInfo(canonical)
+    needle = wanted.lower().replace(" ", "_")
+    suggestions = sorted(
+        zone
+        for zone in available_timezones()
+        if needle and needle in zone.lower() and zone.lower() != needle
+    )[:5]
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
     raise ScheduleError(
         f"'{name}' is not an IANA time zone name such as Europe/Berlin or America/New_York.{hint}"
     )
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    """Every zone the system (or the tzdata package) knows, by its lower-case name."""
+    names = {zone.lower(): zone for zone in available_timezones()}
+    names.setdefault("utc", "UTC")
+    return names
 
 
 def local_slot(day: date, at: time, zone: ZoneInfo) -> datetime:

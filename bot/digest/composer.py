@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.delivery.payloads import reply_to_payload
+from bot.digest.backlog import BacklogPolicy, fair_share
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.filters import ArticleFilter
 from bot.digest.pause import has_backlog, resumed_at, skipped_note, trim_backlog
@@ -32,7 +33,6 @@ from bot.digest.stories import (
     group_stories,
     newest_stories,
     regroup,
-    split_newest,
 )
 from bot.keyed_locks import KeyedLocks
 from bot.models import (
@@ -105,6 +105,7 @@ class DigestComposer:
         max_items: int,
         defaults: ChatSettings | None = None,
         summariser: Summariser | None = None,
+        backlog: BacklogPolicy | None = None,
     ) -> None:
         """``defaults`` are the operator's chat settings; summaries stored at ingest were
         made with its algorithm and length, so only chats that chose otherwise re-summarise.
@@ -121,6 +122,7 @@ class DigestComposer:
             algorithm=DEFAULT_ALGORITHM,
         )
         self.summariser = summariser or Summariser()
+        self.backlog = backlog or BacklogPolicy()
         self._composing = KeyedLocks()
 
     def exclusive(self, chat_pk: int) -> AbstractAsyncContextManager[None]:
@@ -244,7 +246,7 @@ class DigestComposer:
             return None
         # The cap counts stories: a story's duplicates are shown as its "also" links and
         # marked seen with it (bot.digest.stories).
-        stories, more_count = split_newest(stories, limit, unseen)
+        stories, more_count = fair_share(stories, limit, unseen)
         shown = [article for story in stories for article in story.articles]
         shown = await self._summarised_for(shown, prefs)
         digest = stories_digest(regroup(stories, shown), title=title, more_count=more_count)
@@ -261,13 +263,18 @@ class DigestComposer:
         is CPU work that must not stall the event loop.
         """
         dropped: list[int] = []
+        notes: tuple[str, ...] = ()
+        unseen, expired = self.backlog.split(unseen, now=self.clock())
+        if expired:
+            dropped += [article.id for article in expired]
+            notes += (self.backlog.note(len(expired)),)
         rules = await self.store.list_filters(chat.pk)
         if rules:
             article_filter = ArticleFilter(rules)
             unseen, hidden = await asyncio.to_thread(article_filter.split, unseen)
             dropped += [article.id for article in hidden]
         if not unseen:
-            return [], dropped, ()
+            return [], dropped, notes
         resumed = resumed_at(chat)
         # Skipping is for good, so a catch-up compares all the articles it can afford: an
         # older outlet's version of a shown story must not be counted as a skipped story.
@@ -275,7 +282,8 @@ class DigestComposer:
         stories = await asyncio.to_thread(newest_stories, unseen, cap, window=window)
         stories, skipped = trim_backlog(stories, resumed, cap)
         dropped += [article.id for story in skipped for article in story.articles]
-        notes = (skipped_note(len(skipped)),) if skipped else ()
+        if skipped:
+            notes += (skipped_note(len(skipped)),)
         return stories, dropped, notes
 
     async def compose(

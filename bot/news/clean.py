@@ -55,6 +55,7 @@ DROP_TAGS = (
     "select",
     "textarea",
     "template",
+    "pre",  # code listings and preformatted output: not prose to summarise
     "head",
     "title",
     "meta",
@@ -208,6 +209,15 @@ _BREAK = "\x00"
 _INVISIBLE_RE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _SPACE_RE = re.compile(r"\s+")
 _PLAIN_PARAGRAPH_RE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
+# Two sentences whose elements touched in the HTML ("in April.</span><span>Previously"):
+# a word of lower-case letters, its full stop, then a capitalised word with no space.
+_GLUED_SENTENCES_RE = re.compile(r"(?<=[^\W\d_A-Z]{2}[.!?])(?=[A-Z][^\W\d_A-Z])")
+_SENTENCE_END = frozenset('.!?…:;"”’)»')
+_BULLETS = frozenset("-*•·–—")
+# A plain-text line shorter than this, followed by a capital, ends its paragraph.
+SHORT_LINE = 60
+# A <code> element longer than this is a listing, not a word in a sentence.
+MAX_INLINE_CODE = 80
 
 # --- Boilerplate text ----------------------------------------------------------------------
 #
@@ -326,6 +336,13 @@ _BOILERPLATE_PARAGRAPHS = [
         r"\(?courtesy(?: of)? [^.!?]{1,100}\)?",
         rf"[^.!?()]{{0,60}}\b(?:{_PICTURE_LIBRARIES})\b[^.!?()]{{0,60}}",
         rf"\([^()]{{0,60}}\b(?:{_PICTURE_AGENCIES})\b[^()]{{0,60}}\)",
+        # link aggregators' and blog engines' per-item footers (bot.news.feed_boilerplate
+        # finds the ones a feed repeats; these are for a document with a single item)
+        r"submitted by\s+/?u/[\w-]+(?:\s+to\s+/?r/[\w-]+)?(?:\s*\[(?:link|(?:\d+ )?comments?)\])*",
+        r"\[(?:link|(?:\d+ )?comments?)\](?:\s*\[(?:link|(?:\d+ )?comments?)\])*",
+        r"(?:∞\s*)?permalink",
+        r"flattr(?: this)?!?",
+        r"\((?:tags?|tagged|filed under|categories|category)\s*:?\s*[^()]{1,200}\)",
         # advertising labels
         r"advertisement|anzeige|werbung|publicité|publicidad|pubblicità|реклама",
         r"\[?\s*(?:…|\.\.\.)\s*\]?",
@@ -450,11 +467,40 @@ def _alnum_count(text: str) -> int:
 
 
 def _plain_paragraphs(text: str) -> list[str]:
-    """Paragraphs of plain text: split on blank lines; single line breaks become spaces."""
+    """Paragraphs of plain text: split on blank lines, and on single line breaks that end a
+    line of its own (see `_line_ends_paragraph`); other line breaks (text wrapped at a
+    fixed width) become spaces."""
     if not text:
         return []
-    chunks = _PLAIN_PARAGRAPH_RE.split(text.replace(_BREAK, ""))
-    return [p for p in (_normalise(chunk) for chunk in chunks) if p]
+    paragraphs: list[str] = []
+    for chunk in _PLAIN_PARAGRAPH_RE.split(text.replace(_BREAK, "")):
+        current: list[str] = []
+        for line in chunk.splitlines():
+            if current and _line_ends_paragraph(current[-1], line):
+                paragraphs.append(" ".join(current))
+                current = []
+            if line.strip():
+                current.append(line)
+        if current:
+            paragraphs.append(" ".join(current))
+    return [p for p in (_normalise(paragraph) for paragraph in paragraphs) if p]
+
+
+def _line_ends_paragraph(line: str, following: str) -> bool:
+    """Whether a single line break between these lines separates two paragraphs.
+
+    It does after a sentence end, before a bullet, and after a short line followed by a
+    capital (a heading or a one-line paragraph: "He died on Wednesday"); a line wrapped
+    mid-sentence usually fills the width and goes on in lower case.
+    """
+    line, following = line.strip(), following.strip()
+    if not line or not following:
+        return True
+    if line[-1] in _SENTENCE_END:
+        return True
+    if following[0] in _BULLETS:
+        return True
+    return following[0].isupper() and len(line) < SHORT_LINE
 
 
 def _markup_chunks(markup: str) -> list[tuple[str, str]]:
@@ -470,6 +516,7 @@ def _markup_chunks(markup: str) -> list[tuple[str, str]]:
     except (lxml.etree.ParserError, ValueError):
         return []
     doomed = [el for el in root.iter(*DROP_TAGS)]
+    doomed.extend(el for el in root.iter("code") if _is_code_block(el))
     doomed.extend(el for el in root.iter() if _is_boilerplate_container(el))
     for el in doomed:
         if el.getparent() is not None:
@@ -514,6 +561,13 @@ def _markup_chunks(markup: str) -> list[tuple[str, str]]:
     return chunks
 
 
+def _is_code_block(el: lxml.etree._Element) -> bool:
+    """A ``<code>`` that is a listing rather than a word in a sentence: several lines, or
+    long. Inline code ("set ``x = 1``") stays part of its sentence."""
+    text = el.text_content()
+    return "\n" in text.strip() or len(text) > MAX_INLINE_CODE
+
+
 def _is_boilerplate_container(el: lxml.etree._Element) -> bool:
     if not isinstance(el.tag, str):
         return False
@@ -535,6 +589,7 @@ def _normalise(chunk: str) -> str:
             break
         text = unescaped
     text = _INVISIBLE_RE.sub("", text)
+    text = _GLUED_SENTENCES_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()
 
 

@@ -182,7 +182,18 @@ def check_url_syntax(url: str) -> str:
             parsed = parsed.copy_with(path="/")
         return str(parsed)
     except (httpx.InvalidURL, ValueError) as exc:
-        raise InvalidURLError(f"{text!r} is not a valid URL: {exc}") from None
+        raise InvalidURLError(f"{_shown(text)} is not a valid URL: {exc}") from None
+
+
+#: The most of what a user typed that an error message repeats back.
+MAX_SHOWN_INPUT = 100
+
+
+def _shown(text: str) -> str:
+    """What the user sent, quoted, cut short: junk pasted by mistake is not echoed whole."""
+    if len(text) > MAX_SHOWN_INPUT:
+        return repr(text[: MAX_SHOWN_INPUT - 1] + "…")
+    return repr(text)
 
 
 def _url_text(url: object) -> str:
@@ -192,13 +203,21 @@ def _url_text(url: object) -> str:
         raise InvalidURLError("no URL given")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
         raise InvalidURLError(
-            f"{text!r} is not a valid URL: it contains spaces or control characters"
+            f"{_shown(text)} is not a valid URL: it contains spaces or control characters"
         )
     scheme_match = _SCHEME_PREFIX.match(text)
     # "host:8080/path" looks like a scheme to a parser; a digit after the colon means a port.
     if scheme_match is None or scheme_match.group(2).isdigit():
-        hint = f" such as https://{text}" if "." in text else " starting with https://"
-        raise InvalidURLError(f"{text!r} is not a web address; send a full URL{hint}")
+        if text.startswith("/"):
+            hint = (
+                ": it is a path without a site; add the site's address in front, such as "
+                "https://example.com/feed.xml"
+            )
+        elif "." in text and len(text) <= MAX_SHOWN_INPUT:
+            hint = f" such as https://{text}"
+        else:
+            hint = " starting with https://"
+        raise InvalidURLError(f"{_shown(text)} is not a web address; send a full URL{hint}")
     scheme = scheme_match.group(1).lower()
     if scheme not in ALLOWED_SCHEMES:
         raise BlockedURLError(
@@ -214,14 +233,14 @@ def _parse_http_url(text: str) -> httpx.URL:
         parsed = httpx.URL(text)
         _ = parsed.host  # decoding the A-labels is where IDNA refuses "xn--zz"
     except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError (IDNA) is a ValueError
-        raise InvalidURLError(f"{text!r} is not a valid URL: {exc}") from None
+        raise InvalidURLError(f"{_shown(text)} is not a valid URL: {exc}") from None
     return parsed
 
 
 def _check_authority(text: str, parsed: httpx.URL) -> None:
     """Refuse a missing or unresolvable host, credentials, and a bad or out-of-range port."""
     if not parsed.raw_host or parsed.raw_host == b".":
-        raise InvalidURLError(f"{text!r} is not a valid URL: it has no host name")
+        raise InvalidURLError(f"{_shown(text)} is not a valid URL: it has no host name")
     if parsed.userinfo:
         raise BlockedURLError(
             "URLs with a user name or password in them are not fetched; remove the "
@@ -230,13 +249,17 @@ def _check_authority(text: str, parsed: httpx.URL) -> None:
         )
     problem = _host_problem(parsed.raw_host.decode("ascii", "replace"))
     if problem:
-        raise InvalidURLError(f"{text!r} is not a valid URL: {problem}")
+        raise InvalidURLError(f"{_shown(text)} is not a valid URL: {problem}")
     port_text = _port_text(text)
     if port_text and not (port_text.isascii() and port_text.isdigit()):
         # int() reads "1\u0661" as 11 and "+80" as 80; a port is plain ASCII digits.
-        raise InvalidURLError(f"{text!r} is not a valid URL: port {port_text!r} is not a number")
+        raise InvalidURLError(
+            f"{_shown(text)} is not a valid URL: port {port_text!r} is not a number"
+        )
     if parsed.port is not None and not 0 < parsed.port < 65536:
-        raise InvalidURLError(f"{text!r} is not a valid URL: port {parsed.port} is out of range")
+        raise InvalidURLError(
+            f"{_shown(text)} is not a valid URL: port {parsed.port} is out of range"
+        )
 
 
 def _host_problem(raw_host: str) -> str | None:

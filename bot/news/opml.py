@@ -22,6 +22,8 @@ MAX_OUTLINES = 500
 MAX_OPML_BYTES = 2_000_000
 # A `&` that does not start an entity or character reference.
 _RAW_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_OUTLINE_TAG = re.compile(rb"<outline\b[^<>]*(?:>|/>)", re.IGNORECASE)
+_ATTRIBUTE_START = re.compile(rb'\s[A-Za-z_:][\w:.-]*="')
 # The XML declaration's encoding, read from the ASCII-compatible start of the file.
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _DECLARATION_TEXT = re.compile(r"""^(<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9._:-]+""")
@@ -104,13 +106,45 @@ def _parse_xml(content: bytes) -> Element:
             f"({type(exc).__name__})"
         ) from exc
     except ParseError as first_error:
-        repaired = _RAW_AMPERSAND.sub(b"&amp;", content)
-        if repaired != content:
+        # Real exporters write raw "&" and unescaped quotes inside attributes; repair those
+        # two mistakes only, and parse the result as strictly as the original.
+        for repaired in _repairs(content):
             try:
                 return fromstring(repaired, forbid_dtd=True)
             except (ParseError, DefusedXmlException):
-                pass
+                continue
         raise OPMLError(f"the file is not well-formed XML ({first_error})") from first_error
+
+
+def _repairs(content: bytes) -> list[bytes]:
+    """The document with raw ampersands escaped, then also with stray quotes escaped."""
+    ampersands = _RAW_AMPERSAND.sub(b"&amp;", content)
+    quotes = _OUTLINE_TAG.sub(_escape_inner_quotes, ampersands)
+    return [doc for doc in dict.fromkeys((ampersands, quotes)) if doc != content]
+
+
+def _escape_inner_quotes(tag: re.Match[bytes]) -> bytes:
+    """One ``<outline …>`` tag with the quotes inside its attribute values escaped.
+
+    A value runs from ``name="`` to the last quote before the next ``name="`` (or the end
+    of the tag), so ``text="Газета "Коммерсантъ". Главное"`` keeps its inner quotes.
+    """
+    text = tag.group(0)
+    starts = list(_ATTRIBUTE_START.finditer(text))
+    if not starts:
+        return text
+    out = [text[: starts[0].end()]]
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        value_and_rest = text[start.end() : end]
+        closing = value_and_rest.rfind(b'"')
+        if closing < 0:
+            return text  # not the shape this repair understands: leave the tag alone
+        value = value_and_rest[:closing].replace(b'"', b"&quot;")
+        out.append(value + value_and_rest[closing:])
+        if index + 1 < len(starts):
+            out.append(starts[index + 1].group(0))
+    return b"".join(out)
 
 
 def _collect(parent: Element, path: list[str], feeds: dict[str, OPMLFeed]) -> None:

@@ -16,16 +16,12 @@ cleaning (``MAX_ITEM_TEXT_CHARS``, ``MAX_TITLE_CHARS``).
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import io
 import json
 import re
-import time
 import xml.sax
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -35,6 +31,8 @@ from feedparser.sanitizer import replace_doctype
 
 from bot.models import ParsedArticle, ParsedFeed
 from bot.news.clean import clean_title, html_to_text
+from bot.news.dates import parse_date
+from bot.news.feed_boilerplate import strip_feed_boilerplate
 from bot.news.language import article_language, clean_tag
 
 __all__ = [
@@ -59,6 +57,7 @@ UNTITLED = "Untitled"
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _LEADING_SPACE_RE = re.compile(rb"[ \t\r\n]+(?=<[^\x00])")
 _XML_ENCODING_RE = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_OPML_SNIFF_RE = re.compile(rb"<opml[\s>]", re.IGNORECASE)
 _HTML_SNIFF_RE = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
 _JSONFEED_VERSION_RE = re.compile(r"^https?://jsonfeed\.org/version/(1(?:\.\d+)?)/?$")
 _DETAIL_KEYS = ("summary_detail", "title_detail")
@@ -145,7 +144,9 @@ def _parse_xml_feed(content: bytes, url: str, content_type: str | None, limit: i
 
     feed = result.get("feed") or {}
     feed_language = _language(feed.get("language"))
-    articles = [_article_from_entry(entry, url, feed_language) for entry in entries[:limit]]
+    articles = strip_feed_boilerplate(
+        [_article_from_entry(entry, url, feed_language) for entry in entries[:limit]]
+    )
     site_url = _feed_site_url(feed, url)
     return ParsedFeed(
         title=_feed_title(feed.get("title"), feed.get("title_detail"), site_url, url),
@@ -394,6 +395,11 @@ def _http_charset(content_type: str | None) -> str | None:
 
 def _not_a_feed_reason(content: bytes, content_type: str | None, result: Mapping[str, Any]) -> str:
     media_type = (content_type or "").split(";")[0].strip().lower()
+    if _OPML_SNIFF_RE.search(content[:4096]):
+        return (
+            "not a feed: this is an OPML list of feeds; import it with /import "
+            "(or give main.py digest the feed addresses it lists)"
+        )
     if media_type in ("text/html", "application/xhtml+xml") or _HTML_SNIFF_RE.search(
         content[:4096]
     ):
@@ -418,8 +424,8 @@ def _article_from_entry(
         title=title,
         link=_entry_link(entry, feed_url),
         guid=_clean_str(entry.get("id")),
-        published=_struct_to_datetime(entry.get("published_parsed"))
-        or _struct_to_datetime(entry.get("updated_parsed")),
+        # Read from the text, not feedparser's guess (bot.news.dates says why).
+        published=parse_date(entry.get("published")) or parse_date(entry.get("updated")),
         author=_entry_author(entry),
         text=text,
         language=article_language(_entry_language(entry), feed_language, f"{title}\n{text}"),
@@ -569,16 +575,6 @@ def _feed_title(
     return feed_url or UNTITLED
 
 
-def _struct_to_datetime(value: object) -> datetime | None:
-    """feedparser's UTC struct_time → aware UTC datetime; None when absent or impossible."""
-    if not isinstance(value, time.struct_time | tuple) or len(value) < 6:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    except (OverflowError, ValueError, OSError, TypeError):
-        return None
-
-
 # --- JSON Feed ---------------------------------------------------------------------------
 
 
@@ -613,11 +609,13 @@ def _parse_json_feed(content: bytes, url: str, limit: int) -> ParsedFeed:
     base = url if _absolute_http_url(url, "") else _absolute_http_url(document.get("feed_url"), url)
     base = base or url
     feed_author = _json_author(document)  # items without authors inherit the feed's
-    articles = [
-        _article_from_json_item(item, base, url, feed_language, feed_author)
-        for item in items[:limit]
-        if isinstance(item, dict)
-    ]
+    articles = strip_feed_boilerplate(
+        [
+            _article_from_json_item(item, base, url, feed_language, feed_author)
+            for item in items[:limit]
+            if isinstance(item, dict)
+        ]
+    )
     site_url = _absolute_http_url(document.get("home_page_url"), base)
     return ParsedFeed(
         title=_feed_title(_as_str(document.get("title")), {"type": "text/plain"}, site_url, url),
@@ -656,7 +654,7 @@ def _article_from_json_item(
         or _id_link(raw_id, feed_url)
     )
     guid = _clean_str(str(raw_id)) if isinstance(raw_id, str | int) else None
-    published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
+    published = parse_date(item.get("date_published")) or parse_date(item.get("date_modified"))
     return ParsedArticle(
         title=title,
         link=link,
@@ -681,29 +679,6 @@ def _json_author(item: Mapping[str, Any]) -> str | None:
     ]
     names = [name for name in names if name]
     return _capped(", ".join(names), MAX_TITLE_CHARS) if names else None
-
-
-def _json_date(value: object) -> datetime | None:
-    """RFC 3339 date (JSON Feed) → aware UTC datetime; a missing zone is read as UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    raw = value.strip()
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(raw[:-1] + "Z" if raw.endswith("z") else raw)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            parsed = None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
 
 
 def _short_json_error(exc: BaseException) -> str:

@@ -42,6 +42,14 @@ class Platform(Protocol):
         """
 
 
+class PlatformStartError(Exception):
+    """A platform could not start; the message is one line naming the setting and the fix.
+
+    Adapters raise it for what an operator must correct (a refused token, an unreachable
+    API) instead of the library's traceback, and never put a secret in it.
+    """
+
+
 class DeliveryProblem(Enum):
     """Why a platform did not take a message, as far as what to do next is concerned."""
 

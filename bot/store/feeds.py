@@ -6,11 +6,11 @@ and whether the feed is disabled live here; bot.feeds.polling decides them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import (
@@ -27,6 +27,7 @@ from bot.store.tables import (
     LANGUAGE_CHARS,
     LAST_MODIFIED_CHARS,
     ChatRow,
+    FeedEntryRow,
     FeedRow,
     SubscriptionRow,
 )
@@ -175,8 +176,26 @@ class FeedsRepository(StoreBase):
             )
             return [chat_model(row) for row in rows]
 
+    async def latest_entries(self, feed_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each feed last brought an item the bot had not seen (for /list)."""
+        if not feed_ids:
+            return {}
+        async with self.session() as session:
+            rows = await session.execute(
+                select(FeedEntryRow.feed_id, func.max(FeedEntryRow.first_seen_at))
+                .where(FeedEntryRow.feed_id.in_(list(feed_ids)))
+                .group_by(FeedEntryRow.feed_id)
+            )
+            return {
+                feed_id: _as_utc(moment) for feed_id, moment in rows.all() if moment is not None
+            }
+
     async def list_feeds(self) -> list[Feed]:
         async with self.session() as session:
             rows = await session.scalars(select(FeedRow).order_by(FeedRow.id))
             return [feed_model(row) for row in rows]
 
+
+def _as_utc(moment: datetime) -> datetime:
+    """An aggregate skips the column type's conversion: SQLite hands back naive UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -80,8 +80,7 @@ async def subscribe_topic(ctx: CommandContext, name: str) -> Reply:
     extra: tuple[str, ...] = ()
     if report.added:
         extra = ("Stories already in these feeds are marked as read; new ones will follow.",)
-    reply = Reply.success if report.any_success else Reply.error
-    return reply(summary, *report.lines, *extra)
+    return report.reply(summary, *extra, report_name="topic-report.txt")
 
 
 def _with_topics(plain: Handler) -> Handler:

@@ -19,10 +19,8 @@ OPML_MIME = "text/x-opml"
 async def import_opml(ctx: CommandContext) -> Reply:
     command = ctx.command
     if command.attachment is None:
-        return Reply.error(
-            "Send an OPML file (.opml or .xml) with /import as its caption, "
-            "or reply /import to one."
-        )
+        how = command.file_hint or "attach it to the command"
+        return Reply.error(f"/import needs an OPML file (.opml or .xml): {how}.")
     try:
         feeds = parse_opml(command.attachment.content)
     except OPMLError as exc:
@@ -31,8 +29,7 @@ async def import_opml(ctx: CommandContext) -> Reply:
         return Reply.error(f"{command.attachment.filename} lists no feeds (no xmlUrl outlines).")
     report = await add_feeds(ctx, [WantedFeed(feed.url, feed.title) for feed in feeds])
     summary = f"Imported {command.attachment.filename}: {report.counts}."
-    reply = Reply.success if report.any_success else Reply.error
-    return reply(summary, *report.lines)
+    return report.reply(summary, report_name="import-report.txt")
 
 
 async def export_opml(ctx: CommandContext) -> Reply:

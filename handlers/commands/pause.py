@@ -76,6 +76,7 @@ def add_pause_commands(registry: CommandRegistry) -> None:
             name="pause",
             summary="Stop scheduled digests for now, keeping the subscriptions",
             handler=pause,
+            about_scheduled_digests=True,
             access=Access.CHAT_ADMIN,
             details=(
                 "Feeds, filters and settings stay as they are and /digest still works. "
@@ -89,6 +90,7 @@ def add_pause_commands(registry: CommandRegistry) -> None:
             name="resume",
             summary="Restart scheduled digests after /pause",
             handler=resume,
+            about_scheduled_digests=True,
             access=Access.CHAT_ADMIN,
             details="Stories that arrived while paused come as one capped catch-up digest.",
         )

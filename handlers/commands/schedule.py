@@ -83,6 +83,7 @@ def add_schedule_commands(registry: CommandRegistry) -> None:
             name="schedule",
             summary="Show or set when digests are posted",
             handler=schedule_command,
+            about_scheduled_digests=True,
             changes=Changes(what="the schedule"),
             args=(
                 ArgSpec(
@@ -100,6 +101,7 @@ def add_schedule_commands(registry: CommandRegistry) -> None:
             name="timezone",
             summary="Show or set this chat's time zone",
             handler=timezone_command,
+            about_scheduled_digests=True,
             changes=Changes(what="the time zone"),
             args=(ArgSpec("zone", "an IANA name such as Europe/Berlin", required=False),),
         )

@@ -7,8 +7,12 @@ are bot.feeds.subscribing's; this module words their outcomes).
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.delivery.schedule import chat_zone
 from bot.feeds.subscribing import find_by_url
-from bot.models import Subscription
+from bot.models import Feed, Subscription
 from handlers.commands.pause import paused_line
 from handlers.context import CommandContext
 from handlers.lookup import parse_number
@@ -78,13 +82,31 @@ async def list_subscriptions(ctx: CommandContext) -> Reply:
     current = await ctx.subscriptions()
     if not current:
         return Reply.info("No subscriptions yet. Add one with /subscribe <url>.")
+    services = ctx.services
+    latest = await services.store.latest_entries([sub.feed.id for sub in current])
+    zone = chat_zone(ctx.chat, services.settings.default_timezone)
     lines = []
     for sub in current:
-        problem = f" (failing: {sub.feed.last_error})" if sub.feed.last_error else ""
-        lines.append(f"{sub.position}. {sub.display_title} — {sub.feed.url}{problem}")
+        lines.append(f"{sub.position}. {sub.display_title} — {sub.feed.url}")
+        lines.append(f"   {_health(sub.feed, latest.get(sub.feed.id), zone)}")
     if paused := paused_line(ctx.chat, ctx.services):
         lines.append(paused)
     return Reply.info(f"Subscriptions ({len(current)}):", *lines)
+
+
+def _health(feed: Feed, latest: datetime | None, zone: ZoneInfo) -> str:
+    """One line on how a feed is doing: disabled, failing, or when it last brought news."""
+
+    def when(moment: datetime) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    if feed.disabled:
+        return f"disabled: {feed.last_error or 'it kept failing'} (/subscribe to it again to retry)"
+    news = f"last new story {when(latest)}" if latest else "no new story yet"
+    if feed.last_error:
+        since = f" since {when(feed.first_failure_at)}" if feed.first_failure_at else ""
+        return f"failing{since}: {feed.last_error}; {news}"
+    return news
 
 
 def add_subscription_commands(registry: CommandRegistry) -> None:

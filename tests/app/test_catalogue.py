@@ -164,9 +164,9 @@ async def test_subscribing_to_a_topic_reports_every_feed(
         await bot.say(f"/subscribe {feed_server.base_url}/harbour.xml")
         out = await bot.say("/subscribe topic:local")
         assert out.startswith("Topic Local news: 1 added, 1 already present, 1 failed.")
-        assert "+ Town Hall" in out
-        assert "= Harbour Gazette" in out
-        assert "✗ Gone Weekly: could not fetch" in out
+        assert "+ added: Town Hall" in out
+        assert "= already present: Harbour Gazette" in out
+        assert "✗ HTTP 404 Not Found (1): Gone Weekly" in out
         listing = await bot.say("/list")
         assert "1. Harbour Feed" in listing  # subscribed by hand: its own title stays
         assert "2. Town Hall" in listing  # the catalogue's title names the subscription
@@ -208,7 +208,7 @@ async def test_topic_subscription_stops_at_the_chat_limit(
     ) as bot:
         out = await bot.say("/subscribe topic:local")
         assert out.startswith("Topic Local news: 2 added, 0 already present, 1 failed.")
-        assert "✗ Gone Weekly: no slot left" in out
+        assert "✗ no slot left (1): Gone Weekly" in out
         assert "now follows 2 feeds; the limit is 2 (0 slots left)" in out
         full = await bot.say("/subscribe topic:sport")
         assert full.startswith("Error: Topic sport: 0 added, 0 already present, 1 failed.")

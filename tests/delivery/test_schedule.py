@@ -75,6 +75,22 @@ def test_timezones_are_validated_with_suggestions() -> None:
         parse_timezone("Mars/Olympus")
 
 
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [("EST", "EST"), ("gmt", "GMT"), ("Japan", "Japan"), ("europe/berlin", "Europe/Berlin")],
+)
+def test_every_iana_name_is_accepted_in_any_case(typed: str, zone: str) -> None:
+    """Names without a slash are IANA names too; case does not matter."""
+    assert parse_timezone(typed).key == zone
+
+
+def test_a_refused_name_is_never_suggested_back() -> None:
+    with pytest.raises(ScheduleError) as refused:
+        parse_timezone("Berlin")
+    assert "Did you mean: Europe/Berlin?" in str(refused.value)
+    assert "'Berlin'" not in str(refused.value).split("Did you mean:")[1]
+
+
 def test_same_local_time_across_time_zones() -> None:
     schedule = parse_schedule(["08:00"])
     after = utc(2026, 1, 15, 0, 0)

@@ -54,7 +54,13 @@ async def test_three_digests_at_once_never_show_a_story_twice_nor_claim_nothing_
 ) -> None:
     url = feed_server.serve("/feed.xml", rss_feed([]))
     # No command rate limit: this chat pages through its backlog with many /digest.
-    async with console_bot_with(database_url, clock, tmp_path, command_rate_per_minute=0) as bot:
+    async with console_bot_with(
+        database_url,
+        clock,
+        tmp_path,
+        command_rate_per_minute=0,  # this chat pages through its backlog with many /digest
+        backlog_per_feed=0,  # and reads all 149 (the backlog bound has its own tests)
+    ) as bot:
         await bot.say(f"/subscribe {url}")
         feed_server.serve("/feed.xml", rss_feed(stories(*range(1, 150))))
         replies = await asyncio.gather(*(bot.console.handle_line("/digest") for _ in range(3)))

@@ -122,7 +122,8 @@ async def test_digest_reports_a_feed_that_fails(
     assert "No new stories since your last digest." in out
     assert "Could not refresh Test Feed" in out
     assert "500" in out
-    assert "(failing:" in await console_bot.say("/list")
+    listing = await console_bot.say("/list")
+    assert "failing since 2026-01-15 09:00: the server answered HTTP 500" in listing
 
 
 async def test_subscribe_finds_the_feed_of_a_web_page(

@@ -688,3 +688,18 @@ def test_errors_are_one_family() -> None:
     ):
         assert issubclass(error, FetchError)
     assert str(FetchError("message")) == "message"  # shown to users as it is
+
+
+def test_a_relative_address_gets_a_hint_with_a_site_in_front() -> None:
+    with pytest.raises(InvalidURLError) as refused:
+        check_url_syntax("/feeds/news.xml")
+    message = str(refused.value)
+    assert "path without a site" in message
+    assert "https:///" not in message
+
+
+def test_junk_pasted_by_mistake_is_not_echoed_whole() -> None:
+    junk = "x" * 10_000
+    with pytest.raises(InvalidURLError) as refused:
+        check_url_syntax(junk)
+    assert len(str(refused.value)) < 300

@@ -31,7 +31,7 @@ async def test_telegram_document_upload_and_export_of_a_gb2312_list(
     document = {"file_name": "中文.opml", "content": upload, "mime_type": "text/x-opml"}
     [report] = await tg.command("/import", document=document)
     assert "Imported 中文.opml: 4 added, 0 already present, 0 failed." in report["text"]
-    assert "+ BBC 中文网" in report["text"]
+    assert "+ added: BBC 中文网" in report["text"]
     [listing] = await tg.command("/list")
     assert "3. 少数派 — " in listing["text"]
     assert "4. Served 3 — " in listing["text"]  # untitled in the file: the feed's own title

@@ -15,6 +15,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from bot.digest.backlog import BacklogPolicy
 from bot.digest.composer import DigestComposer
 from bot.store.repository import Store, StoriesAlreadyShownError
 
@@ -24,7 +25,12 @@ async def main(database_url: str, chat_pk: int) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     store = await Store.open(database_url)
     try:
-        composer = DigestComposer(store, clock=lambda: datetime.now(UTC), max_items=2)
+        composer = DigestComposer(
+            store,
+            clock=lambda: datetime.now(UTC),
+            max_items=2,
+            backlog=BacklogPolicy(max_age_days=0, max_per_feed=0),  # every story, any age
+        )
         [chat] = [chat for chat in await store.list_chats() if chat.pk == chat_pk]
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)

@@ -8,6 +8,7 @@ drive it line by line to exercise every handler end to end.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -16,12 +17,17 @@ from bot.platforms.console.render import render_reply_text
 from bot.platforms.intake import CommandIntake
 from handlers.model import Command, Document, Reply, User
 from handlers.parsing import parse_command_line
-from handlers.registry import ArgKind, CommandRegistry
+from handlers.registry import ArgKind, CommandRegistry, CommandSpec
 from handlers.services import Services
 
 CONSOLE_TARGET = ChatTarget(platform="console", chat_id="local")
 CONSOLE_USER = User(id="local", name="console user")
 PROMPT = "newsdigest> "
+FILE_HINT = "give the file's path after the command, e.g. /import subscriptions.opml"
+NO_SCHEDULER_NOTE = (
+    "Note: the console runs no scheduler, so this chat gets no scheduled digests; "
+    "/digest shows the news here. Telegram and Discord chats get theirs from the running bot."
+)
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
@@ -79,34 +85,56 @@ class ConsolePlatform:
         else:
             name, args = parsed
             await self.intake.on_contact(self.target)
-            args, attachment = await self._attach_file(name, args)
-            command = Command(
-                platform=self.name,
-                target=self.target,
-                user=self.user,
-                name=name,
-                args=args,
-                is_admin=True,  # the person at the terminal owns this chat
-                attachment=attachment,
-            )
-            reply = await self.registry.dispatch(self.services, command)
+            args, attachment, problem = await self._attach_file(name, args)
+            if problem is not None:
+                reply = Reply.error(problem)
+            else:
+                command = Command(
+                    platform=self.name,
+                    target=self.target,
+                    user=self.user,
+                    name=name,
+                    args=args,
+                    is_admin=True,  # the person at the terminal owns this chat
+                    attachment=attachment,
+                    file_hint=FILE_HINT,
+                )
+                reply = self._with_console_note(
+                    self.registry.get(name),
+                    await self.registry.dispatch(
+                        self.services, command, say_now=self._say_now
+                    ),
+                )
         await self.intake.answer(self.target, reply, lambda: self.send(self.target, reply))
         return reply
 
     async def _attach_file(
         self, name: str, args: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], Document | None]:
-        """For commands that take a file, the console's argument is a local path."""
+    ) -> tuple[tuple[str, ...], Document | None, str | None]:
+        """For commands that take a file, the console's argument is a local path.
+
+        (remaining arguments, the file, the problem reading it — then the command is not
+        run, so there is one error, not a second one about the missing file).
+        """
         spec = self.registry.get(name)
         if spec is None or not args or not any(a.kind is ArgKind.FILE for a in spec.args):
-            return args, None
+            return args, None, None
         path = Path(args[0])
         try:
             content = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
-            self._write(f"Error: cannot read {path}: {exc.strerror or exc}")
-            return args[1:], None
-        return args[1:], Document(filename=path.name, content=content)
+            return args[1:], None, f"cannot read {path}: {exc.strerror or exc}"
+        return args[1:], Document(filename=path.name, content=content), None
+
+    async def _say_now(self, text: str) -> None:
+        self._write(text)
+
+    @staticmethod
+    def _with_console_note(spec: CommandSpec | None, reply: Reply) -> Reply:
+        """The console runs no scheduler: say so where a command is about scheduled digests."""
+        if spec is None or not spec.about_scheduled_digests or reply.is_error:
+            return reply
+        return replace(reply, lines=(*reply.lines, NO_SCHEDULER_NOTE))
 
     async def run(self) -> None:
         """Serve until end of input or /quit."""

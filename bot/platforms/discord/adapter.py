@@ -27,6 +27,7 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -38,7 +39,7 @@ from discord.http import Route
 
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem
+from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
 from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
 from bot.platforms.intake import CommandIntake
@@ -56,6 +57,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 MISSING_PERMISSIONS = 50013
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
+FILE_HINT = "choose the file in the command's file option"
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
 # What a deferred interaction shows until its answer comes: to everyone, or to the asker.
 PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
@@ -126,8 +128,21 @@ class DiscordPlatform:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Log in and wait for the gateway; what an operator must fix is one line."""
         assert self.settings.discord_bot_token is not None
-        await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        api = urlsplit(Route.BASE).hostname
+        try:
+            await self.client.login(self.settings.discord_bot_token.get_secret_value())
+        except discord.LoginFailure as exc:
+            raise PlatformStartError(
+                "DISCORD_BOT_TOKEN was refused by Discord: copy the bot token again from "
+                "the developer portal (Bot → Reset Token)."
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise PlatformStartError(
+                f"could not reach the Discord API at {api} ({type(exc).__name__}): check "
+                "the network, or DISCORD_API_BASE_URL."
+            ) from exc
         self._connection = asyncio.create_task(self.client.connect(reconnect=True))
         ready = asyncio.create_task(self._ready.wait())
         done, _ = await asyncio.wait(
@@ -137,9 +152,12 @@ class DiscordPlatform:
         )
         if ready not in done:
             ready.cancel()
-            if self._connection in done:
-                self._connection.result()  # raises the connection error
-            raise TimeoutError("Discord gateway did not become ready")
+            cause = self._connection.exception() if self._connection in done else None
+            raise PlatformStartError(
+                "the Discord gateway did not become ready"
+                + (f" ({type(cause).__name__})" if cause else f" within {self.ready_timeout:g} s")
+                + ": check the network, or DISCORD_GATEWAY_URL."
+            ) from cause
         log.info("discord: logged in as %s", self.client.user)
 
     async def stop(self) -> None:
@@ -238,8 +256,17 @@ class DiscordPlatform:
                 is_admin=self._is_admin(interaction),
                 attachment=attachment,
                 space_id=space_id,
+                file_hint=FILE_HINT,
             )
-            reply = await self.registry.dispatch(self.services, command)
+            async def say_now(text: str) -> None:
+                if not interaction.response.is_done():
+                    return  # not deferred: the answer itself comes within seconds
+                try:
+                    await interaction.followup.send(content=text, allowed_mentions=NO_MENTIONS)
+                except discord.HTTPException as exc:
+                    log.info("discord: progress message not sent: %s", exc)
+
+            reply = await self.registry.dispatch(self.services, command, say_now=say_now)
         await self._answer(interaction, target, reply, deferred=deferred)
 
     async def _answer(

@@ -24,13 +24,20 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, Chat, InputFile, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, filters
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem
+from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
 from bot.platforms.intake import CommandIntake
 from bot.platforms.telegram.render import TelegramMessage, render_reply
 from config.settings import Settings
@@ -50,6 +57,7 @@ PER_CHAT_INTERVAL = 1.05  # a little over a second: arrival times jitter
 ADMIN_CACHE_SECONDS = 60.0
 MAX_FLOOD_WAITS = 8
 MAX_NETWORK_RETRIES = 3
+FILE_HINT = "send the file with /import as its caption, or reply /import to it"
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -162,8 +170,7 @@ class TelegramPlatform:
         """
         from secrets import token_urlsafe
 
-        await self.application.initialize()
-        await self.publish_command_menu()
+        await self._connect()
         await self.application.start()
         updater = self.application.updater
         assert updater is not None
@@ -194,6 +201,23 @@ class TelegramPlatform:
                 error_callback=self._on_polling_error,
             )
             log.info("telegram: @%s receiving updates by long polling", self.bot_username)
+
+    async def _connect(self) -> None:
+        """Log in (getMe) and publish the menu; what an operator must fix is one line."""
+        try:
+            await self.application.initialize()
+            await self.publish_command_menu()
+        except InvalidToken as exc:
+            raise PlatformStartError(
+                "TELEGRAM_BOT_TOKEN was refused by Telegram: copy the token again from "
+                "@BotFather (it looks like 123456789:AA…)."
+            ) from exc
+        except NetworkError as exc:
+            host = urlsplit(api_urls(self.settings.telegram_api_base_url)[0]).hostname
+            raise PlatformStartError(
+                f"could not reach the Telegram Bot API at {host} ({type(exc).__name__}): "
+                "check the network, or TELEGRAM_API_BASE_URL."
+            ) from exc
 
     async def stop(self) -> None:
         updater = self.application.updater
@@ -251,11 +275,15 @@ class TelegramPlatform:
             args=args,
             is_admin=await self._is_admin(message),
             attachment=attachment,
+            file_hint=FILE_HINT,
         )
         spec = self.registry.get(name)
         if spec is not None and spec.fetches:
             await self._typing(target)
-        reply = await self.registry.dispatch(self.services, command)
+        async def say_now(text: str) -> None:
+            await self._reply_safely(target, Reply.info(text))
+
+        reply = await self.registry.dispatch(self.services, command, say_now=say_now)
         await self._reply_safely(target, reply)
 
     async def _reply_safely(self, target: ChatTarget, reply: Reply) -> None:

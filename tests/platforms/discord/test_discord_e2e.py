@@ -74,7 +74,7 @@ async def test_every_command_happy_path(dc: DiscordHarness, feed_server: FeedSer
         ("unsubscribe", {"target": "5"}, "no subscriptions"),
         ("schedule", {"when": "25:99"}, "not a time of day"),
         ("timezone", {"zone": "Mars/Base"}, "not an IANA time zone"),
-        ("import", None, "Send an OPML file"),
+        ("import", None, "choose the file in the command's file option"),
         ("help", {"command": "nosuch"}, "There is no /nosuch command"),
     ],
 )

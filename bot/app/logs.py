@@ -1,0 +1,85 @@
+"""Logging set-up: one line per event, no secrets, and no chatter from the libraries.
+
+Why a redacting filter: python-telegram-bot and httpx log request URLs at DEBUG, and a Bot
+API URL contains the bot's token; a traceback of a failed connection can carry it too.
+Every record that reaches a handler passes through `SecretRedactor` first, so a token, a
+webhook secret or a database password never reaches a log at any level.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+from sqlalchemy.engine import make_url
+
+from config.settings import Settings
+
+REDACTED = "***"
+# Libraries whose INFO lines would drown the bot's own (APScheduler writes two per job and
+# tick: about 11,500 a day); they speak at WARNING and above unless asked for DEBUG.
+NOISY_LOGGERS = ("alembic", "apscheduler", "httpx", "httpcore", "aiosqlite", "asyncio")
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces every secret in a record's message (and its traceback) with ``***``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        record.msg = self.redact(record.getMessage())
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret value the settings hold: tokens, the webhook secret, a DB password."""
+    found = [
+        secret.get_secret_value()
+        for secret in (
+            settings.telegram_bot_token,
+            settings.discord_bot_token,
+            settings.telegram_webhook_secret,
+        )
+        if secret is not None
+    ]
+    try:
+        password = make_url(settings.database_url).password
+    except Exception:  # an unparsable URL carries no password we could find
+        password = None
+    if password:
+        found.append(str(password))
+    return found
+
+
+def configure_logging(settings: Settings | None, *, level: str) -> None:
+    """Log to stderr at ``level``, secrets redacted, noisy libraries held at WARNING."""
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    root = logging.getLogger()
+    if settings is not None:
+        redactor = SecretRedactor(secrets_of(settings))
+        for handler in root.handlers:
+            handler.addFilter(redactor)
+    quiet_at = max(logging.WARNING, root.level) if root.level > logging.DEBUG else logging.DEBUG
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(quiet_at)

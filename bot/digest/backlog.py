@@ -1,0 +1,92 @@
+"""A backlog a reader can keep up with: a fair share per feed, and a bound on what waits.
+
+Two observations from a chat following 23 feeds: digests were newest-first across all
+feeds, so one prolific feed filled 18 of 20 places; and with a daily schedule 600 new
+stories a day could never be read, so the backlog only grew. The rules:
+
+- **Fair share.** A digest takes stories round by round: each feed's newest unseen story
+  first (feeds with the newest stories first), then each feed's second, and so on until
+  the cap. A busy feed gets the places the quiet ones leave; it can no longer crowd them
+  out. A story several feeds reported counts for the feed of the version shown.
+- **Bounded wait.** A story unseen for longer than NEWSDIGEST_BACKLOG_DAYS (default 7)
+  since it arrived, or beyond the newest NEWSDIGEST_BACKLOG_PER_FEED (default 100) unseen
+  stories of its feed, is marked read without being shown, and the digest says how many
+  (one line). 0 turns either bound off.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.digest.stories import Story
+from bot.models import StoredArticle
+
+DEFAULT_MAX_AGE_DAYS = 7
+DEFAULT_MAX_PER_FEED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogPolicy:
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS  # 0: no age limit
+    max_per_feed: int = DEFAULT_MAX_PER_FEED  # 0: no per-feed limit
+
+    def split(
+        self, articles: Sequence[StoredArticle], *, now: datetime
+    ) -> tuple[list[StoredArticle], list[StoredArticle]]:
+        """(articles kept, articles past the bounds), both in the given (newest-first) order."""
+        oldest = now - timedelta(days=self.max_age_days) if self.max_age_days else None
+        per_feed: Counter[str] = Counter()
+        kept: list[StoredArticle] = []
+        expired: list[StoredArticle] = []
+        for article in articles:
+            feed = _feed_of(article)
+            too_old = oldest is not None and article.first_seen < oldest
+            too_many = bool(self.max_per_feed) and per_feed[feed] >= self.max_per_feed
+            if too_old or too_many:
+                expired.append(article)
+                continue
+            per_feed[feed] += 1
+            kept.append(article)
+        return kept, expired
+
+    def note(self, count: int) -> str:
+        """The digest line announcing stories marked read without being shown."""
+        bounds = []
+        if self.max_age_days:
+            bounds.append(f"waited over {self.max_age_days} days")
+        if self.max_per_feed:
+            bounds.append(f"went past the newest {self.max_per_feed} of their feed")
+        return (
+            f"{count} older {'story' if count == 1 else 'stories'} that "
+            f"{' or '.join(bounds)} {'was' if count == 1 else 'were'} marked as read."
+        )
+
+
+def fair_share(
+    stories: Sequence[Story], limit: int, articles: Sequence[StoredArticle]
+) -> tuple[list[Story], int]:
+    """The stories for one digest, round by round across feeds, and how many are left.
+
+    ``stories`` are newest first; the chosen ones keep the digest's order (that of their
+    best versions in ``articles``).
+    """
+    rounds: Counter[str] = Counter()
+    ranked: list[tuple[int, int, Story]] = []
+    for index, story in enumerate(stories):
+        feed = _feed_of(story.best)
+        ranked.append((rounds[feed], index, story))
+        rounds[feed] += 1
+    chosen = [story for _, _, story in sorted(ranked, key=lambda item: item[:2])[:limit]]
+    position = {article.id: index for index, article in enumerate(articles)}
+    chosen.sort(key=lambda story: position.get(story.best.id, len(position)))
+    return chosen, max(0, len(stories) - limit)
+
+
+def _feed_of(article: StoredArticle) -> str:
+    """Which feed an article counts for: its subscription, else its source name."""
+    if article.subscription_id is not None:
+        return f"subscription:{article.subscription_id}"
+    return f"source:{article.source}"

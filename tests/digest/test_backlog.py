@@ -1,0 +1,104 @@
+"""A backlog a reader can keep up with: every feed a fair share, a bound on what waits.
+
+With 23 feeds a chat needed 30 /digest to catch up and one prolific feed filled 18 of 20
+places. Now a digest takes stories round by round across feeds, and what waited longer than
+NEWSDIGEST_BACKLOG_DAYS, or beyond the newest NEWSDIGEST_BACKLOG_PER_FEED of its feed, is
+marked read with a one-line note. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from bot.digest.backlog import BacklogPolicy
+from bot.digest.composer import DigestComposer
+from bot.models import ChatTarget, NewArticle
+from bot.store.repository import Store
+
+NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+def article(feed: str, n: int, *, seen: datetime) -> NewArticle:
+    """A story whose words no other story shares: same-story grouping keeps it alone."""
+    tag = "".join("abcdefghij"[int(digit)] for digit in str(n))  # letters: one word each
+    words = f"{feed}{tag}alpha {feed}{tag}beta {feed}{tag}gamma"
+    return NewArticle(
+        entry_key=f"guid:{feed}-{n}",
+        link_key=f"{feed}.example/{n}",
+        link=f"https://{feed}.example/{n}",
+        title=words.title(),
+        author=None,
+        published=seen,
+        text=f"{words}.",
+        summary=[f"{words}."],
+        language="en",
+    )
+
+
+async def chat_following(store: Store, counts: dict[str, int], *, now: datetime = NOW) -> int:
+    """A chat following one feed per name, each with that many new stories (newest last)."""
+    chat = await store.get_or_create_chat(ChatTarget("console", "backlog"))
+    for name, count in counts.items():
+        feed = await store.get_or_create_feed(f"https://{name}.example/feed")
+        await store.subscribe(chat.pk, feed.id)
+        for n in range(count):
+            seen = now - timedelta(minutes=count - n)
+            await store.store_articles(feed.id, [article(name, n, seen=seen)], now=seen)
+    return chat.pk
+
+
+async def test_a_prolific_feed_cannot_crowd_out_the_others(store: Store) -> None:
+    chat_pk = await chat_following(store, {"busy": 30, "quiet": 2, "calm": 2})
+    [chat] = [chat for chat in await store.list_chats() if chat.pk == chat_pk]
+    composer = DigestComposer(store, clock=lambda: NOW, max_items=6)
+    digest = await composer.compose(chat)
+    assert digest is not None
+    assert not any(item.also for item in digest.items)  # every story stands alone
+    sources = Counter(item.link.split("//")[1].split(".")[0] for item in digest.items if item.link)
+    assert sources == {"busy": 2, "quiet": 2, "calm": 2}
+    assert digest.more_count == 28
+    # The busy feed gets the places the others leave once they are read.
+    following = await composer.compose(chat)
+    assert following is not None
+    assert {item.link.split("//")[1].split(".")[0] for item in following.items if item.link} == {
+        "busy"
+    }
+    assert len(following.items) == 6
+
+
+async def test_stories_past_the_bounds_are_marked_read_and_counted(store: Store) -> None:
+    chat_pk = await chat_following(store, {"busy": 12, "quiet": 1})
+    old = await store.get_or_create_feed("https://old.example/feed")
+    await store.subscribe(chat_pk, old.id)
+    stale = NOW - timedelta(days=9)
+    await store.store_articles(old.id, [article("old", 1, seen=stale)], now=stale)
+    [chat] = [chat for chat in await store.list_chats() if chat.pk == chat_pk]
+    policy = BacklogPolicy(max_age_days=7, max_per_feed=5)
+    composer = DigestComposer(store, clock=lambda: NOW, max_items=20, backlog=policy)
+    digest = await composer.compose(chat)
+    assert digest is not None
+    links = [item.link for item in digest.items]
+    assert len(links) == 6  # the newest 5 of the busy feed and the quiet one
+    assert "https://busy.example/11" in links
+    assert "https://busy.example/6" not in links
+    assert "https://old.example/1" not in links
+    assert digest.notes == (
+        "8 older stories that waited over 7 days or went past the newest 5 of their feed "
+        "were marked as read.",
+    )
+    assert await store.unseen_articles(chat.pk) == []  # nothing waits forever
+    assert await composer.compose(chat) is None
+
+
+async def test_bounds_of_zero_keep_everything(store: Store) -> None:
+    chat_pk = await chat_following(store, {"busy": 12})
+    [chat] = [chat for chat in await store.list_chats() if chat.pk == chat_pk]
+    composer = DigestComposer(
+        store,
+        clock=lambda: NOW + timedelta(days=30),
+        max_items=20,
+        backlog=BacklogPolicy(max_age_days=0, max_per_feed=0),
+    )
+    digest = await composer.compose(chat)
+    assert digest is not None
+    assert len(digest.items) == 12
+    assert digest.notes == ()

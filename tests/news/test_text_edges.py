@@ -1,0 +1,172 @@
+"""What is around an article's text is not the article: boundaries, code, footers.
+
+Summaries glued "…on Wednesday Former teams pay tribute…" and "…in April.Previously,
+Modi…" into one sentence, summarised a PHP listing, and kept reddit's "submitted by /u/…
+[link] [N comments]" in 18 of 22 summaries. Fixed by where the text is made
+(bot.news.clean), by a per-feed rule for what every item repeats
+(bot.news.feed_boilerplate), and checked here on realistic documents.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import ParsedArticle
+from bot.news.clean import html_to_text
+from bot.news.feed_boilerplate import strip_feed_boilerplate
+from bot.news.parse import parse_feed
+from bot.news.summarise import split_sentences
+from tests.support import FIXTURES
+from tests.support.feeds import rss_feed
+
+
+@pytest.mark.parametrize(
+    ("html", "markup"),
+    [
+        ("<p>He died on Wednesday</p><p>Former teams pay tribute to him.</p>", True),
+        ("<h2>He died on Wednesday</h2>Former teams pay tribute to him.", True),
+        ("<ul><li>He died on Wednesday</li><li>Former teams pay tribute to him.</li></ul>", True),
+        ("He died on Wednesday<br/>Former teams pay tribute to him.", True),
+        ("He died on Wednesday\nFormer teams pay tribute to him.", False),
+    ],
+)
+def test_block_and_line_boundaries_end_sentences(html: str, markup: bool) -> None:
+    sentences = split_sentences(html_to_text(html, markup=markup))
+    assert sentences == ["He died on Wednesday", "Former teams pay tribute to him."]
+
+
+def test_sentences_of_touching_elements_are_kept_apart() -> None:
+    text = html_to_text(
+        "<span>The law passed in April.</span><span>Previously, Modi said so.</span>"
+    )
+    assert split_sentences(text) == ["The law passed in April.", "Previously, Modi said so."]
+    # abbreviations and initials are not sentence ends
+    assert html_to_text("<p>Mr. Smith met the U.S. team, e.g. Alice.</p>") == (
+        "Mr. Smith met the U.S. team, e.g. Alice."
+    )
+
+
+def test_wrapped_plain_text_still_reads_as_one_paragraph() -> None:
+    text = html_to_text(
+        "The council approved the new tram line after a debate that went on\n"
+        "until late at night, and the mayor welcomed the result.",
+        markup=False,
+    )
+    assert "\n" not in text
+
+
+def test_code_listings_are_not_prose_but_inline_code_is_part_of_its_sentence() -> None:
+    html = (
+        "<p>Upgrading is one line.</p>"
+        "<pre><code>&lt;?php\n$db = new PDO($dsn);\nforeach ($rows as $row) {\n  echo $row;\n}\n"
+        "</code></pre>"
+        "<p>Set <code>max_workers = 4</code> to use every core.</p>"
+        "<code>line one\nline two\nline three</code>"
+    )
+    text = html_to_text(html)
+    assert "PDO" not in text
+    assert "line two" not in text
+    assert "Set max_workers = 4 to use every core." in text
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "∞ Permalink",
+        "Flattr this!",
+        "(Tags: transport, city council)",
+        "submitted by /u/someone to /r/news",
+        "[link] [12 comments]",
+    ],
+)
+def test_known_footers_go_even_from_a_single_item(footer: str) -> None:
+    text = html_to_text(f"<p>The tram line was approved.</p><p>{footer}</p>")
+    assert text == "The tram line was approved."
+
+
+def test_a_link_aggregators_items_lose_their_submitted_by_line() -> None:
+    document = (FIXTURES / "feeds" / "atom_handmade_reddit-shaped_submitted-by.xml").read_bytes()
+    feed = parse_feed(document, "https://www.reddit.example/r/worldnews/.rss")
+    assert len(feed.articles) == 3
+    for article in feed.articles:
+        assert "submitted by" not in article.text
+        assert "comments]" not in article.text
+        assert article.text.endswith(".")
+
+
+def item(n: int, text: str) -> ParsedArticle:
+    return ParsedArticle(
+        title=f"Story {n}",
+        link=f"https://a.example/{n}",
+        guid=str(n),
+        published=None,
+        author=None,
+        text=text,
+    )
+
+
+def test_a_closing_line_most_items_of_a_feed_repeat_is_that_feeds_boilerplate() -> None:
+    bodies = [
+        "The tram line was approved.",
+        "A new bridge opens in May.",
+        "Ferries run again.",
+        "Snow closed two passes.",
+    ]
+    items = [
+        item(
+            n, f"{body}\n\nDiscuss on the forum ({n * 7} replies) · report to https://f.example/{n}"
+        )
+        for n, body in enumerate(bodies)
+    ]
+    items.append(item(9, "A story without the footer.\n\nIts own last paragraph stays."))
+    cleaned = strip_feed_boilerplate(items)
+    assert [a.text for a in cleaned[:4]] == bodies
+    assert cleaned[4].text == items[4].text
+
+
+def test_a_source_tag_ending_most_items_is_removed_but_the_sentence_stays() -> None:
+    items = [
+        item(n, f"{sentence} Medscape Medical News")
+        for n, sentence in enumerate(
+            ["Statins cut risk by a third.", "A new trial starts in June.", "Doctors warn of flu."]
+        )
+    ]
+    cleaned = strip_feed_boilerplate(items)
+    assert [a.text for a in cleaned] == [
+        "Statins cut risk by a third.",
+        "A new trial starts in June.",
+        "Doctors warn of flu.",
+    ]
+
+
+def test_what_only_one_item_says_and_what_differs_in_the_news_itself_stays() -> None:
+    releases = [
+        item(n, f"We'd like to announce the availability of version {n}.0.\n\nChanges: {change}")
+        for n, change in enumerate(["faster boot.", "new drivers.", "fewer bugs."], start=1)
+    ]
+    assert strip_feed_boilerplate(releases) == releases  # the opening differs by the version
+    lonely = [item(1, "A story.\n\nShare this on the forum."), item(2, "B."), item(3, "C.")]
+    assert strip_feed_boilerplate(lonely) == lonely
+    single_paragraphs = [item(n, "Every item says exactly this.") for n in range(4)]
+    assert strip_feed_boilerplate(single_paragraphs) == single_paragraphs  # never emptied
+
+
+def test_a_feed_whose_items_share_a_footer_summarises_without_it() -> None:
+    footer = "<p>If you'd like to support this blog or give me feedback, write to me.</p>"
+    items = [
+        {
+            "guid": f"p{n}",
+            "title": f"Post {n}",
+            "link": f"https://blog.example/{n}",
+            "description": f"<p>{body}</p>{footer}",
+        }
+        for n, body in enumerate(
+            [
+                "I rewrote the parser this week.",
+                "The release is out today.",
+                "Benchmarks improved by ten percent.",
+            ]
+        )
+    ]
+    feed = parse_feed(rss_feed(items).encode(), "https://blog.example/feed")
+    assert all("feedback" not in article.text for article in feed.articles)
