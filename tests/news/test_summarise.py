@@ -28,8 +28,7 @@ from bot.news.summarise import (
     resolve_language,
     split_sentences,
 )
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO
 
 ENGLISH_ARTICLE = """\
 The city council of Riverton voted on Tuesday to build a new bridge across the Mill River. \
