@@ -139,7 +139,12 @@ class UsageError(Exception):
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.news.summarise import DEFAULT_ALGORITHM, Summariser, UnknownAlgorithmError
+    from bot.news.summarise import (
+        DEFAULT_ALGORITHM,
+        Summariser,
+        UnknownAlgorithmError,
+        cap_characters,
+    )
 
     try:
         _check_summarise_args(args)
@@ -148,9 +153,12 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
             sentences=args.sentences or settings.summary_sentences,
         )
         if args.jsonl:
-            return _summarise_jsonl(summariser, args.jsonl, args.language)
+            return _summarise_jsonl(
+                summariser, args.jsonl, args.language, settings.summary_max_chars
+            )
         text = _read_text(args.file)
-        for sentence in summariser.summarise(text, language=args.language):
+        summary = summariser.summarise(text, language=args.language)
+        for sentence in cap_characters(summary, settings.summary_max_chars):
             print(sentence)
     except (UsageError, UnknownAlgorithmError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -184,7 +192,12 @@ def _read_text(path: str) -> str:
         raise UsageError(f"{path} is not UTF-8 text (is it a binary file?)") from None
 
 
-def _summarise_jsonl(summariser: Summariser, path: str, language: str | None) -> int:
+def _summarise_jsonl(
+    summariser: Summariser, path: str, language: str | None, max_chars: int
+) -> int:
+    """One summary per line of the input, capped as the bot caps them."""
+    from bot.news.summarise import cap_characters
+
     source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     with source:
         try:
@@ -193,6 +206,7 @@ def _summarise_jsonl(summariser: Summariser, path: str, language: str | None) ->
                     continue
                 article_id, article = _jsonl_record(line, number)
                 summary = summariser.summarise(article, language=language)
+                summary = cap_characters(summary, max_chars)
                 record = {"id": article_id, "summary": "\n".join(summary)}
                 print(json.dumps(record, ensure_ascii=False))
         except UnicodeDecodeError:

@@ -180,6 +180,12 @@ class Settings(BaseSettings):
         le=10,
         validation_alias=_env("NEWSDIGEST_SUMMARY_SENTENCES", "summary_sentences"),
     )
+    summary_max_chars: int = Field(
+        default=600,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_SUMMARY_MAX_CHARS", "summary_max_chars"),
+        description="Longest summary in characters (whole sentences; 0: no limit).",
+    )
     digest_max_items: int = Field(
         default=20,
         ge=1,

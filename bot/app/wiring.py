@@ -98,6 +98,7 @@ async def open_app(
         summariser,
         clock=clock,
         summary_sentences=settings.summary_sentences,
+        summary_max_chars=settings.summary_max_chars,
         summary_algorithm=settings.summary_algorithm,
         full_text=settings.full_text,
         full_text_min_words=settings.full_text_min_words,
@@ -108,6 +109,7 @@ async def open_app(
         max_items=settings.digest_max_items,
         defaults=ChatSettings.defaults_from(settings),
         summariser=summariser,
+        summary_max_chars=settings.summary_max_chars,
         backlog=BacklogPolicy(
             max_age_days=settings.backlog_days, max_per_feed=settings.backlog_per_feed
         ),

@@ -45,7 +45,13 @@ from bot.models import (
     Reply,
     StoredArticle,
 )
-from bot.news.summarise import DEFAULT_ALGORITHM, DEFAULT_SENTENCES, Summariser
+from bot.news.summarise import (
+    DEFAULT_ALGORITHM,
+    DEFAULT_MAX_CHARS,
+    DEFAULT_SENTENCES,
+    Summariser,
+    cap_characters,
+)
 from bot.store.repository import Store, StoriesAlreadyShownError
 
 log = logging.getLogger(__name__)
@@ -106,6 +112,7 @@ class DigestComposer:
         defaults: ChatSettings | None = None,
         summariser: Summariser | None = None,
         backlog: BacklogPolicy | None = None,
+        summary_max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
         """``defaults`` are the operator's chat settings; summaries stored at ingest were
         made with its algorithm and length, so only chats that chose otherwise re-summarise.
@@ -123,6 +130,7 @@ class DigestComposer:
         )
         self.summariser = summariser or Summariser()
         self.backlog = backlog or BacklogPolicy()
+        self.summary_max_chars = summary_max_chars
         self._composing = KeyedLocks()
 
     def exclusive(self, chat_pk: int) -> AbstractAsyncContextManager[None]:
@@ -212,12 +220,15 @@ class DigestComposer:
         return [
             replace(
                 article,
-                summary=self.summariser.summarise(
-                    article.text,
-                    title=article.title,
-                    sentences=prefs.sentences,
-                    algorithm=prefs.algorithm,
-                    language=article.language,
+                summary=cap_characters(
+                    self.summariser.summarise(
+                        article.text,
+                        title=article.title,
+                        sentences=prefs.sentences,
+                        algorithm=prefs.algorithm,
+                        language=article.language,
+                    ),
+                    self.summary_max_chars,
                 ),
             )
             if article.text.strip()

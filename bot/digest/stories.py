@@ -88,7 +88,6 @@ __all__ = [
     "rank_key",
     "regroup",
     "similarity_matrix",
-    "split_newest",
 ]
 
 # Chosen with bench/clustering.py: of the thresholds with no false merge on the labelled set,
@@ -390,18 +389,6 @@ def newest_stories(
     position = {article.id: index for index, article in enumerate(candidates)}
     stories.sort(key=lambda story: min(position[a.id] for a in story.articles))
     return stories + [Story(best=article) for article in older]
-
-
-def split_newest(
-    stories: Sequence[Story], limit: int, articles: Sequence[StoredArticle]
-) -> tuple[list[Story], int]:
-    """The first ``limit`` of newest-first ``stories``, and how many are left.
-
-    The chosen stories keep the digest's order: that of their best versions in ``articles``.
-    """
-    position = {article.id: index for index, article in enumerate(articles)}
-    shown = sorted(stories[:limit], key=lambda story: position[story.best.id])
-    return shown, max(0, len(stories) - limit)
 
 
 def regroup(stories: Sequence[Story], articles: Sequence[StoredArticle]) -> list[Story]:

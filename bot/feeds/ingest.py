@@ -32,7 +32,7 @@ from bot.news.fulltext import (
 from bot.news.language import detect_language
 from bot.news.links import article_link_key, entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
-from bot.news.summarise import Summariser
+from bot.news.summarise import DEFAULT_MAX_CHARS, Summariser, cap_characters
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class FeedIngestor:
         clock: Clock,
         summary_sentences: int,
         summary_algorithm: str | None = None,
+        summary_max_chars: int = DEFAULT_MAX_CHARS,
         full_text: bool = True,
         full_text_min_words: int = DEFAULT_MIN_WORDS,
         page_fetcher: ArticlePageFetcher | None = None,
@@ -106,6 +107,7 @@ class FeedIngestor:
         self.clock = clock
         self.summary_sentences = summary_sentences
         self.summary_algorithm = summary_algorithm
+        self.summary_max_chars = summary_max_chars
         self.full_text = full_text
         self.full_text_min_words = full_text_min_words
         self.page_fetcher = page_fetcher or ArticlePageFetcher(fetcher)
@@ -294,12 +296,15 @@ class FeedIngestor:
                 text = full_text_or_teaser(text, page, link=article.link)
                 # A teaser is too short to identify its language; the page is not.
                 language = language or detect_language(text)
-            summary = self.summariser.summarise(
-                text,
-                title=article.title,
-                sentences=self.summary_sentences,
-                algorithm=self.summary_algorithm,
-                language=language,
+            summary = cap_characters(
+                self.summariser.summarise(
+                    text,
+                    title=article.title,
+                    sentences=self.summary_sentences,
+                    algorithm=self.summary_algorithm,
+                    language=language,
+                ),
+                self.summary_max_chars,
             )
             prepared.append(
                 NewArticle(

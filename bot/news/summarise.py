@@ -34,8 +34,7 @@ import re
 import threading
 import unicodedata
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy
@@ -61,13 +60,14 @@ __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
     "DEFAULT_LANGUAGE",
+    "DEFAULT_MAX_CHARS",
     "DEFAULT_SENTENCES",
     "MAX_INPUT_CHARS",
     "MAX_SENTENCES",
     "OfflineTokenizer",
     "Summariser",
-    "SummaryOptions",
     "UnknownAlgorithmError",
+    "cap_characters",
     "resolve_language",
     "split_sentences",
     "word_analysis",
@@ -148,6 +148,9 @@ ALGORITHMS: dict[str, type] = {
 # paragraph too, so without a title it ends almost every summary with the last sentence.
 DEFAULT_ALGORITHM = "newsrank"
 DEFAULT_SENTENCES = 3
+# A summary is at most this many characters as well as sentences (NEWSDIGEST_SUMMARY_MAX_CHARS):
+# three run-on sentences of a blog can fill a screen, and a digest is read on a phone.
+DEFAULT_MAX_CHARS = 600
 DEFAULT_LANGUAGE = "english"
 
 # Input caps: see the module docstring.
@@ -606,17 +609,28 @@ def _build_document(
 # Public API
 
 
-@dataclass(frozen=True)
-class SummaryOptions:
-    """Summary settings as stored in configuration; ``language=None`` means "the default"."""
+def cap_characters(sentences: Sequence[str], max_chars: int) -> list[str]:
+    """The summary's sentences while they fit in ``max_chars`` characters (spaces between
+    them counted); a first sentence that alone is longer is cut at a word, with "…".
 
-    algorithm: str = DEFAULT_ALGORITHM
-    sentences: int = DEFAULT_SENTENCES
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "algorithm", _check_algorithm(self.algorithm))
-        _check_count(self.sentences)
+    Whole sentences are dropped from the end rather than cut, so what is shown reads as
+    written; only a single over-long sentence is shortened.
+    """
+    if max_chars <= 0:
+        return list(sentences)
+    kept: list[str] = []
+    used = 0
+    for sentence in sentences:
+        extra = len(sentence) + (1 if kept else 0)
+        if used + extra > max_chars:
+            break
+        kept.append(sentence)
+        used += extra
+    if not kept and sentences:
+        first = sentences[0]
+        cut = first[: max_chars - 1].rsplit(" ", 1)[0] if " " in first[:max_chars] else ""
+        kept = [(cut or first[: max_chars - 1]).rstrip(" ,;:-–—") + "…"]
+    return kept
 
 
 class Summariser:
@@ -637,10 +651,6 @@ class Summariser:
         self._algorithm = _check_algorithm(algorithm)
         self._sentences = _check_count(sentences)
         self._language = resolve_language(language)
-
-    @classmethod
-    def from_options(cls, options: SummaryOptions) -> Summariser:
-        return cls(options.algorithm, options.sentences, options.language or DEFAULT_LANGUAGE)
 
     @property
     def algorithm(self) -> str:

@@ -10,8 +10,9 @@ import pytest
 
 import bot.digest.composer
 from bot.delivery.payloads import digest_from_dict, digest_to_dict
+from bot.digest.backlog import fair_share
 from bot.digest.composer import build_digest
-from bot.digest.stories import Story, cluster, group_stories, newest_stories, split_newest
+from bot.digest.stories import Story, cluster, group_stories, newest_stories
 from bot.models import AlsoLink, StoredArticle
 from tests.support import FIXTURES
 from tests.support.clock import FakeClock
@@ -197,7 +198,7 @@ def test_an_exact_duplicate_link_never_shows_twice() -> None:
 
 def take(articles: list[StoredArticle], limit: int) -> tuple[list[Story], int]:
     """What the composer does: the newest ``limit`` stories, and how many are left."""
-    return split_newest(newest_stories(articles, limit), limit, articles)
+    return fair_share(newest_stories(articles, limit), limit, articles)
 
 
 def test_the_cap_counts_stories_and_takes_every_version_of_a_story() -> None:

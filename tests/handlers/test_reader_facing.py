@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.news.opml import OPMLFeed, build_opml
+from bot.store.tables import ArticleRow
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot, console_bot_with
 from tests.support.feeds import FeedServer, rss_feed, stories
@@ -81,3 +84,25 @@ async def test_a_long_import_is_announced_grouped_by_reason_and_filed(
         again = await bot.say(f"/import {upload}")
         assert "0 added, 20 already present, 10 failed" in again
         assert all(feed_server.hits[f"/ok{n}.xml"] == hits[f"/ok{n}.xml"] for n in range(20))
+
+
+async def test_digest_summaries_are_capped_in_characters(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/blog.xml", rss_feed([], title="Long Blog"))
+    await console_bot.say(f"/subscribe {url}")
+    run_on = " ".join(["the committee discussed the proposal at length and then again"] * 10)
+    body = " ".join(f"Part {n} began when {run_on}." for n in range(6))
+    item = {
+        "guid": "p1",
+        "title": "A long post",
+        "link": "https://blog.example/p1",
+        "description": f"<p>{body}</p>",
+    }
+    feed_server.serve("/blog.xml", rss_feed([item], title="Long Blog"))
+    await console_bot.say("/digest")
+    store = console_bot.app.services.store
+    async with store.session() as session:
+        [summary] = (await session.scalars(select(ArticleRow.summary))).all()
+    assert 0 < len(summary) <= 600  # NEWSDIGEST_SUMMARY_MAX_CHARS
+    assert summary.endswith(("…", "."))

@@ -17,7 +17,6 @@ from bot.news.summarise import (
     DEFAULT_ALGORITHM,
     OfflineTokenizer,
     Summariser,
-    SummaryOptions,
     split_sentences,
 )
 from config.settings import Settings
@@ -69,7 +68,6 @@ def test_is_a_sumy_summarizer_and_the_default() -> None:
     assert ALGORITHMS["newsrank"] is NewsRankSummarizer
     assert DEFAULT_ALGORITHM == "newsrank"
     assert Summariser().algorithm == "newsrank"
-    assert SummaryOptions().algorithm == "newsrank"
     assert Summariser("NewsRank").algorithm == "newsrank"
 
 

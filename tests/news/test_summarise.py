@@ -23,8 +23,8 @@ from bot.news.summarise import (
     MAX_SENTENCES,
     OfflineTokenizer,
     Summariser,
-    SummaryOptions,
     UnknownAlgorithmError,
+    cap_characters,
     resolve_language,
     split_sentences,
 )
@@ -307,8 +307,6 @@ def test_unknown_algorithm_lists_valid_names() -> None:
         Summariser().summarise(ENGLISH_ARTICLE, algorithm="nope")
     with pytest.raises(UnknownAlgorithmError):
         Summariser().summarise("", algorithm="nope")
-    with pytest.raises(UnknownAlgorithmError):
-        SummaryOptions(algorithm="nope")
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 2.5])
@@ -319,21 +317,15 @@ def test_invalid_sentence_count(bad: object) -> None:
         Summariser().summarise(ENGLISH_ARTICLE, sentences=bad)  # type: ignore[arg-type]
 
 
-def test_summary_options() -> None:
-    options = SummaryOptions()
-    assert (options.algorithm, options.sentences, options.language) == (
-        DEFAULT_ALGORITHM,
-        DEFAULT_SENTENCES,
-        None,
-    )
-    summariser = Summariser.from_options(SummaryOptions("TextRank", 2, "de"))
+def test_summariser_settings_are_normalised() -> None:
+    summariser = Summariser("TextRank", 2, "de")
     assert (summariser.algorithm, summariser.sentences, summariser.language) == (
         "textrank",
         2,
         "german",
     )
-    with pytest.raises(AttributeError):
-        options.sentences = 5  # type: ignore[misc]
+    default = Summariser()
+    assert (default.algorithm, default.sentences) == (DEFAULT_ALGORITHM, DEFAULT_SENTENCES)
 
 
 def test_paragraph_breaks_end_sentences() -> None:
@@ -572,3 +564,15 @@ def test_cjk_quotations_and_runs_of_terminators(
     text: str, expected: list[str], language: str | None
 ) -> None:
     assert split_sentences(text, language) == expected
+
+
+def test_a_summary_is_capped_in_characters_as_well_as_sentences() -> None:
+    sentences = ["A" * 250 + ".", "B" * 250 + ".", "C" * 250 + "."]
+    assert cap_characters(sentences, 600) == sentences[:2]  # whole sentences, never a cut one
+    assert cap_characters(sentences, 0) == sentences  # 0: no limit
+    run_on = "word " * 300
+    [shortened] = cap_characters([run_on.strip() + "."], 100)
+    assert len(shortened) <= 100
+    assert shortened.endswith("…")
+    assert not shortened.endswith(" …")
+    assert cap_characters([], 100) == []

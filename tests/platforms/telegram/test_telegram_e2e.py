@@ -100,7 +100,7 @@ async def test_long_digest_is_split_within_telegram_limits(
 ) -> None:
     url = feed_server.serve("/feed.xml", rss_feed([], title="Busy"))
     await tg.command(f"/subscribe {url}")
-    feed_server.serve("/feed.xml", rss_feed(stories(*range(20), words=300), title="Busy"))
+    feed_server.serve("/feed.xml", rss_feed(stories(*range(20), words=70), title="Busy"))
     sent = await tg.command("/digest")
     digest_messages = sent
     assert len(digest_messages) >= 2
