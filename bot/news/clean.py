@@ -55,7 +55,6 @@ DROP_TAGS = (
     "select",
     "textarea",
     "template",
-    "pre",  # code listings and preformatted output: not prose to summarise
     "head",
     "title",
     "meta",
@@ -218,6 +217,26 @@ _BULLETS = frozenset("-*•·–—")
 SHORT_LINE = 60
 # A <code> element longer than this is a listing, not a word in a sentence.
 MAX_INLINE_CODE = 80
+# A <pre> is kept as prose only with this many sentences of this many words or more...
+MIN_PRE_SENTENCES = 2
+MIN_PRE_SENTENCE_WORDS = 6
+# ...fewer lines that look like code than this share, and few code symbols.
+CODE_LINE_SHARE = 0.3
+MAX_PRE_SYMBOL_SHARE = 0.02
+_CODE_SYMBOLS = frozenset("{}[]<>$=%|\\^~_/#*`@")
+_PRE_SENTENCE = re.compile(r"[^.!?]+[.!?](?=\s|$)")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+# One of these lines makes a <pre> a listing whatever the rest holds (a patch, C source).
+_LISTING_MARKER = re.compile(r"diff --git |@@ -\d+(?:,\d+)? \+\d+|#include\s*[<\"]")
+_CODE_LINE = re.compile(
+    r"[;{}]\s*$"  # C-like statement ends and braces
+    r"|^\s*(?:\$|#|>>>|\.\.\.|%|C:\\)\s"  # shell, Python and DOS prompts
+    r"|^\s*(?:#include|#define|import |from \S+ import|def |class |fn |func |function |"
+    r"return\b|if \(|for \(|while \(|//|/\*|\*/|<\?|</?[a-z]+[ >])"
+    r"|^(?:\+\+\+ |--- a/|@@ |diff |index [0-9a-f])"  # unified diffs
+    r"|^\s*[\w.\[\]\"']+\s*(?:[-+*/|&]?=|:=)\s*\S"  # assignments: x = 1, a.b += c
+    r"|\)\s*(?:->|=>)|\(\)\s*$|^\s{4,}\S|^\t",  # arrows, calls, indented lines
+)
 
 # --- Boilerplate text ----------------------------------------------------------------------
 #
@@ -517,10 +536,12 @@ def _markup_chunks(markup: str) -> list[tuple[str, str]]:
         return []
     doomed = [el for el in root.iter(*DROP_TAGS)]
     doomed.extend(el for el in root.iter("code") if _is_code_block(el))
+    doomed.extend(el for el in root.iter("pre") if _is_code_listing(el))
     doomed.extend(el for el in root.iter() if _is_boilerplate_container(el))
     for el in doomed:
         if el.getparent() is not None:
             el.drop_tree()
+    _prose_pre_to_paragraphs(root)
     chunks: list[tuple[str, str]] = []
     parts: list[str] = []
     linked: list[str] = []
@@ -540,7 +561,9 @@ def _markup_chunks(markup: str) -> list[tuple[str, str]]:
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if event == "start":
-            if tag in BLOCK_TAGS:
+            if tag == "dd" and _follows_term(el):
+                parts.append(" ")  # "Depth: 7.74 km": a definition reads after its term
+            elif tag in BLOCK_TAGS:
                 boundary()
             elif tag in CELL_TAGS:
                 parts.append(" ")
@@ -549,7 +572,10 @@ def _markup_chunks(markup: str) -> list[tuple[str, str]]:
             if tag and el.text:
                 add(el.text)
         else:
-            if tag in BLOCK_TAGS:
+            if tag == "dt" and _term_is_defined(el):
+                if not "".join(parts).rstrip().endswith(":"):
+                    parts.append(":")
+            elif tag in BLOCK_TAGS:
                 boundary()
             elif tag in CELL_TAGS:
                 parts.append(" ")
@@ -566,6 +592,66 @@ def _is_code_block(el: lxml.etree._Element) -> bool:
     long. Inline code ("set ``x = 1``") stays part of its sentence."""
     text = el.text_content()
     return "\n" in text.strip() or len(text) > MAX_INLINE_CODE
+
+
+def _term_is_defined(el: lxml.etree._Element) -> bool:
+    """Whether a ``<dt>`` has a ``<dd>`` right after it (its text is then "term: definition")."""
+    following = el.getnext()
+    while following is not None and not isinstance(following.tag, str):
+        following = following.getnext()
+    if following is None or following.tag.lower() != "dd":
+        return False
+    return not (el.tail or "").strip()
+
+
+def _follows_term(el: lxml.etree._Element) -> bool:
+    """Whether a ``<dd>`` comes right after its ``<dt>`` (and so continues its paragraph)."""
+    previous = el.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    return previous is not None and previous.tag.lower() == "dt" and _term_is_defined(previous)
+
+
+def _is_code_listing(el: lxml.etree._Element) -> bool:
+    """A ``<pre>`` that holds code, commands, a patch or program output rather than prose.
+
+    Mailing-list archives and plain-text newsletters put whole messages in ``<pre>``; in
+    blogs it is nearly always a listing. So a ``<pre>`` is kept only when it reads as
+    prose: at least ``MIN_PRE_SENTENCES`` sentences of ``MIN_PRE_SENTENCE_WORDS`` words or
+    more, few code symbols, few lines that look like code, and no diff or ``#include``.
+    """
+    text = el.text_content()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or any(_LISTING_MARKER.match(line) for line in lines):
+        return True
+    if sum(1 for line in lines if _CODE_LINE.search(line)) >= CODE_LINE_SHARE * len(lines):
+        return True
+    visible = [ch for ch in text if not ch.isspace()]
+    if sum(ch in _CODE_SYMBOLS for ch in visible) > MAX_PRE_SYMBOL_SHARE * len(visible):
+        return True
+    sentences = [
+        s for s in _PRE_SENTENCE.findall(text) if len(_WORD.findall(s)) >= MIN_PRE_SENTENCE_WORDS
+    ]
+    return len(sentences) < MIN_PRE_SENTENCES
+
+
+def _prose_pre_to_paragraphs(root: lxml.etree._Element) -> None:
+    """Replace each remaining ``<pre>`` by paragraphs read as plain text.
+
+    Its line breaks are the writer's: blank lines part paragraphs and lines wrapped at a
+    fixed width join (`_plain_paragraphs`), where collapsing them would make one paragraph
+    of a whole message.
+    """
+    for pre in list(root.iter("pre")):
+        parent = pre.getparent()
+        if parent is None:
+            continue
+        block = lxml.html.Element("div")
+        for text in _plain_paragraphs(pre.text_content()):
+            paragraph = lxml.etree.SubElement(block, "p")
+            paragraph.text = text
+        block.tail = pre.tail
+        parent.replace(pre, block)
 
 
 def _is_boilerplate_container(el: lxml.etree._Element) -> bool:

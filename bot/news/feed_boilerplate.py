@@ -7,9 +7,13 @@ that they close (or open) most items of one feed, in the same shape. So, per doc
 
 - a last paragraph whose *shape* — lower case, numbers, links and /u/-style paths replaced
   by placeholders — ends at least 60 % of the items (and at least three) is that feed's
-  boilerplate, and is removed from every item that has it; a first paragraph only when it
-  is the very same text (an opening that differs by a version number, "We'd like to
-  announce QEMU 10.1.0", is the news itself);
+  boilerplate, and is removed from every item that has it. When the shape has placeholders,
+  the words that stay must say something on their own (at least ``MIN_FIXED_WORDS`` words of
+  three letters or more, and digits a minority): a feed of structured reports ends every
+  item with "Depth: 7.74 km (4.81 mi)", which has a footer's shape but is the item's data;
+  "submitted by /u/… to /r/… [link] [12 comments]" keeps five fixed words;
+- a first paragraph only when it is the very same text (an opening that differs by a
+  version number, "We'd like to announce QEMU 10.1.0", is the news itself);
 - words that end at least 60 % of the items' last paragraphs after a sentence end (a source
   tag such as "Medscape Medical News") are removed the same way.
 
@@ -32,12 +36,18 @@ MIN_ITEMS = 3
 MIN_SHARE = 0.6
 MAX_EDGE_CHARS = 300
 MAX_SUFFIX_WORDS = 8
+# A repeated shape with placeholders is a footer only when this many fixed words stay...
+MIN_FIXED_WORDS = 2
+# ...and digits are less than this share of its characters (data is mostly numbers).
+MAX_DIGIT_SHARE = 0.25
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _PATH = re.compile(r"(?<!\w)/?[a-z]{1,2}/[\w-]+", re.IGNORECASE)  # /u/name, r/subreddit
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…\"”’»)]$")
+_PLACEHOLDER = re.compile(r"<url>|<path>|#")
+_FIXED_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 def strip_feed_boilerplate(articles: Sequence[ParsedArticle]) -> list[ParsedArticle]:
@@ -61,6 +71,22 @@ def shape(paragraph: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def could_be_footer(paragraph: str) -> bool:
+    """Whether a repeated last paragraph may be boilerplate rather than the item's data.
+
+    Without placeholders the same words close every item: a footer. With them, the fixed
+    words must carry it and the numbers must not: "Read 12 comments" may go, "35.6°N
+    117.6°W" and "Depth: 7.74 km" stay.
+    """
+    fingerprint = shape(paragraph)
+    if not _PLACEHOLDER.search(fingerprint):
+        return True
+    fixed = _FIXED_WORD.findall(_PLACEHOLDER.sub(" ", fingerprint))
+    visible = [ch for ch in paragraph if not ch.isspace()]
+    digits = sum(ch.isdigit() for ch in visible)
+    return len(fixed) >= MIN_FIXED_WORDS and digits < MAX_DIGIT_SHARE * max(1, len(visible))
+
+
 def _exact(paragraph: str) -> str:
     return _SPACE.sub(" ", paragraph).strip()
 
@@ -80,7 +106,7 @@ def _strip_edges(items: list[ParsedArticle]) -> list[ParsedArticle]:
         paragraphs = _paragraphs(item.text)
         if len(paragraphs) < 2:
             continue  # an item is never emptied: its only paragraph is its text
-        if len(paragraphs[-1]) <= MAX_EDGE_CHARS:
+        if len(paragraphs[-1]) <= MAX_EDGE_CHARS and could_be_footer(paragraphs[-1]):
             lasts[shape(paragraphs[-1])] += 1
         if len(paragraphs[0]) <= MAX_EDGE_CHARS:
             firsts[_exact(paragraphs[0])] += 1

@@ -69,6 +69,91 @@ def test_code_listings_are_not_prose_but_inline_code_is_part_of_its_sentence() -
     assert "Set max_workers = 4 to use every core." in text
 
 
+MESSAGE = """Hi all,
+
+the merge window is now closed. This release brings the new scheduler, faster
+io_uring paths and a lot of driver work:
+
+- the new scheduler is the default
+- io_uring gained zero-copy receive
+
+> Is the old scheduler still there?
+It is, behind a boot option. Please test rc1 and report
+regressions to the list before the end of the month.
+
+Thanks,
+Linus"""
+
+
+def test_a_message_archived_in_pre_is_prose_and_keeps_its_paragraphs() -> None:
+    """Mailing-list archives put each message in a <pre>: its text is the item's text."""
+    text = html_to_text(f'<div><pre style="white-space:pre-wrap">{MESSAGE}</pre></div>')
+    paragraphs = text.split("\n\n")
+    assert (
+        "the merge window is now closed. This release brings the new scheduler, faster "
+        "io_uring paths and a lot of driver work:" in paragraphs
+    )
+    assert (
+        "It is, behind a boot option. Please test rc1 and report regressions to the list "
+        "before the end of the month." in paragraphs
+    )
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "int main(void) {\n    int fd = open(path, O_RDONLY);\n    return fd;\n}",
+        "$ pip install newsdigest\n$ newsdigest --demo\nStarted console bot.",
+        ">>> import math\n>>> math.sqrt(2)\n1.4142135623730951",
+        "diff --git a/x.py b/x.py\n@@ -1,2 +1,2 @@\n-old line of prose\n+new line of prose",
+        "workers = 4\ntimeout = 30\nname = 'digest'\nThat is all you need.",
+    ],
+)
+def test_a_pre_that_holds_code_a_patch_or_a_session_is_dropped(listing: str) -> None:
+    text = html_to_text(f"<p>Upgrading is one line.</p><pre>{listing}</pre>")
+    assert text == "Upgrading is one line."
+
+
+def test_a_definition_list_reads_term_then_definition() -> None:
+    html = "<dl><dt>Location</dt><dd>35.653°N 117.662°W</dd><dt>Depth:</dt><dd>7 km</dd></dl>"
+    assert html_to_text(html) == "Location: 35.653°N 117.662°W\n\nDepth: 7 km"
+
+
+QUAKES = [
+    ("M 4.6 - 12 km NNE of Ridgecrest, CA", "35.653", "117.662", "7.74", "4.81"),
+    ("M 5.1 - 80 km S of Sand Point, Alaska", "54.611", "160.410", "35.20", "21.87"),
+    ("M 4.9 - 30 km W of Hualien City, Taiwan", "23.980", "121.310", "12.01", "7.46"),
+    ("M 6.2 - 101 km SW of Lata, Solomon Islands", "11.430", "165.100", "10.00", "6.21"),
+]
+
+
+def quake_feed() -> bytes:
+    """Structured reports in the shape of a public earthquake feed: every item ends in data."""
+    entries = [
+        f"<entry><id>urn:quake:{n}</id><title>{title}</title>"
+        f"<updated>2026-01-15T08:2{n}:00Z</updated>"
+        f'<link rel="alternate" href="https://quakes.example/event/{n}"/>'
+        f'<summary type="html"><![CDATA[<dl><dt>Time</dt><dd>2026-01-15 08:2{n}:43 UTC</dd>'
+        f"<dd>2026-01-15 00:2{n}:43 -08:00 at epicenter</dd><dt>Location</dt>"
+        f"<dd>{lat}&deg;N {lon}&deg;W</dd><dt>Depth</dt><dd>{km} km ({mi} mi)</dd></dl>]]>"
+        "</summary></entry>"
+        for n, (title, lat, lon, km, mi) in enumerate(QUAKES)
+    ]
+    return (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Significant earthquakes</title><updated>2026-01-15T09:00:00Z</updated>"
+        f"<id>https://quakes.example/feed</id>{''.join(entries)}</feed>"
+    ).encode()
+
+
+def test_data_every_item_ends_with_is_not_taken_for_a_footer() -> None:
+    parsed = parse_feed(quake_feed(), "https://quakes.example/feed.atom")
+    for article, (_title, lat, lon, km, mi) in zip(parsed.articles, QUAKES, strict=True):
+        assert f"Location: {lat}°N {lon}°W" in article.text
+        assert article.text.endswith(f"Depth: {km} km ({mi} mi)")
+        assert article.text.startswith("Time: ")
+
+
 @pytest.mark.parametrize(
     "footer",
     [
