@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SAMPLE_FEED = Path(__file__).resolve().parent / "config" / "sample-feed.xml"
 MAX_SENTENCES = 10  # as NEWSDIGEST_SUMMARY_SENTENCES
 
+
 def no_platform_help() -> str:
     """What to do when no chat platform is configured, from the platform registry."""
     from bot.platforms.registry import PLATFORMS
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("check-config", help="print the effective settings (secrets masked)")
     sub.add_parser("status", help="feeds, failing feeds, pending deliveries, next digests")
+    sub.add_parser("prune", help="forget now what no chat can be shown any more (see README)")
     return parser
 
 
@@ -242,6 +244,20 @@ async def cmd_status(settings: Settings) -> int:
     return 0
 
 
+async def cmd_prune(settings: Settings) -> int:
+    """What the running bot does every few hours, on demand (e.g. before a backup)."""
+    from bot.app.wiring import retention_policy, utc_now
+    from bot.store.repository import Store
+
+    store = await Store.open(settings.database_url)
+    try:
+        report = await store.prune(retention_policy(settings), now=utc_now())
+    finally:
+        await store.close()
+    print(f"removed {report.describe()}")
+    return 0
+
+
 async def cmd_run(settings: Settings) -> int:
     from bot.platforms.registry import configured_platforms
 
@@ -279,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_digest(settings, args.sources))
     if command == "status":
         return asyncio.run(cmd_status(settings))
+    if command == "prune":
+        return asyncio.run(cmd_prune(settings))
     if command == "console":
         return asyncio.run(cmd_console(settings))
     return asyncio.run(cmd_run(settings))

@@ -204,6 +204,30 @@ class Settings(BaseSettings):
         validation_alias=_env("NEWSDIGEST_BACKLOG_PER_FEED", "backlog_per_feed"),
         description="Unseen stories kept per feed, newest first; older ones marked read (0: all).",
     )
+    retention_days: int = Field(
+        default=60,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_RETENTION_DAYS", "retention_days"),
+        description="Forget feed items older than this that no chat can still be shown (0: never).",
+    )
+    retention_keep_per_feed: int = Field(
+        default=1000,
+        ge=100,
+        validation_alias=_env("NEWSDIGEST_RETENTION_KEEP_PER_FEED", "retention_keep_per_feed"),
+        description="Newest items remembered per feed whatever their age (none comes back as new).",
+    )
+    retention_sent_days: int = Field(
+        default=30,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_RETENTION_SENT_DAYS", "retention_sent_days"),
+        description="Sent deliveries are deleted after this many days (0: never).",
+    )
+    retention_failed_days: int = Field(
+        default=90,
+        ge=0,
+        validation_alias=_env("NEWSDIGEST_RETENTION_FAILED_DAYS", "retention_failed_days"),
+        description="Deliveries given up on are deleted after this many days (0: never).",
+    )
     digest_layout: Literal["full", "compact"] = Field(
         default="full",
         validation_alias=_env("NEWSDIGEST_DIGEST_LAYOUT", "digest_layout"),

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 
-from bot.app.wiring import App, open_app
+from bot.app.wiring import App, open_app, retention_policy
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import BotScheduler
 from bot.platforms.base import Platform, PlatformStartError
@@ -38,6 +38,7 @@ def build_scheduler(app: App, platforms: list[Platform]) -> BotScheduler:
         digest_check_seconds=max(1.0, min(30.0, settings.min_poll_seconds / 2)),
         may_receive=lambda chat: may_receive_digests(settings, chat),
         platforms=[p.name for p in platforms],
+        retention=retention_policy(settings),
     )
     services.poller.on_feed_disabled = scheduler.notify_feed_disabled
     return scheduler

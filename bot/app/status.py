@@ -57,4 +57,8 @@ async def status_report(store: Store, *, now: datetime, default_timezone: str) -
             paused += " (digests paused with /pause)"
         when = f"{upcoming.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}" if upcoming else "-"
         lines.append(f"  {chat.target}{paused}: {schedule.describe()}; next {when}")
+    lines += ["", "Tables (rows; bounded by NEWSDIGEST_RETENTION_*):"]
+    for table in await store.table_sizes():
+        size = f"  {table.bytes / 1_048_576:.1f} MiB" if table.bytes is not None else ""
+        lines.append(f"  {table.name:16} {table.rows:>10}{size}")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from bot.news.fetch import Fetcher
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
 from bot.platforms.registry import platform_names
 from bot.store.repository import Store
+from bot.store.retention import RetentionPolicy
 from config.settings import ConfigError, Settings
 from handlers.builtin import build_registry
 from handlers.registry import CommandRegistry
@@ -49,8 +50,7 @@ def check_choices(settings: Settings) -> None:
     name = settings.summary_algorithm
     if name is not None and name not in ALGORITHMS:
         problems.append(
-            f"NEWSDIGEST_SUMMARY_ALGORITHM: {name!r} is not one of: "
-            f"{', '.join(sorted(ALGORITHMS))}"
+            f"NEWSDIGEST_SUMMARY_ALGORITHM: {name!r} is not one of: {', '.join(sorted(ALGORITHMS))}"
         )
     known = platform_names()
     for variable, entries in (
@@ -136,3 +136,13 @@ async def open_app(
         if own_fetcher:
             await fetcher.aclose()
         await store.close()
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """How long the store keeps what no chat can be shown any more (bot.store.retention)."""
+    return RetentionPolicy(
+        max_age_days=settings.retention_days,
+        keep_per_feed=settings.retention_keep_per_feed,
+        sent_days=settings.retention_sent_days,
+        failed_days=settings.retention_failed_days,
+    )

@@ -10,7 +10,9 @@ wait for real time:
   own time zone), the digest is written to the outbox in one transaction with the
   articles it marks seen; slots missed while the bot was down become one catch-up digest;
 - :meth:`BotScheduler.deliver` — the outbox sender; it also runs once at start, so what
-  was pending when the bot stopped is sent first.
+  was pending when the bot stopped is sent first;
+- :meth:`BotScheduler.prune` — every few hours, the store forgets what no chat can be
+  shown any more (bot.store.retention), so its tables stop growing.
 
 Every job runs at most once at a time (APScheduler ``max_instances=1``, ``coalesce``).
 Work is done only for chats of the platforms that are running (``platforms``): a console
@@ -34,6 +36,7 @@ from bot.digest.pause import is_paused
 from bot.feeds.polling import CycleReport, FeedPoller
 from bot.models import Chat, Feed, Reply
 from bot.store.repository import Store, StoriesAlreadyShownError
+from bot.store.retention import PruneReport, RetentionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,12 @@ class BotScheduler:
         digest_check_seconds: float = 30,
         may_receive: Callable[[Chat], bool] | None = None,
         platforms: Collection[str] | None = None,
+        retention: RetentionPolicy | None = None,
+        prune_every_seconds: float = 6 * 3600,
     ) -> None:
         self.store = store
+        self.retention = retention or RetentionPolicy()
+        self.prune_every_seconds = prune_every_seconds
         # The running platforms; None (tests, tools) means every platform.
         self.platforms = None if platforms is None else frozenset(platforms)
         # NEWSDIGEST_ALLOWED_CHATS: chats outside a private deployment's list get no digests.
@@ -145,6 +152,12 @@ class BotScheduler:
         await self.enqueue_due_digests()
         await self.deliver()
 
+    async def prune(self) -> PruneReport:
+        """Forget what no chat can be shown any more; one log line with what went."""
+        report = await self.store.prune(self.retention, now=self.clock())
+        log.info("retention: removed %s", report.describe())
+        return report
+
     async def notify_feed_disabled(self, feed: Feed, reason: str) -> None:
         """Each subscribed chat is told once (the outbox slot is unique per chat and feed)."""
         name = feed.title or feed.url
@@ -182,6 +195,10 @@ class BotScheduler:
             seconds=self.digest_check_seconds,
             id="digests",
             **options,
+        )
+        # Not at start: a restart loop must not turn into a prune loop on a big database.
+        scheduler.add_job(
+            self.prune, "interval", seconds=self.prune_every_seconds, id="prune", **options
         )
         scheduler.start()
         self._scheduler = scheduler

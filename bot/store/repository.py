@@ -3,7 +3,8 @@
 Why one facade: handlers, the composer and the pipeline get a single ``Store`` (with
 :meth:`Store.open` the one way to obtain it), while each aggregate's queries live in a
 module of their own — chats, feeds, subscriptions (with filters), articles (with what each
-chat has seen), the outbox and the operators' figures. They talk in domain records
+chat has seen), the outbox, the operators' figures and what may be forgotten (retention).
+They talk in domain records
 (`bot.models`), never in SQL, so the schema can change under them and both database
 backends get exactly the same queries.
 """
@@ -18,6 +19,7 @@ from bot.store.chats import ChatsRepository
 from bot.store.database import create_engine, migrate
 from bot.store.feeds import FeedsRepository
 from bot.store.outbox import FAILED, PENDING, SENT, StoriesAlreadyShownError
+from bot.store.retention import RetentionRepository
 from bot.store.stats import StatsRepository
 from bot.store.subscriptions import SubscriptionsRepository
 from bot.store.tables import utcnow
@@ -31,6 +33,7 @@ class Store(
     SubscriptionsRepository,
     ArticlesRepository,
     StatsRepository,
+    RetentionRepository,
 ):
     """The bot's persistent state. Create with :meth:`open`, close with :meth:`close`."""
 
