@@ -600,6 +600,37 @@ def _result(
     )
 
 
+#: The most bytes of an unwanted body (304, redirect, error page) read to keep its
+#: connection: a longer one is cheaper to drop than to download.
+DRAIN_BYTES = 64 * 1024
+#: ... and the longest wait for it: a server that stalls there loses its connection.
+DRAIN_SECONDS = 2.0
+
+
+async def _release(response: httpx.Response) -> None:
+    """Close a response so that its connection can serve the next request.
+
+    A response closed before its body was read makes the pool drop the connection, so
+    every 304 of a steady poll (no body at all, but not yet read) cost a new TCP (and TLS)
+    handshake. Reading what is left of a short body first hands the connection back.
+    """
+    if not response.is_stream_consumed:
+        read = 0
+        deadline = asyncio.timeout(DRAIN_SECONDS)
+        try:
+            async with deadline:
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > DRAIN_BYTES:
+                        break
+        except (httpx.HTTPError, httpx.StreamError):
+            pass  # the connection is lost anyway; closing below is all that is left
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the whole fetch's deadline, not ours: the caller reports it
+    await response.aclose()
+
+
 def _validator_header(value: str | None) -> bytes | None:
     """A stored ETag or Last-Modified as header bytes, or None when it cannot be sent back.
 
@@ -764,7 +795,7 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise self._network_error(url, exc) from exc
         finally:
-            await response.aclose()
+            await _release(response)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Send one request and return the unread response, without httpx's redirect logic.

@@ -29,6 +29,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.news import fetch as fetch_module
 from bot.news.fetch import (
     ALLOW_PRIVATE_SETTING,
     DEFAULT_USER_AGENT,
@@ -174,6 +175,13 @@ class LocalServer:
         await self.release.wait()
         return web.Response(text="too late")
 
+    async def error_stalling_in_body(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=503, headers={"Content-Length": "1000"})
+        await response.prepare(request)
+        await response.write(b"Service Unavailable")
+        await self.release.wait()
+        return response
+
     async def hang_in_body(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Length": "1000"})
         await response.prepare(request)
@@ -197,6 +205,7 @@ async def server() -> AsyncIterator[LocalServer]:
     app.router.add_get("/status/{code}", local.status)
     app.router.add_get("/hang", local.hang)
     app.router.add_get("/hang-in-body", local.hang_in_body)
+    app.router.add_get("/error-stalling-in-body", local.error_stalling_in_body)
     runner = web.AppRunner(app, shutdown_timeout=1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -246,6 +255,33 @@ async def test_connections_are_kept_alive_between_fetches(
     await fetcher.fetch(server.url("/feed"))
     await fetcher.fetch(server.url("/feed"))
     assert server.requests[0].peer == server.requests[1].peer  # same client socket
+
+
+async def test_answers_without_a_feed_keep_the_connection_alive(
+    server: LocalServer, fetcher: Fetcher
+) -> None:
+    """A steady poll is mostly 304s: each one must not cost a new TCP connection (the
+    unread empty body used to make the pool close it), nor must redirects or errors."""
+    first = await fetcher.fetch(server.url("/feed"))
+    for _ in range(3):
+        assert (await fetcher.fetch(server.url("/feed"), etag=first.etag)).not_modified
+    assert (await fetcher.fetch(server.url("/redirect/2"))).content == b"arrived"
+    with pytest.raises(HTTPStatusError):
+        await fetcher.fetch(server.url("/status/503"))
+    await fetcher.fetch(server.url("/feed"))
+    assert len(server.requests) == 9
+    assert {seen.peer for seen in server.requests} == {server.requests[0].peer}
+
+
+async def test_an_error_page_that_stalls_is_still_reported_as_the_error(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the rest of an error page to keep the connection must not turn a 503 into
+    a timeout: the wait for it has a short deadline of its own."""
+    monkeypatch.setattr(fetch_module, "DRAIN_SECONDS", 0.05)
+    async with Fetcher(allow_private=True, timeout=30.0) as fetcher:
+        with pytest.raises(HTTPStatusError, match="503"):
+            await fetcher.fetch(server.url("/error-stalling-in-body"))
 
 
 # --------------------------------------------------------------------------- conditional GET
