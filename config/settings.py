@@ -169,6 +169,13 @@ class Settings(BaseSettings):
         validation_alias=_env("NEWSDIGEST_MAX_POLL_SECONDS", "max_poll_seconds"),
         description="Longest interval between polls of a quiet feed.",
     )
+    poll_concurrency: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        validation_alias=_env("NEWSDIGEST_POLL_CONCURRENCY", "poll_concurrency"),
+        description="Feeds polled at once (at most two per host); feeds/s = this / latency.",
+    )
     summary_algorithm: str | None = Field(
         default=None,
         validation_alias=_env("NEWSDIGEST_SUMMARY_ALGORITHM", "summary_algorithm"),

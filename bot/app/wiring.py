@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
+
 from bot.digest.backlog import BacklogPolicy
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.composer import DigestComposer
@@ -18,6 +20,7 @@ from bot.feeds.ingest import FeedIngestor
 from bot.feeds.polling import FeedPoller
 from bot.feeds.subscribing import Subscriber
 from bot.news.fetch import Fetcher
+from bot.news.fulltext import PAGE_CONCURRENCY
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM, Summariser
 from bot.platforms.registry import platform_names
 from bot.store.repository import Store
@@ -67,11 +70,21 @@ def check_choices(settings: Settings) -> None:
 
 
 def build_fetcher(settings: Settings) -> Fetcher:
+    """One fetcher (one connection pool) for feeds, article pages and commands.
+
+    The pool is sized to the poll loop: each running poll may fetch up to
+    PAGE_CONCURRENCY article pages at once, and commands need a few connections of their
+    own; a pool smaller than that would turn a busy cycle into pool time-outs.
+    """
+    connections = settings.poll_concurrency * PAGE_CONCURRENCY + 8
     return Fetcher(
         allow_private=settings.allow_private_urls,
         timeout=settings.fetch_timeout_seconds,
         max_bytes=settings.fetch_max_bytes,
         max_redirects=settings.fetch_max_redirects,
+        limits=httpx.Limits(
+            max_connections=connections, max_keepalive_connections=settings.poll_concurrency
+        ),
     )
 
 
@@ -120,6 +133,7 @@ async def open_app(
         clock=clock,
         min_interval=settings.min_poll_seconds,
         max_interval=settings.max_poll_seconds,
+        concurrency=settings.poll_concurrency,
     )
     services = Services(
         settings=settings,

@@ -35,7 +35,6 @@ from bot.store.values import clean_optional, clean_text, clipped, verbatim_or_no
 
 
 class FeedsRepository(StoreBase):
-
     async def find_feed(self, url: str) -> Feed | None:
         async with self.session() as session:
             row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
@@ -109,11 +108,12 @@ class FeedsRepository(StoreBase):
             row.last_error = clipped(error, ERROR_CHARS) or "unknown error"
             await session.commit()
 
-    async def due_feeds(
-        self, now: datetime, *, limit: int = 500, platforms: Collection[str] | None = None
-    ) -> list[Feed]:
+    async def due_feed_ids(
+        self, now: datetime, *, platforms: Collection[str] | None = None
+    ) -> list[int]:
         """Enabled feeds whose next poll time has come and that an active chat follows
-        (on one of ``platforms``, the running ones, when given)."""
+        (on one of ``platforms``, the running ones, when given), longest overdue first.
+        Only ids: a cycle of 20,000 due feeds loads them a page at a time (get_feeds)."""
         followed = (
             select(SubscriptionRow.feed_id)
             .join(ChatRow, ChatRow.id == SubscriptionRow.chat_pk)
@@ -122,17 +122,23 @@ class FeedsRepository(StoreBase):
         if platforms is not None:
             followed = followed.where(ChatRow.platform.in_(list(platforms)))
         query = (
-            select(FeedRow)
+            select(FeedRow.id)
             .where(
                 FeedRow.disabled.is_(False),
                 FeedRow.id.in_(followed),
                 (FeedRow.next_poll_at.is_(None)) | (FeedRow.next_poll_at <= now),
             )
             .order_by(FeedRow.next_poll_at.is_not(None), FeedRow.next_poll_at, FeedRow.id)
-            .limit(limit)
         )
         async with self.session() as session:
-            return [feed_model(row) for row in await session.scalars(query)]
+            return list(await session.scalars(query))
+
+    async def get_feeds(self, feed_ids: Sequence[int]) -> list[Feed]:
+        """These feeds, in the order given (ids no longer stored are left out)."""
+        async with self.session() as session:
+            rows = await session.scalars(select(FeedRow).where(FeedRow.id.in_(list(feed_ids))))
+            by_id = {row.id: feed_model(row) for row in rows}
+        return [by_id[feed_id] for feed_id in feed_ids if feed_id in by_id]
 
     async def schedule_next_poll(
         self, feed_id: int, *, next_poll_at: datetime, interval_seconds: int

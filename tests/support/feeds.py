@@ -32,7 +32,8 @@ class FeedServer:
     """A local HTTP server whose routes tests change between polls.
 
     A route with an ``etag`` answers 304 to a matching If-None-Match, like a real feed
-    server; ``gate`` (an asyncio.Event) holds every request until the test sets it.
+    server; ``gate`` (an asyncio.Event) holds every request until the test sets it, and
+    ``gates`` holds the requests for one path.
     """
 
     def __init__(self) -> None:
@@ -41,6 +42,7 @@ class FeedServer:
         self.not_modified: dict[str, int] = {}
         self.base_url = ""
         self.gate: asyncio.Event | None = None
+        self.gates: dict[str, asyncio.Event] = {}
         self.request_seen = asyncio.Event()
 
     def serve(
@@ -62,6 +64,8 @@ class FeedServer:
         self.request_seen.set()
         if self.gate is not None:
             await self.gate.wait()
+        if request.path in self.gates:
+            await self.gates[request.path].wait()
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")
