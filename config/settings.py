@@ -176,6 +176,18 @@ class Settings(BaseSettings):
         validation_alias=_env("NEWSDIGEST_POLL_CONCURRENCY", "poll_concurrency"),
         description="Feeds polled at once (at most two per host); feeds/s = this / latency.",
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        validation_alias=_env("NEWSDIGEST_HEALTH_PORT", "health_port"),
+        description="Serve /healthz and /metrics on this port (unset: off).",
+    )
+    health_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=_env("NEWSDIGEST_HEALTH_HOST", "health_host"),
+        description="Address the health and metrics server listens on.",
+    )
     summary_algorithm: str | None = Field(
         default=None,
         validation_alias=_env("NEWSDIGEST_SUMMARY_ALGORITHM", "summary_algorithm"),

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 
+from bot.app.health import HealthServer
 from bot.app.wiring import App, open_app, retention_policy
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import BotScheduler
@@ -62,6 +63,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
             log.error("no platform could be started")
             return 2
         started: list[Platform] = []
+        health: HealthServer | None = None
         scheduler = build_scheduler(app, platforms)
         try:
             for platform in platforms:
@@ -72,10 +74,13 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
                     raise
                 started.append(platform)
             await scheduler.start()
+            health = await start_health(app, scheduler)
             log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
             await stop.wait()
             log.info("stopping")
         finally:
+            if health is not None:
+                await health.stop()
             await scheduler.stop()
             for platform in reversed(started):
                 try:
@@ -83,6 +88,23 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
                 except Exception:
                     log.exception("%s did not stop cleanly", platform.name)
     return 0
+
+
+async def start_health(app: App, scheduler: BotScheduler) -> HealthServer | None:
+    """/healthz and /metrics when NEWSDIGEST_HEALTH_PORT is set (bot.app.health)."""
+    settings = app.settings
+    if settings.health_port is None:
+        return None
+    health = HealthServer(
+        app.services.store,
+        clock=app.services.clock,
+        is_running=lambda: scheduler.running,
+        host=settings.health_host,
+        port=settings.health_port,
+    )
+    app.services.poller.on_cycle = health.polls.record_cycle
+    await health.start()
+    return health
 
 
 async def _stop_quietly(platform: Platform) -> None:

@@ -208,6 +208,11 @@ class BotScheduler:
             self.digest_check_seconds,
         )
 
+    @property
+    def running(self) -> bool:
+        """Whether the timers are running (what /healthz reports)."""
+        return self._scheduler is not None and bool(self._scheduler.running)
+
     async def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ DUE_PAGE = 500
 WAITING_PER_SLOT = 4
 
 FeedDisabledHook = Callable[[Feed, str], Awaitable[None]]
+CycleHook = Callable[["CycleReport", float], None]
 
 
 @dataclass(slots=True)
@@ -104,6 +106,8 @@ class FeedPoller:
         self.concurrency = concurrency
         self.per_host = per_host
         self.on_feed_disabled = on_feed_disabled
+        # Told of every cycle that had due feeds, with its duration (the metrics).
+        self.on_cycle: CycleHook | None = None
         self._in_flight: set[int] = set()
         self._host_limits: dict[str, asyncio.Semaphore] = {}
 
@@ -119,6 +123,7 @@ class FeedPoller:
         ``concurrency`` / latency rather than a page per tick. ``platforms`` (the running
         ones) limits the cycle to feeds their chats follow.
         """
+        started = time.monotonic()
         due_ids = await self.store.due_feed_ids(self.clock(), platforms=platforms)
         report = CycleReport()
         new_ids: list[int] = []
@@ -136,6 +141,8 @@ class FeedPoller:
                 tasks.append(task)
         await asyncio.gather(*tasks)
         self._log_cycle(report)
+        if report.due and self.on_cycle is not None:
+            self.on_cycle(report, time.monotonic() - started)
         return report, new_ids
 
     async def poll(self, feeds: list[Feed]) -> tuple[CycleReport, list[int]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -323,7 +324,8 @@ async def test_running_bot_posts_new_stories_instantly(
     """The whole runtime: platform, scheduler and poller together, min poll interval 2 s."""
     from bot.app.runner import run_platforms
 
-    settings = settings_for(fake, tmp_path, min_poll_seconds=2)
+    health_port = free_port()
+    settings = settings_for(fake, tmp_path, min_poll_seconds=2, health_port=health_port)
     url = feed_server.serve("/feed.xml", rss_feed(stories(0, prefix="Old")))
     stop = asyncio.Event()
     runner = asyncio.create_task(run_platforms(settings, stop=stop))
@@ -341,6 +343,16 @@ async def test_running_bot_posts_new_stories_instantly(
         texts = [m["text"] for m in fake.sent_messages()]
         assert sum("Old 1</a>" in text for text in texts) == 1
         assert not any("Old 0</a>" in text for text in texts)  # seen at subscribe time
+        # The operator's view of the same process: healthy, and the poll counted.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health_port}") as client:
+            health = await client.get("/healthz")
+            metrics = (await client.get("/metrics")).text
+        assert (health.status_code, health.json()["status"]) == (200, "ok")
+        assert 'newsdigest_feeds{state="ok"} 1.0' in metrics
+        assert 'newsdigest_chats{state="active"} 1.0' in metrics
+        fetched = re.search(r'newsdigest_polls_total\{outcome="fetched"\} (\S+)', metrics)
+        assert fetched is not None
+        assert float(fetched.group(1)) >= 1
     finally:
         stop.set()
         assert await asyncio.wait_for(runner, timeout=30) == 0

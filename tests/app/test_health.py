@@ -1,0 +1,104 @@
+"""/healthz and /metrics: what a supervisor and Prometheus see, on SQLite and PostgreSQL.
+
+A process whose database stopped answering, or whose scheduler stopped, must say so with
+a 503 (a container health check restarts it); the deployment's figures come from the
+database with the same definitions as `main.py status`. The whole runtime serving both is
+tested with the Telegram adapter (tests/platforms/telegram/test_telegram_e2e.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bot.app.health import HealthServer
+from bot.feeds.polling import CycleReport
+from bot.models import ChatTarget
+from bot.store.repository import Store
+
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@asynccontextmanager
+async def serving(store: Store, running: list[bool]) -> AsyncIterator[httpx.AsyncClient]:
+    health = HealthServer(store, clock=lambda: NOW, is_running=lambda: running[0])
+    await health.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health.port}") as client:
+            yield client
+    finally:
+        await health.stop()
+
+
+def value(metrics: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", metrics, re.MULTILINE)
+    assert found is not None, f"{name} missing from:\n{metrics}"
+    return float(found.group(1))
+
+
+async def test_healthy_only_while_the_scheduler_runs(store: Store) -> None:
+    running = [True]
+    async with serving(store, running) as client:
+        answer = await client.get("/healthz")
+        assert answer.status_code == 200
+        assert answer.json() == {"status": "ok", "database": "ok", "scheduler": "running"}
+        running[0] = False
+        answer = await client.get("/healthz")
+        assert answer.status_code == 503
+        assert answer.json()["scheduler"] == "stopped"
+
+
+async def test_a_database_that_stopped_answering_is_unhealthy(tmp_path: Path) -> None:
+    database = tmp_path / "bot.db"
+    store = await Store.open(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with serving(store, [True]) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            await store.engine.dispose()  # no open connection keeps the old file alive
+            database.unlink()
+            database.mkdir()  # what is there now is no database
+            answer = await client.get("/healthz")
+            assert answer.status_code == 503
+            assert answer.json()["database"].startswith("error: ")
+            metrics = await client.get("/metrics")  # still served: the process's counters
+            assert metrics.status_code == 200
+            assert "newsdigest_polls_total" in metrics.text
+            assert "newsdigest_feeds" not in metrics.text.replace("newsdigest_feeds_", "")
+    finally:
+        await store.close()
+
+
+async def test_metrics_report_the_deployment_and_this_processs_polls(store: Store) -> None:
+    chat = await store.get_or_create_chat(ChatTarget("console", "a"))
+    await store.get_or_create_chat(ChatTarget("console", "b"))
+    await store.set_chat_active(ChatTarget("console", "b"), False)
+    ok = await store.get_or_create_feed("https://ok.example/feed")
+    failing = await store.get_or_create_feed("https://failing.example/feed")
+    await store.subscribe(chat.pk, ok.id)
+    await store.record_poll_failure(failing.id, now=NOW, error="HTTP 500")
+    await store.commit_digest(chat.pk, "slot-1", {"text": "hi"}, [], now=NOW)
+    health = HealthServer(store, clock=lambda: NOW, is_running=lambda: True)
+    health.polls.record_cycle(CycleReport(due=3, fetched=2, failed=1, new_articles=5), 1.5)
+    await health.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health.port}") as client:
+            answer = await client.get("/metrics")
+    finally:
+        await health.stop()
+    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    metrics = answer.text
+    assert value(metrics, 'newsdigest_chats{state="active"}') == 1
+    assert value(metrics, 'newsdigest_chats{state="paused"}') == 1
+    assert value(metrics, 'newsdigest_feeds{state="ok"}') == 1
+    assert value(metrics, 'newsdigest_feeds{state="failing"}') == 1
+    assert value(metrics, 'newsdigest_deliveries{state="waiting"}') == 1
+    assert value(metrics, 'newsdigest_table_rows{table="subscriptions"}') == 1
+    assert value(metrics, 'newsdigest_polls_total{outcome="fetched"}') == 2
+    assert value(metrics, 'newsdigest_polls_total{outcome="failed"}') == 1
+    assert value(metrics, "newsdigest_new_articles_total") == 5
+    assert value(metrics, "newsdigest_poll_cycle_seconds_count") == 1
