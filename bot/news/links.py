@@ -55,9 +55,17 @@ def normalise_link(url: str | None) -> str | None:
     """A scheme-less canonical form of an article URL, or None when there is no usable URL.
 
     The fragment is kept: on many sites it is what tells two posts on one page apart.
+    Never raises: a feed's link is untrusted, and one bad link must not fail its poll.
     """
     if not url or not isinstance(url, str):
         return None
+    try:
+        return _normalise(url)
+    except ValueError:  # UnicodeError included: a malformed link is simply no link
+        return None
+
+
+def _normalise(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -80,7 +88,10 @@ def normalise_link(url: str | None) -> str | None:
         if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
     ]
     query.sort()
-    key = netloc + path + ("?" + urlencode(query) if query else "")
+    # A lone surrogate (a JSON Feed may carry "\ud800") is escaped like any other
+    # character, so the link keeps naming its article.
+    encoded = urlencode(query, errors="surrogatepass")
+    key = netloc + path + ("?" + encoded if query else "")
     if parts.fragment:
         key += "#" + parts.fragment
     return bounded_key(key)
