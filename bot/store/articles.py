@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    CarriedEntry,
     NewArticle,
     StoredArticle,
 )
@@ -34,22 +35,35 @@ from bot.store.values import clean_optional, clean_text, clipped, verbatim_or_no
 
 
 class ArticlesRepository(StoreBase):
-
     async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Which of these entry keys this feed has delivered before (skip re-summarising)."""
-        return await self._present(
-            FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id
-        )
+        return await self._present(FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id)
 
-    async def feed_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> set[str]:
-        """Which of these normalised links earlier items of this feed already carried.
+    async def carried_links(
+        self, feed_id: int, link_keys: Iterable[str]
+    ) -> dict[str, list[CarriedEntry]]:
+        """The entries this feed stored before under each of these normalised links.
 
-        A new item with such a link shares it with another item of the same feed, so the
-        link cannot be what identifies its article (bot.news.links.article_link_key).
+        How often a feed carried a link tells whether the link names one of its items
+        (an item without an id that comes back under it is that item, edited) or is
+        shared by several (bot.feeds.identity).
         """
-        return await self._present(
-            FeedEntryRow.link_key, link_keys, FeedEntryRow.feed_id == feed_id
-        )
+        wanted = list(dict.fromkeys(link_keys))
+        carried: dict[str, list[CarriedEntry]] = {}
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(FeedEntryRow.link_key, FeedEntryRow.entry_key, ArticleRow.title)
+                    .join(ArticleRow, ArticleRow.id == FeedEntryRow.article_id)
+                    .where(
+                        FeedEntryRow.feed_id == feed_id,
+                        FeedEntryRow.link_key.in_(wanted[start : start + 500]),
+                    )
+                    .order_by(FeedEntryRow.id)
+                )
+                for link_key, key, title in await session.execute(query):
+                    carried.setdefault(link_key or "", []).append(CarriedEntry(key, title))
+        return carried
 
     async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
         """Which article link keys are stored already (another feed brought the story)."""
@@ -199,7 +213,6 @@ class ArticlesRepository(StoreBase):
         async with self.session() as session:
             await add_seen(session, chat_pk, article_ids, now)
             await session.commit()
-
 
 
 def _storable(article: NewArticle) -> NewArticle:

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.models import ChatTarget
 from bot.news.parse import parse_feed
 from tests.support import FIXTURES
+from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot
 from tests.support.feeds import FeedServer, rss_feed
 
@@ -202,3 +203,74 @@ async def test_backlog_at_subscribe_is_still_marked_read(
     await console_bot.say(f"/subscribe {url}")
     await poll_all(console_bot)
     assert await unseen_titles(console_bot) == []
+
+
+async def test_an_edited_headline_without_an_id_is_the_same_story(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await follow_empty(console_bot, feed_server, "/typo.xml")
+    link = "https://news.example/2026/01/15/ferry"
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Ferry termnial opens", link)]))
+    assert "1 new story." in await console_bot.say("/digest")
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Ferry Terminal opens", link)]))
+    assert "No new stories" in await console_bot.say("/digest")
+    # The corrected item next to a new one with a link of its own: only the new one is new.
+    other = item(None, "Market hall plans", "https://news.example/2026/01/16/market")
+    feed_server.serve("/typo.xml", rss_feed([other, item(None, "Ferry terminal opens", link)]))
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Market hall plans" in out
+
+
+async def test_episodes_without_ids_sharing_a_show_link_are_each_sent_once(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """The show page is not a home page, so only the feed's own history says it is shared:
+    the first episode arrives alone, and each later one next to those before it."""
+    await follow_empty(console_bot, feed_server, "/show.xml")
+    show = "https://radio.example/shows/night-talk"
+    episodes = [item(None, f"Night Talk, episode {n:02}", show) for n in range(1, 11)]
+    for n in range(1, 11):
+        feed_server.serve("/show.xml", rss_feed(list(reversed(episodes[:n]))))
+        clock.advance(minutes=1)  # /digest fetches feeds: a few a minute per chat
+        out = await console_bot.say("/digest")
+        assert "1 new story." in out, f"episode {n}: {out}"
+        assert f"episode {n:02}" in out
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")  # all ten polled again
+    # An older window of the feed brings nothing back either.
+    feed_server.serve("/show.xml", rss_feed(list(reversed(episodes[:5]))))
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")
+
+
+async def test_a_second_item_on_a_known_link_is_new_and_the_first_is_not_resent(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await follow_empty(console_bot, feed_server, "/live.xml")
+    live = "https://news.example/live/election"
+    first = item(None, "Live: polls open", live)
+    feed_server.serve("/live.xml", rss_feed([first]))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item(None, "Live: first results", live, body="Counting has begun in the north.")
+    feed_server.serve("/live.xml", rss_feed([second, first]))
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Live: first results" in out
+    # The first item drops out of the feed; the second alone is still known.
+    feed_server.serve("/live.xml", rss_feed([second]))
+    assert "No new stories" in await console_bot.say("/digest")
+
+
+async def test_episodes_without_ids_linking_to_the_home_page_one_at_a_time_are_new(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    """A feed that only ever shows its latest episode, linked to the site's front page: a
+    home page names no article, so a new title on it is a new story, never an edit."""
+    await follow_empty(console_bot, feed_server, "/latest.xml")
+    home = "https://podcast.example/"
+    for n in (1, 2, 3):
+        feed_server.serve("/latest.xml", rss_feed([item(None, f"Episode {n}", home)]))
+        out = await console_bot.say("/digest")
+        assert "1 new story." in out
+        assert f"Episode {n}" in out

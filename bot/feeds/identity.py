@@ -1,0 +1,85 @@
+"""Which items of a fetched document are new to their feed, and which may merge across feeds.
+
+The keys come from bot.news.links; the rules here also need the feed's history (the
+entries it stored before under each link, read by the caller), so they live apart from
+the keys and from the I/O of the pipeline (bot.feeds.ingest).
+
+An item without an id is first looked up by its entry key (link and title). When that
+misses, its link decides: if this feed stored an entry under the same link and the link
+names one article (only one item of the feed carries it, and it is not a home page), the
+item is that entry with an edited headline — the same story, not sent again. A link that
+several items of the feed carry (a show page every episode links to, a front page) says
+nothing about which item it is, so there the title must match too: a stored entry key's
+title part, or the title of the article the entry points to (entries re-keyed by the
+upgrade to story identity carry the article's title).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.models import CarriedEntry, ParsedArticle
+from bot.news.links import (
+    article_link_key,
+    entry_title,
+    item_link_key,
+    normalise_link,
+    title_key,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHistory:
+    """What identity needs to know about a feed beyond the document in hand."""
+
+    #: normalised link → the entries this feed stored before under it
+    carried: Mapping[str, Sequence[CarriedEntry]]
+    #: normalised link → how many items of the current document carry it
+    in_document: Counter[str]
+    #: the normalised address of the feed's site (a front page names no article)
+    site_key: str | None
+
+    def names_one_item(self, link_key: str) -> bool:
+        """Whether one item of this feed, at most, has carried the link (and it is not a
+        home page): then the link is that item's identity within the feed."""
+        shared = self.in_document[link_key] > 1 or len(self.carried.get(link_key, ())) > 1
+        return article_link_key(link_key, shared=shared, site_key=self.site_key) is not None
+
+
+def document_links(articles: Iterable[ParsedArticle]) -> Counter[str]:
+    """How many items of a document carry each normalised link."""
+    return Counter(key for key in (normalise_link(a.link) for a in articles) if key)
+
+
+def known_by_link(article: ParsedArticle, history: FeedHistory) -> bool:
+    """Whether an item whose entry key is unknown is nevertheless one this feed stored:
+    the same link with an edited headline, or (on a shared link) the same title."""
+    link_key = item_link_key(article.guid, article.link)
+    if link_key is None:
+        return False
+    entries = history.carried.get(link_key)
+    if not entries:
+        return False
+    if history.names_one_item(link_key):
+        return True
+    wanted = title_key(article.title)
+    return any(
+        wanted == entry_title(entry.entry_key, link_key) or wanted == title_key(entry.title)
+        for entry in entries
+    )
+
+
+def merge_key(article: ParsedArticle, history: FeedHistory) -> str | None:
+    """The key a new item may merge on with another feed's copy of its article, if any.
+
+    A link is an article's identity unless it is a home page (the feed's site address
+    included) or shared: by two items of this document, or with an item this feed stored
+    earlier (the new item makes it two).
+    """
+    link_key = normalise_link(article.link)
+    if link_key is None:
+        return None
+    shared = history.in_document[link_key] > 1 or link_key in history.carried
+    return article_link_key(link_key, shared=shared, site_key=history.site_key)
