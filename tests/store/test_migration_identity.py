@@ -22,7 +22,8 @@ from bot.store.database import create_engine
 from bot.store.repository import Store
 from tests.support import FIXTURES
 from tests.support.clock import FakeClock
-from tests.support.migrations import migrate_to
+from tests.support.feeds import rss_feed
+from tests.support.migrations import OLD_CHAT, OldEntry, migrate_to, seed_revision_0004
 from tests.support.settings import make_settings
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -166,14 +167,18 @@ async def test_upgrade_rewrites_link_only_keys_and_keeps_fragments(
         async with engine.connect() as db:
             keys = (await db.execute(text("SELECT entry_key FROM feed_entries"))).scalars().all()
             links = (
-                await db.execute(
-                    text(
-                        "SELECT e.link_key FROM feed_entries e JOIN feeds f ON f.id = e.feed_id "
-                        "WHERE f.url = :url"
-                    ),
-                    {"url": MICROBLOG[0]},
+                (
+                    await db.execute(
+                        text(
+                            "SELECT e.link_key FROM feed_entries e "
+                            "JOIN feeds f ON f.id = e.feed_id WHERE f.url = :url"
+                        ),
+                        {"url": MICROBLOG[0]},
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             articles = (await db.execute(text("SELECT link_key FROM articles"))).scalars().all()
     finally:
         await engine.dispose()
@@ -182,3 +187,44 @@ async def test_upgrade_rewrites_link_only_keys_and_keeps_fragments(
     assert all(" title:" in key for key in link_only)
     assert all(link and "#a" in link for link in links)  # each entry's own anchor
     assert any(key and "#a" in key for key in articles)
+
+
+FERRY = "https://news.example/2026/01/15/ferry-terminal"
+A_FEED, B_FEED = "https://a.example/feed.xml", "https://b.example/feed.xml"
+
+
+def one_item_feed(title: str, link: str, url: str) -> ParsedFeed:
+    body = "<p>The harbour authority opened the new ferry terminal on Monday.</p>"
+    document = rss_feed([{"title": title, "link": link, "description": body}])
+    return parse_feed(document.encode(), url)
+
+
+async def test_an_item_merged_into_another_feeds_article_stays_known_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    """Before 0005, feed B's item without an id was merged into the article feed A brought
+    first; the upgrade keys B's entry with A's title. B's own title must still be known."""
+    key = "news.example/2026/01/15/ferry-terminal"
+    await seed_revision_0004(
+        database_url,
+        [
+            OldEntry(A_FEED, f"link:{key}", key, FERRY, "Ferry terminal opens"),
+            OldEntry(B_FEED, f"link:{key}", key, FERRY, "ignored: merged into A's article"),
+        ],
+        now=NOW,
+    )
+    async with open_app(make_settings(database_url), clock=clock) as app:
+        store, ingestor = app.services.store, app.services.ingestor
+        feeds = {feed.url: feed for feed in await store.list_feeds()}
+        b_item = one_item_feed(
+            "Harbour gets its new ferry terminal", FERRY + "?utm_source=b", B_FEED
+        )
+        assert await ingestor.store_parsed(feeds[B_FEED], b_item, fetch_pages=False) == []
+        a_item = one_item_feed("Ferry terminal opens", FERRY, A_FEED)
+        assert await ingestor.store_parsed(feeds[A_FEED], a_item, fetch_pages=False) == []
+        chat = await store.find_chat(OLD_CHAT)
+        assert chat is not None
+        assert await store.unseen_articles(chat.pk) == []
+        # A new story of feed B is still new.
+        market = one_item_feed("Market hall plans", "https://news.example/market", B_FEED)
+        assert len(await ingestor.store_parsed(feeds[B_FEED], market, fetch_pages=False)) == 1
