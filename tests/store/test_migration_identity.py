@@ -228,3 +228,53 @@ async def test_an_item_merged_into_another_feeds_article_stays_known_after_the_u
         # A new story of feed B is still new.
         market = one_item_feed("Market hall plans", "https://news.example/market", B_FEED)
         assert len(await ingestor.store_parsed(feeds[B_FEED], market, fetch_pages=False)) == 1
+
+
+C_FEED = "https://c.example/feed.xml"
+# Links that had two 0004 keys and have one now: the old rules turned a path of "//" into
+# no path at all, so "example.com//?p=12" was "example.com?p=12" next to "example.com/?p=12".
+COLLIDING = [
+    OldEntry(
+        A_FEED, "link:wp.example?p=12", "wp.example?p=12", "https://wp.example//?p=12", "Notes"
+    ),
+    OldEntry(
+        B_FEED, "link:wp.example/?p=12", "wp.example/?p=12", "https://wp.example/?p=12", "Notes"
+    ),
+    OldEntry(A_FEED, "link:wp.example", "wp.example", "https://wp.example//", "Front page"),
+    OldEntry(B_FEED, "link:wp.example/", "wp.example/", "https://wp.example/", "Front page"),
+    # One feed carrying both spellings under one title: their new entry keys collide too.
+    OldEntry(C_FEED, "link:wp.example?p=7", "wp.example?p=7", "https://wp.example//?p=7", "Same"),
+    OldEntry(C_FEED, "link:wp.example/?p=7", "wp.example/?p=7", "https://wp.example/?p=7", "Same"),
+]
+
+
+async def test_old_keys_that_normalise_alike_now_upgrade_without_a_collision(
+    database_url: str, clock: FakeClock
+) -> None:
+    await seed_revision_0004(database_url, COLLIDING, now=NOW)
+    async with open_app(make_settings(database_url), clock=clock) as app:  # upgrades to head
+        store, ingestor = app.services.store, app.services.ingestor
+        feeds = {feed.url: feed for feed in await store.list_feeds()}
+        for entry in COLLIDING:  # every item the feeds carried is still known
+            again = one_item_feed(entry.title, entry.link, entry.feed_url)
+            assert (
+                await ingestor.store_parsed(feeds[entry.feed_url], again, fetch_pages=False) == []
+            )
+        chat = await store.find_chat(OLD_CHAT)
+        assert chat is not None
+        assert await store.unseen_articles(chat.pk) == []
+        # One article keeps the key, so a new feed carrying the link merges into it: the
+        # chat, which saw it, is not shown it again.
+        d_feed = await store.get_or_create_feed("https://d.example/feed.xml")
+        await store.subscribe(chat.pk, d_feed.id)
+        notes = one_item_feed("Notes (reposted)", "https://wp.example/?p=12", d_feed.url)
+        await ingestor.store_parsed(d_feed, notes, fetch_pages=False)
+        assert await store.unseen_articles(chat.pk) == []
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            keys = (await db.execute(text("SELECT link_key FROM articles"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert keys.count("wp.example/?p=12") == 1
+    assert len([key for key in keys if key]) == len({key for key in keys if key})
