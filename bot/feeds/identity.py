@@ -83,3 +83,13 @@ def merge_key(article: ParsedArticle, history: FeedHistory) -> str | None:
         return None
     shared = history.in_document[link_key] > 1 or link_key in history.carried
     return article_link_key(link_key, shared=shared, site_key=history.site_key)
+
+
+def links_turned_shared(articles: Iterable[ParsedArticle], history: FeedHistory) -> set[str]:
+    """The links these new items share with items the feed stored before: the articles
+    stored under them must stop being merge targets (Store.retire_link_keys)."""
+    return {
+        link_key
+        for article in articles
+        if (link_key := normalise_link(article.link)) and link_key in history.carried
+    }

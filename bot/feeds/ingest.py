@@ -23,6 +23,7 @@ from bot.feeds.identity import (
     FeedHistory,
     document_links,
     known_by_link,
+    links_turned_shared,
     merge_key,
 )
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
@@ -202,6 +203,9 @@ class FeedIngestor:
         history = await self._history(feed, parsed, unknown)
         fresh = [(key, article) for key, article in unknown if not known_by_link(article, history)]
         identities = {key: merge_key(article, history) for key, article in fresh}
+        shared_now = links_turned_shared((article for _, article in fresh), history)
+        if shared_now:  # this feed's earlier item must not take other feeds' items
+            await self.store.retire_link_keys(feed.id, shared_now)
         language = parsed.language or feed.language
         pages = await self._teaser_pages(feed, fresh, identities) if fetch_pages else {}
         new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages, identities)

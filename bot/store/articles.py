@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +64,38 @@ class ArticlesRepository(StoreBase):
                 for link_key, key, title in await session.execute(query):
                     carried.setdefault(link_key or "", []).append(CarriedEntry(key, title))
         return carried
+
+    async def retire_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> int:
+        """Stop articles this feed alone brought under these links from being merge targets.
+
+        Called when a link turns out to be shared by several items of the feed: it no
+        longer names one article, so another feed's item with that link must not be
+        merged into whichever item of this feed happened to come first. An article another
+        feed carries too keeps its key (that feed's item named it). Returns how many.
+        """
+        wanted = list(dict.fromkeys(link_keys))
+        carried_here = select(FeedEntryRow.article_id).where(FeedEntryRow.feed_id == feed_id)
+        carried_elsewhere = (
+            select(FeedEntryRow.id)
+            .where(FeedEntryRow.article_id == ArticleRow.id, FeedEntryRow.feed_id != feed_id)
+            .exists()
+        )
+        retired = 0
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                result = await session.execute(
+                    update(ArticleRow)
+                    .where(
+                        ArticleRow.link_key.in_(wanted[start : start + 500]),
+                        ArticleRow.id.in_(carried_here),
+                        ~carried_elsewhere,
+                    )
+                    .values(link_key=None)
+                    .execution_options(synchronize_session=False)
+                )
+                retired += result.rowcount or 0  # type: ignore[attr-defined]
+            await session.commit()
+        return retired
 
     async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
         """Which article link keys are stored already (another feed brought the story)."""

@@ -274,3 +274,48 @@ async def test_episodes_without_ids_linking_to_the_home_page_one_at_a_time_are_n
         out = await console_bot.say("/digest")
         assert "1 new story." in out
         assert f"Episode {n}" in out
+
+
+async def test_a_link_a_feed_reuses_no_longer_merges_another_feeds_item(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """Feed A's first item with a link stores its article under it; when A carries a second
+    item with the same link, the link names no one article any more, so feed B's own item
+    with that link is B's story, not A's first one again."""
+    for path in ("/a.xml", "/b.xml"):
+        await follow_empty(console_bot, feed_server, path)
+    page = "https://city.example/news/roadworks"
+    first = item("a-1", "Roadworks on Main Street", page)
+    feed_server.serve("/a.xml", rss_feed([first], title="City A"))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item("a-2", "Roadworks: week two", page, body="The bridge lane reopens on Friday.")
+    feed_server.serve("/a.xml", rss_feed([second, first], title="City A"))
+    clock.advance(minutes=1)
+    assert "1 new story." in await console_bot.say("/digest")
+    own = item(None, "Bus routes change for the roadworks", page, body="Lines 4 and 7 divert.")
+    feed_server.serve("/b.xml", rss_feed([own], title="Buses B"))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Bus routes change for the roadworks" in out
+
+
+async def test_an_article_another_feed_carries_too_stays_merged(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """Only what a feed alone brought stops being a merge target: an article two feeds
+    already share keeps its link, and a third feed's copy is still the same story."""
+    for path in ("/a.xml", "/b.xml", "/c.xml"):
+        await follow_empty(console_bot, feed_server, path)
+    page = "https://city.example/news/budget"
+    first = item("a-1", "Budget approved", page)
+    feed_server.serve("/a.xml", rss_feed([first], title="City A"))
+    feed_server.serve("/b.xml", rss_feed([item("b-1", "Budget approved", page)], title="B"))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item("a-2", "Budget: what changes", page, body="Parks get more money.")
+    feed_server.serve("/a.xml", rss_feed([second, first], title="City A"))
+    feed_server.serve("/c.xml", rss_feed([item("c-1", "Budget approved", page)], title="C"))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Budget: what changes" in out
