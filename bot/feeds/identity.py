@@ -53,22 +53,44 @@ def document_links(articles: Iterable[ParsedArticle]) -> Counter[str]:
     return Counter(key for key in (normalise_link(a.link) for a in articles) if key)
 
 
-def known_by_link(article: ParsedArticle, history: FeedHistory) -> bool:
-    """Whether an item whose entry key is unknown is nevertheless one this feed stored:
+def recognised_entry(article: ParsedArticle, history: FeedHistory) -> CarriedEntry | None:
+    """The entry this feed stored for an item whose entry key is unknown, if it is one:
     the same link with an edited headline, or (on a shared link) the same title."""
     link_key = item_link_key(article.guid, article.link)
     if link_key is None:
-        return False
+        return None
     entries = history.carried.get(link_key)
     if not entries:
-        return False
+        return None
     if history.names_one_item(link_key):
-        return True
+        return entries[0]
     wanted = title_key(article.title)
-    return any(
-        wanted == entry_title(entry.entry_key, link_key) or wanted == title_key(entry.title)
-        for entry in entries
-    )
+    for entry in entries:
+        if wanted in (entry_title(entry.entry_key, link_key), title_key(entry.title)):
+            return entry
+    return None
+
+
+def known_by_link(article: ParsedArticle, history: FeedHistory) -> bool:
+    """Whether an item whose entry key is unknown is nevertheless one this feed stored."""
+    return recognised_entry(article, history) is not None
+
+
+def renamed_entries(
+    unknown: Iterable[tuple[str, ParsedArticle]], history: FeedHistory
+) -> dict[str, str]:
+    """Old entry key → the item's current key, for items recognised by their link.
+
+    Keeping the stored key in step with the latest headline matters once the link turns
+    shared: from then on the title must match, and it must match the corrected one. An
+    entry stored under an id keeps it (the feed may give ids again).
+    """
+    renamed: dict[str, str] = {}
+    for key, article in unknown:
+        entry = recognised_entry(article, history)
+        if entry is not None and not entry.entry_key.startswith("guid:"):
+            renamed[entry.entry_key] = key
+    return renamed
 
 
 def merge_key(article: ParsedArticle, history: FeedHistory) -> str | None:

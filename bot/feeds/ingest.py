@@ -25,6 +25,7 @@ from bot.feeds.identity import (
     known_by_link,
     links_turned_shared,
     merge_key,
+    renamed_entries,
 )
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
 from bot.news.discover import discover_feed_links, looks_like_html
@@ -202,6 +203,9 @@ class FeedIngestor:
         unknown = list({key: article for key, article in unknown}.items())  # dupes in one doc
         history = await self._history(feed, parsed, unknown)
         fresh = [(key, article) for key, article in unknown if not known_by_link(article, history)]
+        renamed = renamed_entries(unknown, history)
+        if renamed:
+            await self.store.rename_entries(feed.id, renamed)
         identities = {key: merge_key(article, history) for key, article in fresh}
         shared_now = links_turned_shared((article for _, article in fresh), history)
         if shared_now:  # this feed's earlier item must not take other feeds' items

@@ -6,7 +6,7 @@ an article per story (merged across feeds only on a link that names one article)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -64,6 +64,28 @@ class ArticlesRepository(StoreBase):
                 for link_key, key, title in await session.execute(query):
                     carried.setdefault(link_key or "", []).append(CarriedEntry(key, title))
         return carried
+
+    async def rename_entries(self, feed_id: int, renamed: Mapping[str, str]) -> None:
+        """Store entries of this feed under new keys (old key → new key): an item without
+        an id recognised by its link keeps its stored key in step with its headline.
+
+        A key another poll gave an entry of the feed a moment ago is left as it is.
+        """
+        async with self.session() as session:
+            for old, new in renamed.items():
+                if old == new:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await session.execute(
+                            update(FeedEntryRow)
+                            .where(FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key == old)
+                            .values(entry_key=new)
+                            .execution_options(synchronize_session=False)
+                        )
+                except IntegrityError:
+                    continue
+            await session.commit()
 
     async def retire_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> int:
         """Stop articles this feed alone brought under these links from being merge targets.

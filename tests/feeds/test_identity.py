@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.feeds.identity import FeedHistory, known_by_link, merge_key
+from bot.feeds.identity import FeedHistory, known_by_link, merge_key, renamed_entries
 from bot.models import CarriedEntry, ParsedArticle
 from bot.news.links import entry_key, normalise_link
 
@@ -68,3 +68,13 @@ def test_a_link_the_feed_carried_before_never_merges_feeds() -> None:
     assert merge_key(article("Episode 2"), history(stored("Episode 1"))) is None
     assert merge_key(article("Episode 1"), history()) == SHOW_KEY
     assert merge_key(article("Episode 1"), history(in_document=2)) is None
+
+
+def test_an_item_recognised_by_its_link_takes_over_the_stored_key() -> None:
+    old = stored("Episode 1")
+    new_key = entry_key(None, SHOW, "Episode 1 (corrected)", "")
+    unknown = [(new_key, article("Episode 1 (corrected)"))]
+    assert renamed_entries(unknown, history(old)) == {old.entry_key: new_key}
+    with_id = CarriedEntry("guid:ep-1", "Episode 1")  # the feed may give ids again
+    assert renamed_entries(unknown, history(with_id)) == {}
+    assert renamed_entries([(new_key, article("Episode 2"))], history(old, in_document=2)) == {}

@@ -319,3 +319,22 @@ async def test_an_article_another_feed_carries_too_stays_merged(
     out = await console_bot.say("/digest")
     assert "1 new story." in out
     assert "Budget: what changes" in out
+
+
+async def test_a_corrected_item_stays_known_when_its_link_turns_shared(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    await follow_empty(console_bot, feed_server, "/typo.xml")
+    link = "https://news.example/live/storm"
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Strom warning", link)]))
+    assert "1 new story." in await console_bot.say("/digest")
+    corrected = item(None, "Storm warning", link)
+    feed_server.serve("/typo.xml", rss_feed([corrected]))
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")
+    update = item(None, "Storm warning: schools closed", link, body="All schools close today.")
+    feed_server.serve("/typo.xml", rss_feed([update, corrected]))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "schools closed" in out

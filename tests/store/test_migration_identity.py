@@ -228,6 +228,21 @@ async def test_an_item_merged_into_another_feeds_article_stays_known_after_the_u
         # A new story of feed B is still new.
         market = one_item_feed("Market hall plans", "https://news.example/market", B_FEED)
         assert len(await ingestor.store_parsed(feeds[B_FEED], market, fetch_pages=False)) == 1
+        # Recognised once, B's entry carries B's title: a second item of B on the same link
+        # (the link turns shared, so titles count) is the only new story.
+        body = "<p>Boats leave every hour.</p>"
+        both = rss_feed(
+            [
+                {"title": "Ferry timetable", "link": FERRY, "description": body},
+                {
+                    "title": "Harbour gets its new ferry terminal",
+                    "link": FERRY,
+                    "description": body,
+                },
+            ]
+        )
+        shared = parse_feed(both.encode(), B_FEED)
+        assert len(await ingestor.store_parsed(feeds[B_FEED], shared, fetch_pages=False)) == 1
 
 
 C_FEED = "https://c.example/feed.xml"
