@@ -11,7 +11,12 @@ item is that entry with an edited headline — the same story, not sent again. A
 several items of the feed carry (a show page every episode links to, a front page) says
 nothing about which item it is, so there the title must match too: a stored entry key's
 title part, or the title of the article the entry points to (entries re-keyed by the
-upgrade to story identity carry the article's title).
+upgrade to story identity carry the article's title). An item recognised by its link takes
+over the entry's key, so the title it is matched by is the latest one.
+
+The one case no rule can tell apart: a feed without ids that shows a single item at a
+time, each on the same page that is not the site's front page. Its second item looks
+exactly like an edit of the first until both appear in one document.
 """
 
 from __future__ import annotations
