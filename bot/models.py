@@ -185,6 +185,15 @@ class NewArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class CarriedEntry:
+    """An item a feed stored before, as its link finds it again: its entry key and the
+    title of the article it points to (another feed's title when the two were merged)."""
+
+    entry_key: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     """An article read back for a digest, with the title of the feed that carried it."""
 

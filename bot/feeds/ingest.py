@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.feeds.identity import (
+    FeedHistory,
+    document_links,
+    known_by_link,
+    links_turned_shared,
+    merge_key,
+    renamed_entries,
+)
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
 from bot.news.discover import discover_feed_links, looks_like_html
 from bot.news.fetch import Fetcher, FetchError, FetchResult, HTTPStatusError
@@ -30,7 +37,7 @@ from bot.news.fulltext import (
     is_teaser,
 )
 from bot.news.language import detect_language
-from bot.news.links import article_link_key, entry_key, normalise_link
+from bot.news.links import entry_key, normalise_link
 from bot.news.parse import FeedParseError, parse_feed
 from bot.news.summarise import DEFAULT_MAX_CHARS, Summariser, cap_characters
 from bot.store.repository import Store
@@ -192,14 +199,20 @@ class FeedIngestor:
         """
         keyed = [(self._entry_key(article), article) for article in parsed.articles]
         known = await self.store.known_entry_keys(feed.id, (key for key, _ in keyed))
-        fresh = [(key, article) for key, article in keyed if key not in known]
-        fresh = list({key: article for key, article in fresh}.items())  # dupes inside one doc
-        identities = await self._article_identities(feed, parsed, fresh)
+        unknown = [(key, article) for key, article in keyed if key not in known]
+        unknown = list({key: article for key, article in unknown}.items())  # dupes in one doc
+        history = await self._history(feed, parsed, unknown)
+        fresh = [(key, article) for key, article in unknown if not known_by_link(article, history)]
+        renamed = renamed_entries(unknown, history)
+        if renamed:
+            await self.store.rename_entries(feed.id, renamed)
+        identities = {key: merge_key(article, history) for key, article in fresh}
+        shared_now = links_turned_shared((article for _, article in fresh), history)
+        if shared_now:  # this feed's earlier item must not take other feeds' items
+            await self.store.retire_link_keys(feed.id, shared_now)
         language = parsed.language or feed.language
         pages = await self._teaser_pages(feed, fresh, identities) if fetch_pages else {}
-        new_articles = await asyncio.to_thread(
-            self._prepare, fresh, language, pages, identities
-        )
+        new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages, identities)
         now = self.clock()
         new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
         await self.store.record_poll_success(
@@ -221,31 +234,16 @@ class FeedIngestor:
         )
         return new_ids
 
-    async def _article_identities(
-        self, feed: Feed, parsed: ParsedFeed, fresh: list[tuple[str, ParsedArticle]]
-    ) -> dict[str, str | None]:
-        """Entry key → the key this new item may merge with another feed's copy on.
-
-        A link is an article's identity unless it is a home page (the feed's site address
-        included) or shared: by two items of this document, or with an item this feed
-        brought earlier. Such items stay separate stories (bot.news.links).
-        """
-        in_document = Counter(
-            key for key in (normalise_link(a.link) for a in parsed.articles) if key
+    async def _history(
+        self, feed: Feed, parsed: ParsedFeed, unknown: list[tuple[str, ParsedArticle]]
+    ) -> FeedHistory:
+        """What this feed carried before under the links of the items not known by key."""
+        links = (normalise_link(article.link) for _, article in unknown)
+        return FeedHistory(
+            carried=await self.store.carried_links(feed.id, (key for key in links if key)),
+            in_document=document_links(parsed.articles),
+            site_key=normalise_link(parsed.site_url or feed.site_url),
         )
-        links = {key: normalise_link(article.link) for key, article in fresh}
-        carried = await self.store.feed_link_keys(feed.id, (k for k in links.values() if k))
-        site_key = normalise_link(parsed.site_url or feed.site_url)
-        return {
-            key: article_link_key(
-                link_key,
-                shared=in_document[link_key] > 1 or link_key in carried,
-                site_key=site_key,
-            )
-            if link_key
-            else None
-            for key, link_key in links.items()
-        }
 
     async def _teaser_pages(
         self,

@@ -6,7 +6,9 @@ Two different questions, answered by two different keys:
   distinct ids are distinct stories, always, whatever their links: the feed's own id
   (RSS guid, Atom id, JSON Feed id), else the link together with the title, else a hash of
   the content. A podcast whose every episode links to the show's home page, or a
-  micro-blog whose posts are anchors on one day's page, is still one story per item.
+  micro-blog whose posts are anchors on one day's page, is still one story per item. (An
+  item without an id is also recognised by its link alone when only it carries the link,
+  so a corrected headline is no new story: bot.feeds.identity holds that rule.)
 - **Is this the same article another feed already brought?** (``normalise_link`` and
   ``article_link_key``) Across feeds, the same canonical article URL is the same article:
   tracking parameters, ``http``/``https``, ``www.`` and a trailing slash do not matter, but
@@ -55,9 +57,17 @@ def normalise_link(url: str | None) -> str | None:
     """A scheme-less canonical form of an article URL, or None when there is no usable URL.
 
     The fragment is kept: on many sites it is what tells two posts on one page apart.
+    Never raises: a feed's link is untrusted, and one bad link must not fail its poll.
     """
     if not url or not isinstance(url, str):
         return None
+    try:
+        return _normalise(url)
+    except ValueError:  # UnicodeError included: a malformed link is simply no link
+        return None
+
+
+def _normalise(url: str) -> str | None:
     try:
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -80,7 +90,10 @@ def normalise_link(url: str | None) -> str | None:
         if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
     ]
     query.sort()
-    key = netloc + path + ("?" + urlencode(query) if query else "")
+    # A lone surrogate (a JSON Feed may carry "\ud800") is escaped like any other
+    # character, so the link keeps naming its article.
+    encoded = urlencode(query, errors="surrogatepass")
+    key = netloc + path + ("?" + encoded if query else "")
     if parts.fragment:
         key += "#" + parts.fragment
     return bounded_key(key)
@@ -104,6 +117,21 @@ def entry_key(guid: str | None, link: str | None, title: str, text: str) -> str:
         return bounded_key(f"link:{link_key} title:{title_key(title)}")
     digest = hashlib.sha256(f"{title}\n{text[:2000]}".encode("utf-8", "replace")).hexdigest()
     return "hash:" + digest
+
+
+def item_link_key(guid: str | None, link: str | None) -> str | None:
+    """The normalised link an item without an id is recognised by within its feed (None
+    for an item with an id: distinct ids are distinct stories whatever their links)."""
+    if guid and guid.strip():
+        return None
+    return normalise_link(link)
+
+
+def entry_title(key: str, link_key: str) -> str | None:
+    """The title part of a link-and-title entry key for this link (None for other keys,
+    and for keys too long to keep, which are a hash)."""
+    prefix = f"link:{link_key} title:"
+    return key[len(prefix) :] if key.startswith(prefix) else None
 
 
 def title_key(title: str) -> str:

@@ -6,16 +6,17 @@ an article per story (merged across feeds only on a link that names one article)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    CarriedEntry,
     NewArticle,
     StoredArticle,
 )
@@ -34,22 +35,89 @@ from bot.store.values import clean_optional, clean_text, clipped, verbatim_or_no
 
 
 class ArticlesRepository(StoreBase):
-
     async def known_entry_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Which of these entry keys this feed has delivered before (skip re-summarising)."""
-        return await self._present(
-            FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id
-        )
+        return await self._present(FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id)
 
-    async def feed_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> set[str]:
-        """Which of these normalised links earlier items of this feed already carried.
+    async def carried_links(
+        self, feed_id: int, link_keys: Iterable[str]
+    ) -> dict[str, list[CarriedEntry]]:
+        """The entries this feed stored before under each of these normalised links.
 
-        A new item with such a link shares it with another item of the same feed, so the
-        link cannot be what identifies its article (bot.news.links.article_link_key).
+        How often a feed carried a link tells whether the link names one of its items
+        (an item without an id that comes back under it is that item, edited) or is
+        shared by several (bot.feeds.identity).
         """
-        return await self._present(
-            FeedEntryRow.link_key, link_keys, FeedEntryRow.feed_id == feed_id
+        wanted = list(dict.fromkeys(link_keys))
+        carried: dict[str, list[CarriedEntry]] = {}
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(FeedEntryRow.link_key, FeedEntryRow.entry_key, ArticleRow.title)
+                    .join(ArticleRow, ArticleRow.id == FeedEntryRow.article_id)
+                    .where(
+                        FeedEntryRow.feed_id == feed_id,
+                        FeedEntryRow.link_key.in_(wanted[start : start + 500]),
+                    )
+                    .order_by(FeedEntryRow.id)
+                )
+                for link_key, key, title in await session.execute(query):
+                    carried.setdefault(link_key or "", []).append(CarriedEntry(key, title))
+        return carried
+
+    async def rename_entries(self, feed_id: int, renamed: Mapping[str, str]) -> None:
+        """Store entries of this feed under new keys (old key → new key): an item without
+        an id recognised by its link keeps its stored key in step with its headline.
+
+        A key another poll gave an entry of the feed a moment ago is left as it is.
+        """
+        async with self.session() as session:
+            for old, new in renamed.items():
+                if old == new:
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await session.execute(
+                            update(FeedEntryRow)
+                            .where(FeedEntryRow.feed_id == feed_id, FeedEntryRow.entry_key == old)
+                            .values(entry_key=new)
+                            .execution_options(synchronize_session=False)
+                        )
+                except IntegrityError:
+                    continue
+            await session.commit()
+
+    async def retire_link_keys(self, feed_id: int, link_keys: Iterable[str]) -> int:
+        """Stop articles this feed alone brought under these links from being merge targets.
+
+        Called when a link turns out to be shared by several items of the feed: it no
+        longer names one article, so another feed's item with that link must not be
+        merged into whichever item of this feed happened to come first. An article another
+        feed carries too keeps its key (that feed's item named it). Returns how many.
+        """
+        wanted = list(dict.fromkeys(link_keys))
+        carried_here = select(FeedEntryRow.article_id).where(FeedEntryRow.feed_id == feed_id)
+        carried_elsewhere = (
+            select(FeedEntryRow.id)
+            .where(FeedEntryRow.article_id == ArticleRow.id, FeedEntryRow.feed_id != feed_id)
+            .exists()
         )
+        retired = 0
+        async with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                result = await session.execute(
+                    update(ArticleRow)
+                    .where(
+                        ArticleRow.link_key.in_(wanted[start : start + 500]),
+                        ArticleRow.id.in_(carried_here),
+                        ~carried_elsewhere,
+                    )
+                    .values(link_key=None)
+                    .execution_options(synchronize_session=False)
+                )
+                retired += result.rowcount or 0  # type: ignore[attr-defined]
+            await session.commit()
+        return retired
 
     async def known_link_keys(self, link_keys: Iterable[str]) -> set[str]:
         """Which article link keys are stored already (another feed brought the story)."""
@@ -199,7 +267,6 @@ class ArticlesRepository(StoreBase):
         async with self.session() as session:
             await add_seen(session, chat_pk, article_ids, now)
             await session.commit()
-
 
 
 def _storable(article: NewArticle) -> NewArticle:

@@ -111,6 +111,12 @@ POISONS: dict[str, Callable[[], Poison]] = {
     "control-characters": lambda: Poison(
         json_feed([json_item(title="ring\u0007the\u001bbell", content_text="\u0001\u0002")])
     ),
+    "lone-surrogate-in-link-query": lambda: Poison(
+        json_feed([json_item(url="https://victim.example/a?q=\ud800")])
+    ),
+    "lone-surrogates-across-the-link": lambda: Poison(
+        json_feed([json_item(url="https://victim.example/\udc00?\ud800=\udfff#\ud801")])
+    ),
     "link-over-2048": lambda: Poison(
         json_feed([json_item(url="https://victim.example/" + "x" * 5000)])
     ),
@@ -132,9 +138,7 @@ POISONS: dict[str, Callable[[], Poison]] = {
             home_page_url="https://victim.example/" + "h" * 5000,
         )
     ),
-    "host-with-empty-label": lambda: Poison(
-        json_feed([json_item(url="http://.example.com/x")])
-    ),
+    "host-with-empty-label": lambda: Poison(json_feed([json_item(url="http://.example.com/x")])),
     "host-label-over-63": lambda: Poison(
         json_feed([json_item(url="http://" + "a" * 64 + ".example.com/x")])
     ),
@@ -195,6 +199,45 @@ async def test_a_feed_turning_hostile_stalls_nobody(
         assert (await h.scheduler.poll_feeds()).due == 2
 
 
+HOSTILE_LINKS = [
+    "https://victim.example/a?q=\ud800",
+    "https://victim.example/b?\udfff=1&utm_source=\ud800",
+    "https://victim.example/\u202eevil\u202c?q=\u200f#\ud800",
+    "https://victim.example/c\u0000d?q=\u0000",
+    "https://victim.example/" + "\u05d0" * 5000 + "?q=\ud800",
+]
+
+
+async def test_a_hostile_link_costs_nothing_but_is_stored_like_any_other(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Links a feed turns hostile after the chat subscribed: every item of the feed is
+    stored (not only the clean ones), the poll succeeds, and the next poll stores nothing
+    twice."""
+    victim = feed_server.serve("/victim.json", CLEAN, content_type="application/feed+json")
+    async with harness(database_url, clock, tmp_path) as h:
+        assert "Subscribed" in await h.say(f"/subscribe {victim}")
+        items = [
+            json_item(id=None, url=link, title=f"Hostile {n}", content_text=LONG_BODY)
+            for n, link in enumerate(HOSTILE_LINKS)
+        ]
+        items.append(json_item(id="v-9", url="https://victim.example/9", title="Plain story"))
+        document = json_feed([{k: v for k, v in item.items() if v is not None} for item in items])
+        feed_server.serve("/victim.json", document, content_type="application/feed+json")
+        clock.advance(hours=1)
+        await h.scheduler.poll_feeds()
+        feed = await h.feed()
+        assert feed.last_error is None
+        store = h.app.services.store
+        chat = await store.get_or_create_chat(h.console.target)
+        titles = sorted(article.title for article in await store.unseen_articles(chat.pk))
+        assert titles == sorted(["Plain story", *(f"Hostile {n}" for n in range(5))])
+        await assert_store_is_clean(store)
+        clock.advance(hours=7)
+        await h.scheduler.poll_feeds()
+        assert len(await store.unseen_articles(chat.pk)) == 6  # nothing stored twice
+
+
 async def assert_store_is_clean(store: Store) -> None:
     async with store.session() as session:
         for table in (ArticleRow, FeedRow):
@@ -248,3 +291,48 @@ async def test_hostile_values_from_commands_store_the_same_on_every_database(
 async def test_an_over_long_feed_address_is_refused_clearly(store: Store) -> None:
     with pytest.raises(ValueError, match="limited to 2048"):
         await store.get_or_create_feed("https://feed.example/" + "x" * 3000)
+
+
+HOSTILE_IDS = ["g\u0000-1", "g" * 5000, "\u202egnp.1\u202c", "\u200f\u05d0\u05d1", "\ud800-5"]
+LONG_TITLE = "Headline \u0000" + "\u05d0" * 5000
+
+
+async def test_hostile_ids_links_and_titles_keep_their_identity_across_polls(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Story identity through the poll loop with values PostgreSQL or an index would refuse:
+    each item stored once, an edited headline on its own link not again, a second item
+    on a link the feed used before as a new story — the same on SQLite and PostgreSQL."""
+    victim = feed_server.serve("/victim.json", CLEAN, content_type="application/feed+json")
+    async with harness(database_url, clock, tmp_path) as h:
+        assert "Subscribed" in await h.say(f"/subscribe {victim}")
+        store = h.app.services.store
+        chat = await store.get_or_create_chat(h.console.target)
+
+        def document(titles: list[str], extra: list[dict[str, object]] | None = None) -> str:
+            no_ids = [
+                {"url": link, "title": title, "content_text": LONG_BODY}
+                for link, title in zip(HOSTILE_LINKS, titles, strict=True)
+            ]
+            with_ids = [
+                {"id": guid, "url": HOSTILE_LINKS[0], "title": f"Id {n}", "content_text": "x"}
+                for n, guid in enumerate(HOSTILE_IDS)
+            ]
+            return json_feed([*(extra or []), *no_ids, *with_ids])
+
+        async def poll(body: str) -> int:
+            feed_server.serve("/victim.json", body, content_type="application/feed+json")
+            clock.advance(hours=7)
+            await h.scheduler.poll_feeds()
+            assert (await h.feed()).last_error is None
+            return len(await store.unseen_articles(chat.pk))
+
+        titles = [LONG_TITLE, "Two \u202eowt", "Three\u0000", "Four \ud800", "Five"]
+        assert await poll(document(titles)) == 10
+        assert await poll(document(titles)) == 10  # the same document: nothing twice
+        edited = [LONG_TITLE + "!", "Two (corrected)", "Three", "Four", "Five."]
+        assert await poll(document(edited)) == 10  # edited headlines: the same stories
+        second = {"url": HOSTILE_LINKS[1], "title": "Two, part 2", "content_text": LONG_BODY}
+        assert await poll(document(edited, [second])) == 11  # a second item on a used link
+        assert await poll(document(edited, [second])) == 11
+        await assert_store_is_clean(store)

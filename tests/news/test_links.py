@@ -110,3 +110,36 @@ def test_only_a_link_that_names_one_article_may_merge_feeds() -> None:
     assert article_link_key(normalise_link("https://site.example/"), shared=False) is None
     assert article_link_key(article, shared=False, site_key=article) is None
     assert article_link_key(None, shared=False) is None
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "https://example.com/a?q=\ud800",
+        "https://example.com/a?\ud800=1",
+        "https://example.com/\udc00/x?a=\udfff#\ud800",
+        "https://exa\ud800mple.com/a",
+        "https://example.com/a?q=\x00&r=\u202e",
+        "https://example.com/" + "\u200f" * 5000,
+        "http://[\ud800]/x",
+        "https://example.com:\ud800/x",
+    ],
+)
+def test_hostile_links_never_raise_and_give_a_storable_key(hostile: str) -> None:
+    """Nothing in a link may stop a feed's poll: at worst the link is no link."""
+    key = normalise_link(hostile)
+    if key is not None:
+        assert len(key.encode()) <= MAX_KEY_BYTES  # storable: encodes as UTF-8
+        assert "\x00" not in key
+        assert key == normalise_link(hostile)
+    item = entry_key(None, hostile, "T\ud800", "b\ud800")
+    assert len(item.encode()) <= MAX_KEY_BYTES
+    assert article_link_key(key, shared=False) in (key, None)
+
+
+def test_a_lone_surrogate_in_the_query_keeps_the_link_usable() -> None:
+    """Only the broken parameter is escaped; the link still names its article."""
+    first = normalise_link("https://example.com/a?q=\ud800&utm_source=x")
+    assert first is not None
+    assert first.startswith("example.com/a?q=")
+    assert first != normalise_link("https://example.com/a?q=\ud801")

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.models import ChatTarget
 from bot.news.parse import parse_feed
 from tests.support import FIXTURES
+from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot
 from tests.support.feeds import FeedServer, rss_feed
 
@@ -202,3 +203,138 @@ async def test_backlog_at_subscribe_is_still_marked_read(
     await console_bot.say(f"/subscribe {url}")
     await poll_all(console_bot)
     assert await unseen_titles(console_bot) == []
+
+
+async def test_an_edited_headline_without_an_id_is_the_same_story(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await follow_empty(console_bot, feed_server, "/typo.xml")
+    link = "https://news.example/2026/01/15/ferry"
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Ferry termnial opens", link)]))
+    assert "1 new story." in await console_bot.say("/digest")
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Ferry Terminal opens", link)]))
+    assert "No new stories" in await console_bot.say("/digest")
+    # The corrected item next to a new one with a link of its own: only the new one is new.
+    other = item(None, "Market hall plans", "https://news.example/2026/01/16/market")
+    feed_server.serve("/typo.xml", rss_feed([other, item(None, "Ferry terminal opens", link)]))
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Market hall plans" in out
+
+
+async def test_episodes_without_ids_sharing_a_show_link_are_each_sent_once(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """The show page is not a home page, so only the feed's own history says it is shared:
+    the first episode arrives alone, and each later one next to those before it."""
+    await follow_empty(console_bot, feed_server, "/show.xml")
+    show = "https://radio.example/shows/night-talk"
+    episodes = [item(None, f"Night Talk, episode {n:02}", show) for n in range(1, 11)]
+    for n in range(1, 11):
+        feed_server.serve("/show.xml", rss_feed(list(reversed(episodes[:n]))))
+        clock.advance(minutes=1)  # /digest fetches feeds: a few a minute per chat
+        out = await console_bot.say("/digest")
+        assert "1 new story." in out, f"episode {n}: {out}"
+        assert f"episode {n:02}" in out
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")  # all ten polled again
+    # An older window of the feed brings nothing back either.
+    feed_server.serve("/show.xml", rss_feed(list(reversed(episodes[:5]))))
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")
+
+
+async def test_a_second_item_on_a_known_link_is_new_and_the_first_is_not_resent(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await follow_empty(console_bot, feed_server, "/live.xml")
+    live = "https://news.example/live/election"
+    first = item(None, "Live: polls open", live)
+    feed_server.serve("/live.xml", rss_feed([first]))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item(None, "Live: first results", live, body="Counting has begun in the north.")
+    feed_server.serve("/live.xml", rss_feed([second, first]))
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Live: first results" in out
+    # The first item drops out of the feed; the second alone is still known.
+    feed_server.serve("/live.xml", rss_feed([second]))
+    assert "No new stories" in await console_bot.say("/digest")
+
+
+async def test_episodes_without_ids_linking_to_the_home_page_one_at_a_time_are_new(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    """A feed that only ever shows its latest episode, linked to the site's front page: a
+    home page names no article, so a new title on it is a new story, never an edit."""
+    await follow_empty(console_bot, feed_server, "/latest.xml")
+    home = "https://podcast.example/"
+    for n in (1, 2, 3):
+        feed_server.serve("/latest.xml", rss_feed([item(None, f"Episode {n}", home)]))
+        out = await console_bot.say("/digest")
+        assert "1 new story." in out
+        assert f"Episode {n}" in out
+
+
+async def test_a_link_a_feed_reuses_no_longer_merges_another_feeds_item(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """Feed A's first item with a link stores its article under it; when A carries a second
+    item with the same link, the link names no one article any more, so feed B's own item
+    with that link is B's story, not A's first one again."""
+    for path in ("/a.xml", "/b.xml"):
+        await follow_empty(console_bot, feed_server, path)
+    page = "https://city.example/news/roadworks"
+    first = item("a-1", "Roadworks on Main Street", page)
+    feed_server.serve("/a.xml", rss_feed([first], title="City A"))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item("a-2", "Roadworks: week two", page, body="The bridge lane reopens on Friday.")
+    feed_server.serve("/a.xml", rss_feed([second, first], title="City A"))
+    clock.advance(minutes=1)
+    assert "1 new story." in await console_bot.say("/digest")
+    own = item(None, "Bus routes change for the roadworks", page, body="Lines 4 and 7 divert.")
+    feed_server.serve("/b.xml", rss_feed([own], title="Buses B"))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Bus routes change for the roadworks" in out
+
+
+async def test_an_article_another_feed_carries_too_stays_merged(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    """Only what a feed alone brought stops being a merge target: an article two feeds
+    already share keeps its link, and a third feed's copy is still the same story."""
+    for path in ("/a.xml", "/b.xml", "/c.xml"):
+        await follow_empty(console_bot, feed_server, path)
+    page = "https://city.example/news/budget"
+    first = item("a-1", "Budget approved", page)
+    feed_server.serve("/a.xml", rss_feed([first], title="City A"))
+    feed_server.serve("/b.xml", rss_feed([item("b-1", "Budget approved", page)], title="B"))
+    assert "1 new story." in await console_bot.say("/digest")
+    second = item("a-2", "Budget: what changes", page, body="Parks get more money.")
+    feed_server.serve("/a.xml", rss_feed([second, first], title="City A"))
+    feed_server.serve("/c.xml", rss_feed([item("c-1", "Budget approved", page)], title="C"))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "Budget: what changes" in out
+
+
+async def test_a_corrected_item_stays_known_when_its_link_turns_shared(
+    console_bot: ConsoleBot, feed_server: FeedServer, clock: FakeClock
+) -> None:
+    await follow_empty(console_bot, feed_server, "/typo.xml")
+    link = "https://news.example/live/storm"
+    feed_server.serve("/typo.xml", rss_feed([item(None, "Strom warning", link)]))
+    assert "1 new story." in await console_bot.say("/digest")
+    corrected = item(None, "Storm warning", link)
+    feed_server.serve("/typo.xml", rss_feed([corrected]))
+    clock.advance(minutes=1)
+    assert "No new stories" in await console_bot.say("/digest")
+    update = item(None, "Storm warning: schools closed", link, body="All schools close today.")
+    feed_server.serve("/typo.xml", rss_feed([update, corrected]))
+    clock.advance(minutes=1)
+    out = await console_bot.say("/digest")
+    assert "1 new story." in out
+    assert "schools closed" in out

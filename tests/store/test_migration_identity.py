@@ -22,7 +22,8 @@ from bot.store.database import create_engine
 from bot.store.repository import Store
 from tests.support import FIXTURES
 from tests.support.clock import FakeClock
-from tests.support.migrations import migrate_to
+from tests.support.feeds import rss_feed
+from tests.support.migrations import OLD_CHAT, OldEntry, migrate_to, seed_revision_0004
 from tests.support.settings import make_settings
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -166,14 +167,18 @@ async def test_upgrade_rewrites_link_only_keys_and_keeps_fragments(
         async with engine.connect() as db:
             keys = (await db.execute(text("SELECT entry_key FROM feed_entries"))).scalars().all()
             links = (
-                await db.execute(
-                    text(
-                        "SELECT e.link_key FROM feed_entries e JOIN feeds f ON f.id = e.feed_id "
-                        "WHERE f.url = :url"
-                    ),
-                    {"url": MICROBLOG[0]},
+                (
+                    await db.execute(
+                        text(
+                            "SELECT e.link_key FROM feed_entries e "
+                            "JOIN feeds f ON f.id = e.feed_id WHERE f.url = :url"
+                        ),
+                        {"url": MICROBLOG[0]},
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             articles = (await db.execute(text("SELECT link_key FROM articles"))).scalars().all()
     finally:
         await engine.dispose()
@@ -182,3 +187,109 @@ async def test_upgrade_rewrites_link_only_keys_and_keeps_fragments(
     assert all(" title:" in key for key in link_only)
     assert all(link and "#a" in link for link in links)  # each entry's own anchor
     assert any(key and "#a" in key for key in articles)
+
+
+FERRY = "https://news.example/2026/01/15/ferry-terminal"
+A_FEED, B_FEED = "https://a.example/feed.xml", "https://b.example/feed.xml"
+
+
+def one_item_feed(title: str, link: str, url: str) -> ParsedFeed:
+    body = "<p>The harbour authority opened the new ferry terminal on Monday.</p>"
+    document = rss_feed([{"title": title, "link": link, "description": body}])
+    return parse_feed(document.encode(), url)
+
+
+async def test_an_item_merged_into_another_feeds_article_stays_known_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    """Before 0005, feed B's item without an id was merged into the article feed A brought
+    first; the upgrade keys B's entry with A's title. B's own title must still be known."""
+    key = "news.example/2026/01/15/ferry-terminal"
+    await seed_revision_0004(
+        database_url,
+        [
+            OldEntry(A_FEED, f"link:{key}", key, FERRY, "Ferry terminal opens"),
+            OldEntry(B_FEED, f"link:{key}", key, FERRY, "ignored: merged into A's article"),
+        ],
+        now=NOW,
+    )
+    async with open_app(make_settings(database_url), clock=clock) as app:
+        store, ingestor = app.services.store, app.services.ingestor
+        feeds = {feed.url: feed for feed in await store.list_feeds()}
+        b_item = one_item_feed(
+            "Harbour gets its new ferry terminal", FERRY + "?utm_source=b", B_FEED
+        )
+        assert await ingestor.store_parsed(feeds[B_FEED], b_item, fetch_pages=False) == []
+        a_item = one_item_feed("Ferry terminal opens", FERRY, A_FEED)
+        assert await ingestor.store_parsed(feeds[A_FEED], a_item, fetch_pages=False) == []
+        chat = await store.find_chat(OLD_CHAT)
+        assert chat is not None
+        assert await store.unseen_articles(chat.pk) == []
+        # A new story of feed B is still new.
+        market = one_item_feed("Market hall plans", "https://news.example/market", B_FEED)
+        assert len(await ingestor.store_parsed(feeds[B_FEED], market, fetch_pages=False)) == 1
+        # Recognised once, B's entry carries B's title: a second item of B on the same link
+        # (the link turns shared, so titles count) is the only new story.
+        body = "<p>Boats leave every hour.</p>"
+        both = rss_feed(
+            [
+                {"title": "Ferry timetable", "link": FERRY, "description": body},
+                {
+                    "title": "Harbour gets its new ferry terminal",
+                    "link": FERRY,
+                    "description": body,
+                },
+            ]
+        )
+        shared = parse_feed(both.encode(), B_FEED)
+        assert len(await ingestor.store_parsed(feeds[B_FEED], shared, fetch_pages=False)) == 1
+
+
+C_FEED = "https://c.example/feed.xml"
+# Links that had two 0004 keys and have one now: the old rules turned a path of "//" into
+# no path at all, so "example.com//?p=12" was "example.com?p=12" next to "example.com/?p=12".
+COLLIDING = [
+    OldEntry(
+        A_FEED, "link:wp.example?p=12", "wp.example?p=12", "https://wp.example//?p=12", "Notes"
+    ),
+    OldEntry(
+        B_FEED, "link:wp.example/?p=12", "wp.example/?p=12", "https://wp.example/?p=12", "Notes"
+    ),
+    OldEntry(A_FEED, "link:wp.example", "wp.example", "https://wp.example//", "Front page"),
+    OldEntry(B_FEED, "link:wp.example/", "wp.example/", "https://wp.example/", "Front page"),
+    # One feed carrying both spellings under one title: their new entry keys collide too.
+    OldEntry(C_FEED, "link:wp.example?p=7", "wp.example?p=7", "https://wp.example//?p=7", "Same"),
+    OldEntry(C_FEED, "link:wp.example/?p=7", "wp.example/?p=7", "https://wp.example/?p=7", "Same"),
+]
+
+
+async def test_old_keys_that_normalise_alike_now_upgrade_without_a_collision(
+    database_url: str, clock: FakeClock
+) -> None:
+    await seed_revision_0004(database_url, COLLIDING, now=NOW)
+    async with open_app(make_settings(database_url), clock=clock) as app:  # upgrades to head
+        store, ingestor = app.services.store, app.services.ingestor
+        feeds = {feed.url: feed for feed in await store.list_feeds()}
+        for entry in COLLIDING:  # every item the feeds carried is still known
+            again = one_item_feed(entry.title, entry.link, entry.feed_url)
+            assert (
+                await ingestor.store_parsed(feeds[entry.feed_url], again, fetch_pages=False) == []
+            )
+        chat = await store.find_chat(OLD_CHAT)
+        assert chat is not None
+        assert await store.unseen_articles(chat.pk) == []
+        # One article keeps the key, so a new feed carrying the link merges into it: the
+        # chat, which saw it, is not shown it again.
+        d_feed = await store.get_or_create_feed("https://d.example/feed.xml")
+        await store.subscribe(chat.pk, d_feed.id)
+        notes = one_item_feed("Notes (reposted)", "https://wp.example/?p=12", d_feed.url)
+        await ingestor.store_parsed(d_feed, notes, fetch_pages=False)
+        assert await store.unseen_articles(chat.pk) == []
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as db:
+            keys = (await db.execute(text("SELECT link_key FROM articles"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert keys.count("wp.example/?p=12") == 1
+    assert len([key for key in keys if key]) == len({key for key in keys if key})
