@@ -42,8 +42,8 @@ from bot.store.tables import (
 
 #: Rows deleted per transaction.
 BATCH = 1000
-#: Feeds whose entries are ranked in one query.
-FEEDS_PER_QUERY = 100
+#: Feeds whose entries are ranked in one query (and whose forgettable ids are held at once).
+FEEDS_PER_QUERY = 50
 #: The tables `main.py status` reports, in the order it shows them.
 SIZED_TABLES = (
     ChatRow,
@@ -114,18 +114,23 @@ class RetentionRepository(StoreBase):
         return PruneReport(entries, articles, seen, deliveries)
 
     async def _prune_entries(self, *, cutoff: datetime, keep: int) -> tuple[int, int, int]:
+        """A page of feeds at a time: rank their entries once, then delete in batches.
+
+        What may be forgotten cannot become showable again in between: a new subscription
+        starts after every stored entry, and seen marks are only ever added.
+        """
         async with self.session() as session:
             feed_ids = list(await session.scalars(select(FeedRow.id).order_by(FeedRow.id)))
         entries = articles = seen = 0
         for start in range(0, len(feed_ids), FEEDS_PER_QUERY):
             chunk = feed_ids[start : start + FEEDS_PER_QUERY]
-            while True:
+            async with self.session() as session:
+                doomed = await _forgettable_entries(session, chunk, cutoff=cutoff, keep=keep)
+            for first in range(0, len(doomed), BATCH):
+                batch = doomed[first : first + BATCH]
+                entry_ids = [entry_id for entry_id, _ in batch]
+                article_ids = list({article_id for _, article_id in batch})
                 async with self.session() as session:
-                    doomed = await _forgettable_entries(session, chunk, cutoff=cutoff, keep=keep)
-                    if not doomed:
-                        break
-                    entry_ids = [entry_id for entry_id, _ in doomed]
-                    article_ids = list({article_id for _, article_id in doomed})
                     await session.execute(
                         delete(FeedEntryRow).where(FeedEntryRow.id.in_(entry_ids))
                     )
@@ -170,7 +175,7 @@ class RetentionRepository(StoreBase):
 async def _forgettable_entries(
     session: AsyncSession, feed_ids: list[int], *, cutoff: datetime, keep: int
 ) -> list[tuple[int, int]]:
-    """(entry id, article id) of up to BATCH entries of these feeds that may be forgotten."""
+    """(entry id, article id) of every entry of these feeds that may be forgotten."""
     ranked = (
         select(
             FeedEntryRow.id,
@@ -202,10 +207,8 @@ async def _forgettable_entries(
         )
         .exists()
     )
-    query = (
-        select(ranked.c.id, ranked.c.article_id)
-        .where(ranked.c.newest_rank > keep, ranked.c.first_seen_at < cutoff, ~still_showable)
-        .limit(BATCH)
+    query = select(ranked.c.id, ranked.c.article_id).where(
+        ranked.c.newest_rank > keep, ranked.c.first_seen_at < cutoff, ~still_showable
     )
     return [(entry_id, article_id) for entry_id, article_id in await session.execute(query)]
 

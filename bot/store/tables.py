@@ -196,6 +196,9 @@ class FeedEntryRow(Base):
 
 class ChatSeenRow(Base):
     __tablename__ = "chat_seen"
+    # Deleting an article (bot.store.retention) finds its seen marks by article alone: the
+    # primary key starts with the chat, so without this each delete scans the table.
+    __table_args__ = (Index("ix_chat_seen_article", "article_id"),)
 
     chat_pk: Mapped[int] = mapped_column(
         IdType, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
