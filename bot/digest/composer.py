@@ -268,22 +268,25 @@ class DigestComposer:
         self, chat: Chat, unseen: list[StoredArticle], cap: int
     ) -> tuple[list[Story], list[int], tuple[str, ...]]:
         """(wanted stories newest first, ids left out for good, notes): the chat's filters,
-        the grouping into stories, then the capped catch-up after /resume, which counts
-        stories (bot.digest.pause). Matching and grouping run in worker threads: user regexes may
-        take up to their timeout (``regex`` releases the GIL while matching), and grouping
-        is CPU work that must not stall the event loop.
+        the backlog bounds on what they let through, the grouping into stories, then the
+        capped catch-up after /resume, which counts stories (bot.digest.pause). Matching and
+        grouping run in worker threads: user regexes may take up to their timeout (``regex``
+        releases the GIL while matching), and grouping is CPU work that must not stall the
+        event loop.
         """
         dropped: list[int] = []
         notes: tuple[str, ...] = ()
-        unseen, expired = self.backlog.split(unseen, now=self.clock())
-        if expired:
-            dropped += [article.id for article in expired]
-            notes += (self.backlog.note(len(expired)),)
         rules = await self.store.list_filters(chat.pk)
         if rules:
             article_filter = ArticleFilter(rules)
             unseen, hidden = await asyncio.to_thread(article_filter.split, unseen)
             dropped += [article.id for article in hidden]
+        # The bounds count what the chat wants: stories its filters hide would otherwise
+        # use up a feed's budget and push the wanted ones past it.
+        unseen, expired = self.backlog.split(unseen, now=self.clock())
+        if expired:
+            dropped += [article.id for article in expired]
+            notes += (self.backlog.note(len(expired)),)
         if not unseen:
             return [], dropped, notes
         resumed = resumed_at(chat)

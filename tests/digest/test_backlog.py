@@ -9,6 +9,7 @@ marked read with a one-line note. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.digest.backlog import BacklogPolicy
@@ -17,6 +18,8 @@ from bot.models import ChatTarget, NewArticle
 from bot.store.repository import Store
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+
 def article(feed: str, n: int, *, seen: datetime) -> NewArticle:
     """A story whose words no other story shares: same-story grouping keeps it alone."""
     tag = "".join("abcdefghij"[int(digit)] for digit in str(n))  # letters: one word each
@@ -102,3 +105,29 @@ async def test_bounds_of_zero_keep_everything(store: Store) -> None:
     assert digest is not None
     assert len(digest.items) == 12
     assert digest.notes == ()
+
+
+async def test_the_bound_counts_only_stories_the_filters_let_through(store: Store) -> None:
+    """A feed whose newest stories are all hidden by a filter: the per-feed bound applies
+    to what the chat wants, so the wanted stories within it are shown, not expired."""
+    chat = await store.get_or_create_chat(ChatTarget("console", "filtered-backlog"))
+    feed = await store.get_or_create_feed("https://mixed.example/feed")
+    await store.subscribe(chat.pk, feed.id)
+    for n in range(13):  # three wanted stories first, then ten hidden ones (newest)
+        seen = NOW - timedelta(minutes=13 - n)
+        new = article("mixed", n, seen=seen)
+        if n >= 3:
+            new = replace(new, title=f"Sport {new.title}")
+        await store.store_articles(feed.id, [new], now=seen)
+    await store.add_filter(chat.pk, kind="exclude", pattern="sport", is_regex=False)
+    [chat] = [row for row in await store.list_chats() if row.pk == chat.pk]
+    composer = DigestComposer(
+        store, clock=lambda: NOW, max_items=20, backlog=BacklogPolicy(max_per_feed=5)
+    )
+    digest = await composer.compose(chat)
+    assert digest is not None
+    assert sorted(item.link or "" for item in digest.items) == [
+        f"https://mixed.example/{n}" for n in range(3)
+    ]
+    assert digest.notes == ()  # nothing the chat wants went past the bound
+    assert await store.unseen_articles(chat.pk) == []  # the hidden ones are marked read
