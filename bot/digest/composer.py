@@ -142,8 +142,17 @@ class DigestComposer:
         return self._composing.busy(chat_pk)
 
     def reply_for(self, chat: Chat, digest: Digest) -> Reply:
-        """The message a digest goes out as, with the chat's delivery choices."""
+        """The message a digest goes out as, with the chat's delivery choices.
+
+        A digest with no story, only notes (everything went past the backlog bounds), goes
+        out as those notes: the reader learns why nothing is shown.
+        """
         prefs = self.settings_for(chat)
+        if not digest.items and digest.notes:
+            first, *rest = digest.notes
+            return Reply(
+                text=first, lines=tuple(rest), silent=prefs.silent, previews=prefs.previews
+            )
         return Reply(
             text=digest_headline(len(digest.items)),
             digest=digest,
@@ -242,9 +251,12 @@ class DigestComposer:
         """The next digest and the ids it marks seen, without marking anything.
 
         The ids are the stories shown plus those left out for good (hidden by the chat's
-        filters, skipped after a pause): the scheduler commits them together with the
-        outbox row (Store.commit_digest). When every unseen story was left out there is
-        no digest, and those are marked seen here so they do not pile up.
+        filters, past the backlog bounds, skipped after a pause): the scheduler commits them
+        together with the outbox row (Store.commit_digest). When every unseen story was
+        left out but some must be announced (the backlog bounds' note), the digest has no
+        story, only that note, and goes out like any digest. When every one was hidden by
+        the filters there is no digest, and those are marked seen here so they do not pile
+        up.
         """
         unseen = await self.store.unseen_articles(chat.pk)
         if not unseen:
@@ -252,6 +264,8 @@ class DigestComposer:
         prefs = self.settings_for(chat)
         limit = max_items or prefs.items
         stories, dropped, notes = await self._screen(chat, unseen, limit)
+        if not stories and notes:
+            return Digest(title=title, sections=[], layout=prefs.layout, notes=notes), dropped
         if not stories:
             await self.store.mark_seen(chat.pk, dropped, now=self.clock())
             return None
@@ -303,7 +317,10 @@ class DigestComposer:
     async def compose(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE
     ) -> Digest | None:
-        """The next digest for a chat, marked as seen; None when nothing new arrived."""
+        """The next digest for a chat, marked as seen; None when nothing new arrived.
+
+        It may hold no story, only notes, when every new one went past the backlog bounds.
+        """
         prepared = await self.prepare(chat, max_items=max_items, title=title)
         if prepared is None:
             return None
