@@ -9,7 +9,9 @@ such stories, and every version of a shown story is marked seen with it.
 A story is shown to a chat once, whatever arrives concurrently: composing for a chat is
 exclusive within the process (``exclusive``; a scheduled digest and /digest take turns),
 and the outbox commit refuses stories another process showed meanwhile
-(`Store.commit_digest`), in which case the digest is composed again from what is left.
+(`Store.commit_digest`), in which case the digest is composed again from what is left;
+when nothing is left, the caller learns that the stories are on their way (not "nothing
+new").
 """
 
 from __future__ import annotations
@@ -175,12 +177,18 @@ class DigestComposer:
         Call it inside ``exclusive(chat.pk)``. ``slot`` names the outbox row, or derives
         the name from the article ids (a name that is the same in every process for the
         same stories). The reply carries its ``delivery_id``. Raises
-        StoriesAlreadyShownError when other processes kept taking the stories first
-        (they are delivering this chat's digests right now): never "nothing new" then.
+        StoriesAlreadyShownError when other processes took the stories first (they are
+        delivering this chat's digest right now) and none are left for this one, or kept
+        taking them: never "nothing new" then, since the reader is about to get them.
         """
+        lost = False  # another process committed stories this composition had chosen
         for _attempt in range(COMMIT_ATTEMPTS):
             prepared = await self.prepare(chat, title=title)
             if prepared is None:
+                if lost:
+                    raise StoriesAlreadyShownError(
+                        f"{chat.target}: another process took every story of this digest"
+                    )
                 return None
             digest, article_ids = prepared
             reply = self.reply_for(chat, digest)
@@ -196,6 +204,7 @@ class DigestComposer:
                 )
             except StoriesAlreadyShownError as exc:
                 log.info("digest for %s composed again: %s", chat.target, exc)
+                lost = True
                 continue
             return None if delivery_id is None else replace(reply, delivery_id=delivery_id)
         raise StoriesAlreadyShownError(
