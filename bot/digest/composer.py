@@ -139,6 +139,11 @@ class DigestComposer:
         """Hold while composing for a chat: one digest at a time per chat, in order."""
         return self._composing.hold(chat_pk)
 
+    def exclusive_if_free(self, chat_pk: int) -> AbstractAsyncContextManager[bool]:
+        """Like ``exclusive``, but never waits: yields False (without the turn) when a
+        digest for this chat is being prepared, so a caller serving many chats moves on."""
+        return self._composing.hold_if_free(chat_pk)
+
     def is_busy(self, chat_pk: int) -> bool:
         """Whether a digest for this chat is being prepared right now."""
         return self._composing.busy(chat_pk)
