@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
 
-from bot.delivery.payloads import reply_to_payload
+from bot.delivery.payloads import payload_to_reply, reply_to_payload
 from bot.digest.backlog import BacklogPolicy, fair_share
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.filters import ArticleFilter
@@ -214,6 +214,15 @@ class DigestComposer:
             return None if delivery_id is None else replace(reply, delivery_id=delivery_id)
         raise StoriesAlreadyShownError(
             f"{chat.target}: other processes kept taking these stories first"
+        )
+
+    async def digest_on_its_way(self, chat: Chat) -> bool:
+        """Whether a digest for this chat is committed to the outbox but not sent yet (by
+        this process's scheduler or another process): its stories are marked seen, so
+        "nothing new" would tell the reader the digest is empty."""
+        return any(
+            payload_to_reply(delivery.payload).digest is not None
+            for delivery in await self.store.pending_deliveries(chat_pk=chat.pk)
         )
 
     def settings_for(self, chat: Chat) -> ChatSettings:

@@ -162,6 +162,26 @@ async def test_a_digest_command_losing_to_another_instance_says_the_digest_is_on
         assert await second.app.services.store.pending_deliveries() == []
 
 
+async def test_a_digest_command_after_a_committed_digest_says_it_is_on_its_way(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The scheduled digest took the stories a moment earlier and is about to be sent (by
+    this process or another one): /digest says so instead of "No new stories"."""
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        feed_server.serve("/feed.xml", rss_feed(stories(3, 2, 1)))
+        await h.scheduler.poll_feeds()
+        clock.advance(days=1)
+        assert await h.scheduler.enqueue_due_digests() == 1  # committed, not yet sent
+        answer = await h.console.handle_line("/digest")
+        assert answer is not None
+        assert answer.text == ALREADY_ON_ITS_WAY
+        await h.scheduler.deliver()
+        assert sorted(shown(list(h.platform.digests()))) == ["Story 2", "Story 3"]
+        assert "No new stories" in await h.say("/digest")
+
+
 async def test_two_processes_on_one_database_show_every_story_once(database_url: str) -> None:
     store = await Store.open(database_url)
     try:
