@@ -39,6 +39,20 @@ class KeyedLocks:
                 del self._users[key]
                 del self._locks[key]
 
+    @asynccontextmanager
+    async def hold_if_free(self, key: Hashable) -> AsyncIterator[bool]:
+        """``async with locks.hold_if_free(key) as held:`` holds the key only when nobody
+        holds or waits for it, and never waits: ``held`` says whether it got the turn.
+
+        For work that must not queue behind one key while others are due (the
+        scheduler); it can come back for this key later.
+        """
+        if self.busy(key):
+            yield False
+            return
+        async with self.hold(key):  # free: taken at once, with no await in between
+            yield True
+
     def __len__(self) -> int:
         """Keys currently in use (for tests: the table does not grow without bound)."""
         return len(self._locks)

@@ -15,6 +15,9 @@ wait for real time:
   shown any more (bot.store.retention), so its tables stop growing.
 
 Every job runs at most once at a time (APScheduler ``max_instances=1``, ``coalesce``).
+A job never waits for one chat while others are due: a chat whose digest is being
+prepared right now (its /digest, polling slow feeds) is skipped, its slot kept for the
+next tick (an `instant` chat is retried at the next digest tick).
 Work is done only for chats of the platforms that are running (``platforms``): a console
 chat in the same database gets no digests composed and marked read behind its back. One
 chat's failure never ends a job for the others: it is logged and the next chat follows.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
+from enum import Enum
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -41,6 +45,14 @@ from bot.store.retention import PruneReport, RetentionPolicy
 log = logging.getLogger(__name__)
 
 DIGEST_TITLE = "Your news digest"
+
+
+class Enqueued(Enum):
+    """What became of one chat's digest in a job."""
+
+    COMMITTED = "committed"  # in the outbox
+    NOTHING = "nothing"  # nothing new (or it failed): the slot passes
+    BUSY = "busy"  # a digest for the chat is being prepared: try again next tick
 
 
 class BotScheduler:
@@ -77,6 +89,8 @@ class BotScheduler:
         self.poll_every_seconds = poll_every_seconds
         self.digest_check_seconds = digest_check_seconds
         self._scheduler: AsyncIOScheduler | None = None
+        # `instant` chats skipped while busy: their new stories are tried at the next tick.
+        self._instant_retry: set[int] = set()
 
     # -- the jobs --------------------------------------------------------------------------
 
@@ -88,18 +102,25 @@ class BotScheduler:
             await self.deliver()
         return report
 
-    async def enqueue_instant_digests(self) -> int:
-        """Chats on `instant` get what the last poll brought, batched into one message."""
+    async def enqueue_instant_digests(self, only: Collection[int] | None = None) -> int:
+        """Chats on `instant` get what the last poll brought, batched into one message.
+
+        ``only``: just these chats (those skipped earlier because they were busy).
+        """
         enqueued = 0
         for chat in await self.store.list_chats(platforms=self.platforms):
-            if is_paused(chat):  # /pause: stories wait for the capped catch-up on /resume
+            if only is not None and chat.pk not in only:
                 continue
+            self._instant_retry.discard(chat.pk)
+            if is_paused(chat) or chat_schedule(chat).kind != INSTANT:
+                continue  # paused: stories wait for the capped catch-up on /resume
             # Named after its first story: the same name in every process for the same
             # stories, and no other digest can hold that story.
-            if chat_schedule(chat).kind == INSTANT and await self._enqueue(
-                chat, lambda ids: f"instant:{min(ids)}", slot_time=None
-            ):
+            outcome = await self._enqueue(chat, lambda ids: f"instant:{min(ids)}", slot_time=None)
+            if outcome is Enqueued.COMMITTED:
                 enqueued += 1
+            elif outcome is Enqueued.BUSY:
+                self._instant_retry.add(chat.pk)
         return enqueued
 
     async def enqueue_due_digests(self) -> int:
@@ -114,10 +135,12 @@ class BotScheduler:
             slot = latest_due_slot(schedule, zone, chat.last_digest_at, now)
             if slot is None:
                 continue
-            if await self._enqueue(chat, slot_id(slot), slot_time=slot):
+            outcome = await self._enqueue(chat, slot_id(slot), slot_time=slot)
+            if outcome is Enqueued.COMMITTED:
                 enqueued += 1
-            else:  # nothing new: the slot passes quietly (empty digests are never sent)
+            elif outcome is Enqueued.NOTHING:  # the slot passes quietly (never sent empty)
                 await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
+            # BUSY: the slot stays due, and the next tick tries again.
         if enqueued:
             log.info("digests enqueued: %d", enqueued)
         return enqueued
@@ -128,28 +151,37 @@ class BotScheduler:
         slot: str | Callable[[list[int]], str],
         *,
         slot_time: datetime | None,
-    ) -> bool:
-        """Compose and commit one chat's digest; False when nothing new (or on error)."""
+    ) -> Enqueued:
+        """Compose and commit one chat's digest, unless one is being prepared for it.
+
+        Never waits for the chat's turn: a /digest holding it may take long (it polls the
+        chat's feeds first), and every other chat due in this job would wait behind it.
+        """
         if not self.may_receive(chat):
-            return False
+            return Enqueued.NOTHING
         try:
-            async with self.composer.exclusive(chat.pk):
+            async with self.composer.exclusive_if_free(chat.pk) as free:
+                if not free:
+                    log.info("digest for %s deferred: one is being prepared", chat.target)
+                    return Enqueued.BUSY
                 reply = await self.composer.commit_next(
                     chat, slot=slot, slot_time=slot_time, title=DIGEST_TITLE
                 )
         except StoriesAlreadyShownError:  # another process is delivering them right now
             log.info("digest for %s left to the process delivering it", chat.target)
-            return False
+            return Enqueued.NOTHING
         except Exception:  # one chat's failure (a broken setting, a bug) spares the others
             log.exception("digest for %s could not be composed", chat.target)
-            return False
-        return reply is not None
+            return Enqueued.NOTHING
+        return Enqueued.NOTHING if reply is None else Enqueued.COMMITTED
 
     async def deliver(self) -> DeliveryReport:
         return await self.outbox.deliver_pending()
 
     async def digest_tick(self) -> None:
         await self.enqueue_due_digests()
+        if self._instant_retry:
+            await self.enqueue_instant_digests(only=set(self._instant_retry))
         await self.deliver()
 
     async def prune(self) -> PruneReport:

@@ -11,7 +11,8 @@ stories a day could never be read, so the backlog only grew. The rules:
 - **Bounded wait.** A story unseen for longer than NEWSDIGEST_BACKLOG_DAYS (default 7)
   since it arrived, or beyond the newest NEWSDIGEST_BACKLOG_PER_FEED (default 100) unseen
   stories of its feed, is marked read without being shown, and the digest says how many
-  (one line). 0 turns either bound off.
+  (one line). 0 turns either bound off. The bounds apply after the chat's filters: a
+  story the chat hides anyway must not use up its feed's budget.
 """
 
 from __future__ import annotations

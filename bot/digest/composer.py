@@ -9,7 +9,9 @@ such stories, and every version of a shown story is marked seen with it.
 A story is shown to a chat once, whatever arrives concurrently: composing for a chat is
 exclusive within the process (``exclusive``; a scheduled digest and /digest take turns),
 and the outbox commit refuses stories another process showed meanwhile
-(`Store.commit_digest`), in which case the digest is composed again from what is left.
+(`Store.commit_digest`), in which case the digest is composed again from what is left;
+when nothing is left, the caller learns that the stories are on their way (not "nothing
+new").
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime
 
-from bot.delivery.payloads import reply_to_payload
+from bot.delivery.payloads import payload_to_reply, reply_to_payload
 from bot.digest.backlog import BacklogPolicy, fair_share
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.filters import ArticleFilter
@@ -137,13 +139,27 @@ class DigestComposer:
         """Hold while composing for a chat: one digest at a time per chat, in order."""
         return self._composing.hold(chat_pk)
 
+    def exclusive_if_free(self, chat_pk: int) -> AbstractAsyncContextManager[bool]:
+        """Like ``exclusive``, but never waits: yields False (without the turn) when a
+        digest for this chat is being prepared, so a caller serving many chats moves on."""
+        return self._composing.hold_if_free(chat_pk)
+
     def is_busy(self, chat_pk: int) -> bool:
         """Whether a digest for this chat is being prepared right now."""
         return self._composing.busy(chat_pk)
 
     def reply_for(self, chat: Chat, digest: Digest) -> Reply:
-        """The message a digest goes out as, with the chat's delivery choices."""
+        """The message a digest goes out as, with the chat's delivery choices.
+
+        A digest with no story, only notes (everything went past the backlog bounds), goes
+        out as those notes: the reader learns why nothing is shown.
+        """
         prefs = self.settings_for(chat)
+        if not digest.items and digest.notes:
+            first, *rest = digest.notes
+            return Reply(
+                text=first, lines=tuple(rest), silent=prefs.silent, previews=prefs.previews
+            )
         return Reply(
             text=digest_headline(len(digest.items)),
             digest=digest,
@@ -166,12 +182,18 @@ class DigestComposer:
         Call it inside ``exclusive(chat.pk)``. ``slot`` names the outbox row, or derives
         the name from the article ids (a name that is the same in every process for the
         same stories). The reply carries its ``delivery_id``. Raises
-        StoriesAlreadyShownError when other processes kept taking the stories first
-        (they are delivering this chat's digests right now): never "nothing new" then.
+        StoriesAlreadyShownError when other processes took the stories first (they are
+        delivering this chat's digest right now) and none are left for this one, or kept
+        taking them: never "nothing new" then, since the reader is about to get them.
         """
+        lost = False  # another process committed stories this composition had chosen
         for _attempt in range(COMMIT_ATTEMPTS):
             prepared = await self.prepare(chat, title=title)
             if prepared is None:
+                if lost:
+                    raise StoriesAlreadyShownError(
+                        f"{chat.target}: another process took every story of this digest"
+                    )
                 return None
             digest, article_ids = prepared
             reply = self.reply_for(chat, digest)
@@ -187,10 +209,20 @@ class DigestComposer:
                 )
             except StoriesAlreadyShownError as exc:
                 log.info("digest for %s composed again: %s", chat.target, exc)
+                lost = True
                 continue
             return None if delivery_id is None else replace(reply, delivery_id=delivery_id)
         raise StoriesAlreadyShownError(
             f"{chat.target}: other processes kept taking these stories first"
+        )
+
+    async def digest_on_its_way(self, chat: Chat) -> bool:
+        """Whether a digest for this chat is committed to the outbox but not sent yet (by
+        this process's scheduler or another process): its stories are marked seen, so
+        "nothing new" would tell the reader the digest is empty."""
+        return any(
+            payload_to_reply(delivery.payload).digest is not None
+            for delivery in await self.store.pending_deliveries(chat_pk=chat.pk)
         )
 
     def settings_for(self, chat: Chat) -> ChatSettings:
@@ -242,9 +274,12 @@ class DigestComposer:
         """The next digest and the ids it marks seen, without marking anything.
 
         The ids are the stories shown plus those left out for good (hidden by the chat's
-        filters, skipped after a pause): the scheduler commits them together with the
-        outbox row (Store.commit_digest). When every unseen story was left out there is
-        no digest, and those are marked seen here so they do not pile up.
+        filters, past the backlog bounds, skipped after a pause): the scheduler commits them
+        together with the outbox row (Store.commit_digest). When every unseen story was
+        left out but some must be announced (the backlog bounds' note), the digest has no
+        story, only that note, and goes out like any digest. When every one was hidden by
+        the filters there is no digest, and those are marked seen here so they do not pile
+        up.
         """
         unseen = await self.store.unseen_articles(chat.pk)
         if not unseen:
@@ -252,6 +287,8 @@ class DigestComposer:
         prefs = self.settings_for(chat)
         limit = max_items or prefs.items
         stories, dropped, notes = await self._screen(chat, unseen, limit)
+        if not stories and notes:
+            return Digest(title=title, sections=[], layout=prefs.layout, notes=notes), dropped
         if not stories:
             await self.store.mark_seen(chat.pk, dropped, now=self.clock())
             return None
@@ -268,22 +305,25 @@ class DigestComposer:
         self, chat: Chat, unseen: list[StoredArticle], cap: int
     ) -> tuple[list[Story], list[int], tuple[str, ...]]:
         """(wanted stories newest first, ids left out for good, notes): the chat's filters,
-        the grouping into stories, then the capped catch-up after /resume, which counts
-        stories (bot.digest.pause). Matching and grouping run in worker threads: user regexes may
-        take up to their timeout (``regex`` releases the GIL while matching), and grouping
-        is CPU work that must not stall the event loop.
+        the backlog bounds on what they let through, the grouping into stories, then the
+        capped catch-up after /resume, which counts stories (bot.digest.pause). Matching and
+        grouping run in worker threads: user regexes may take up to their timeout (``regex``
+        releases the GIL while matching), and grouping is CPU work that must not stall the
+        event loop.
         """
         dropped: list[int] = []
         notes: tuple[str, ...] = ()
-        unseen, expired = self.backlog.split(unseen, now=self.clock())
-        if expired:
-            dropped += [article.id for article in expired]
-            notes += (self.backlog.note(len(expired)),)
         rules = await self.store.list_filters(chat.pk)
         if rules:
             article_filter = ArticleFilter(rules)
             unseen, hidden = await asyncio.to_thread(article_filter.split, unseen)
             dropped += [article.id for article in hidden]
+        # The bounds count what the chat wants: stories its filters hide would otherwise
+        # use up a feed's budget and push the wanted ones past it.
+        unseen, expired = self.backlog.split(unseen, now=self.clock())
+        if expired:
+            dropped += [article.id for article in expired]
+            notes += (self.backlog.note(len(expired)),)
         if not unseen:
             return [], dropped, notes
         resumed = resumed_at(chat)
@@ -300,7 +340,10 @@ class DigestComposer:
     async def compose(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE
     ) -> Digest | None:
-        """The next digest for a chat, marked as seen; None when nothing new arrived."""
+        """The next digest for a chat, marked as seen; None when nothing new arrived.
+
+        It may hold no story, only notes, when every new one went past the backlog bounds.
+        """
         prepared = await self.prepare(chat, max_items=max_items, title=title)
         if prepared is None:
             return None

@@ -41,9 +41,7 @@ class StoriesAlreadyShownError(Exception):
     """
 
 
-
 class OutboxRepository(StoreBase):
-
     async def commit_digest(
         self,
         chat_pk: int,
@@ -106,15 +104,18 @@ class OutboxRepository(StoreBase):
             await session.commit()
             return row.id
 
-    async def pending_deliveries(self) -> list[PendingDelivery]:
-        """Every delivery not yet sent nor given up on, oldest first."""
+    async def pending_deliveries(self, chat_pk: int | None = None) -> list[PendingDelivery]:
+        """Every delivery not yet sent nor given up on (of one chat, if given), oldest first."""
+        query = (
+            select(DeliveryRow, ChatRow)
+            .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+            .where(DeliveryRow.status == PENDING)
+            .order_by(DeliveryRow.id)
+        )
+        if chat_pk is not None:
+            query = query.where(DeliveryRow.chat_pk == chat_pk)
         async with self.session() as session:
-            rows = await session.execute(
-                select(DeliveryRow, ChatRow)
-                .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
-                .where(DeliveryRow.status == PENDING)
-                .order_by(DeliveryRow.id)
-            )
+            rows = await session.execute(query)
             return [
                 PendingDelivery(
                     id=delivery.id,
@@ -193,4 +194,3 @@ class OutboxRepository(StoreBase):
                 else:
                     counts.waiting += number
             return counts
-

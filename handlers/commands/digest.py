@@ -8,6 +8,9 @@ sender and the command never post the same digest twice.
 
 Only one digest is prepared per chat at a time: a second /digest while one is on its way
 says so instead of composing the same stories again (or claiming there is nothing new).
+Another bot process on the same database, or the scheduler a moment earlier, may commit
+the stories first; while that digest waits in the outbox, this one says it is on its way,
+never "No new stories".
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from handlers.registry import CommandRegistry, CommandSpec
 #: How long the outbox leaves a /digest answer to the command that is sending it.
 COMMAND_GRACE = timedelta(minutes=30)
 BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
+ALREADY_ON_ITS_WAY = "A digest for this chat is already on its way with the new stories."
 
 
 async def digest_now(ctx: CommandContext) -> Reply:
@@ -50,7 +54,9 @@ async def digest_now(ctx: CommandContext) -> Reply:
                 not_before=services.clock() + COMMAND_GRACE,
             )
         except StoriesAlreadyShownError:  # another bot process is delivering them now
-            return Reply.info(BEING_PREPARED)
+            return Reply.info(ALREADY_ON_ITS_WAY, *notes)
+        if reply is None and await composer.digest_on_its_way(chat):
+            return Reply.info(ALREADY_ON_ITS_WAY, *notes)  # committed a moment ago, unsent
     if reply is None:
         return Reply.info("No new stories since your last digest.", *notes)
     return replace(reply, lines=(*reply.lines, *notes))

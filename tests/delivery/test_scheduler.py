@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.app.runner import build_scheduler
 from bot.feeds.ingest import cache_max_age
-from bot.models import ChatTarget
+from bot.models import ChatTarget, Reply
 from tests.support.clock import FakeClock
-from tests.support.console import MIN_POLL, RecordingPlatform, harness
+from tests.support.console import MIN_POLL, RecordingPlatform, chat_in, harness
 from tests.support.feeds import FeedServer, rss_feed, stories
 
 
@@ -293,3 +293,66 @@ async def test_no_work_is_done_for_chats_of_platforms_that_are_not_running(
         assert await store.pending_deliveries() == []
         # The console chat's story is still unread: its own /digest shows it.
         assert "1 new story." in await h.say("/digest")
+
+
+def titles_to(h: object, chat_id: str) -> list[str]:
+    """The story titles the recording platform sent to one console chat."""
+    sent: list[tuple[ChatTarget, Reply]] = h.platform.sent  # type: ignore[attr-defined]
+    return [
+        item.title
+        for target, reply in sent
+        if target.chat_id == chat_id and reply.digest is not None
+        for item in reply.digest.items
+    ]
+
+
+async def test_a_chat_busy_with_its_digest_command_never_holds_up_the_other_chats(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    """While one chat's /digest holds its turn (polling slow feeds, say), the scheduler
+    posts the other chats' due digests; the busy chat's slot is kept for the next tick."""
+    first_url = feed_server.serve("/first.xml", rss_feed(stories(1, prefix="First")))
+    second_url = feed_server.serve("/second.xml", rss_feed(stories(1, prefix="Second")))
+    async with harness(database_url, clock, tmp_path) as h:
+        other = chat_in(h, ChatTarget("console", "other"))
+        await h.say(f"/subscribe {first_url}")
+        await other.say(f"/subscribe {second_url}")
+        feed_server.serve("/first.xml", rss_feed(stories(2, 1, prefix="First")))
+        feed_server.serve("/second.xml", rss_feed(stories(2, 1, prefix="Second")))
+        await h.scheduler.poll_feeds()
+        clock.advance(days=1)  # both chats' daily slots are due
+        store = h.app.services.store
+        [busy] = [chat for chat in await store.list_chats() if chat.target.chat_id == "local"]
+        composer = h.app.services.composer
+        async with composer.exclusive(busy.pk):  # the busy chat's /digest is under way
+            # A guard, not a timing: waiting on the held turn would never end.
+            await asyncio.wait_for(h.scheduler.digest_tick(), timeout=10)
+            assert titles_to(h, "other") == ["Second 2"]
+            assert titles_to(h, "local") == []
+        await h.scheduler.digest_tick()  # the next tick: the kept slot fires
+        assert titles_to(h, "local") == ["First 2"]
+        assert titles_to(h, "other") == ["Second 2"]
+
+
+async def test_an_instant_chat_busy_with_its_digest_command_gets_its_stories_next_tick(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    first_url = feed_server.serve("/first.xml", rss_feed(stories(1, prefix="First")))
+    second_url = feed_server.serve("/second.xml", rss_feed(stories(1, prefix="Second")))
+    async with harness(database_url, clock, tmp_path) as h:
+        other = chat_in(h, ChatTarget("console", "other"))
+        await h.say(f"/subscribe {first_url}")
+        await h.say("/schedule instant")
+        await other.say(f"/subscribe {second_url}")
+        await other.say("/schedule instant")
+        feed_server.serve("/first.xml", rss_feed(stories(2, 1, prefix="First")))
+        feed_server.serve("/second.xml", rss_feed(stories(2, 1, prefix="Second")))
+        clock.advance(seconds=MIN_POLL)
+        store = h.app.services.store
+        [busy] = [chat for chat in await store.list_chats() if chat.target.chat_id == "local"]
+        async with h.app.services.composer.exclusive(busy.pk):
+            await asyncio.wait_for(h.scheduler.poll_feeds(), timeout=10)
+            assert titles_to(h, "other") == ["Second 2"]
+            assert titles_to(h, "local") == []
+        await h.scheduler.digest_tick()  # no new poll needed: the chat is retried
+        assert titles_to(h, "local") == ["First 2"]

@@ -9,14 +9,22 @@ marked read with a one-line note. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.digest.backlog import BacklogPolicy
 from bot.digest.composer import DigestComposer
 from bot.models import ChatTarget, NewArticle
 from bot.store.repository import Store
+from tests.support.clock import FakeClock
+from tests.support.console import harness
+from tests.support.feeds import FeedServer, rss_feed, stories
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+EXPIRED_NOTE = "3 older stories that waited over 7 days were marked as read."
+
+
 def article(feed: str, n: int, *, seen: datetime) -> NewArticle:
     """A story whose words no other story shares: same-story grouping keeps it alone."""
     tag = "".join("abcdefghij"[int(digit)] for digit in str(n))  # letters: one word each
@@ -102,3 +110,71 @@ async def test_bounds_of_zero_keep_everything(store: Store) -> None:
     assert digest is not None
     assert len(digest.items) == 12
     assert digest.notes == ()
+
+
+async def test_the_bound_counts_only_stories_the_filters_let_through(store: Store) -> None:
+    """A feed whose newest stories are all hidden by a filter: the per-feed bound applies
+    to what the chat wants, so the wanted stories within it are shown, not expired."""
+    chat = await store.get_or_create_chat(ChatTarget("console", "filtered-backlog"))
+    feed = await store.get_or_create_feed("https://mixed.example/feed")
+    await store.subscribe(chat.pk, feed.id)
+    for n in range(13):  # three wanted stories first, then ten hidden ones (newest)
+        seen = NOW - timedelta(minutes=13 - n)
+        new = article("mixed", n, seen=seen)
+        if n >= 3:
+            new = replace(new, title=f"Sport {new.title}")
+        await store.store_articles(feed.id, [new], now=seen)
+    await store.add_filter(chat.pk, kind="exclude", pattern="sport", is_regex=False)
+    [chat] = [row for row in await store.list_chats() if row.pk == chat.pk]
+    composer = DigestComposer(
+        store, clock=lambda: NOW, max_items=20, backlog=BacklogPolicy(max_per_feed=5)
+    )
+    digest = await composer.compose(chat)
+    assert digest is not None
+    assert sorted(item.link or "" for item in digest.items) == [
+        f"https://mixed.example/{n}" for n in range(3)
+    ]
+    assert digest.notes == ()  # nothing the chat wants went past the bound
+    assert await store.unseen_articles(chat.pk) == []  # the hidden ones are marked read
+
+
+async def test_a_digest_command_announces_stories_that_all_went_past_the_bounds(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Nothing left to show, yet stories were marked read: /digest says so, never
+    "No new stories", and the announcement is settled like any digest."""
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path, backlog_days=7, backlog_per_feed=0) as h:
+        await h.say(f"/subscribe {url}")
+        feed_server.serve("/feed.xml", rss_feed(stories(4, 3, 2, 1)))
+        await h.scheduler.poll_feeds()
+        await h.say("/pause")  # nothing is sent on schedule meanwhile
+        clock.advance(days=8)
+        out = await h.say("/digest")
+        assert EXPIRED_NOTE in out
+        assert "No new stories" not in out
+        store = h.app.services.store
+        assert await store.pending_deliveries() == []  # the command sent it itself
+        assert "No new stories since your last digest." in await h.say("/digest")
+
+
+async def test_a_scheduled_slot_announces_stories_that_all_went_past_the_bounds(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path, backlog_days=7, backlog_per_feed=0) as h:
+        await h.say(f"/subscribe {url}")
+        feed_server.serve("/feed.xml", rss_feed(stories(4, 3, 2, 1)))
+        await h.scheduler.poll_feeds()
+        clock.advance(days=8)  # the bot was down; the stories waited too long
+        assert await h.scheduler.enqueue_due_digests() == 1  # through the outbox
+        [pending] = await h.app.services.store.pending_deliveries()
+        await h.scheduler.deliver()
+        [(_, reply)] = h.platform.sent
+        assert reply.digest is None
+        assert EXPIRED_NOTE in (reply.text, *reply.lines)
+        assert await h.app.services.store.pending_deliveries() == []
+        assert await h.app.services.store.unseen_articles(pending.chat.pk) == []
+        clock.advance(days=1)
+        await h.scheduler.digest_tick()
+        assert len(h.platform.sent) == 1  # announced once

@@ -20,7 +20,7 @@ from bot.app.wiring import open_app
 from bot.digest.composer import DigestComposer
 from bot.models import ChatTarget, Reply
 from bot.store.repository import Store
-from handlers.commands.digest import BEING_PREPARED
+from handlers.commands.digest import ALREADY_ON_ITS_WAY, BEING_PREPARED
 from tests.support import REPO
 from tests.support.clock import FakeClock
 from tests.support.console import console_bot_with, harness
@@ -129,6 +129,57 @@ async def test_a_commit_losing_to_another_instance_composes_again(database_url: 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_digest_command_losing_to_another_instance_says_the_digest_is_on_its_way(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Two bot instances on one database answer /digest in one chat at the same moment;
+    the other one commits every story first. The loser must not claim there is nothing
+    new (the reader would think the digest is empty), nor show a story twice."""
+    url = feed_server.serve("/feed.xml", rss_feed([]))
+    async with (
+        console_bot_with(database_url, clock, tmp_path) as first,
+        console_bot_with(database_url, clock, tmp_path) as second,
+    ):
+        await first.say(f"/subscribe {url}")
+        feed_server.serve("/feed.xml", rss_feed(stories(1, 2, 3)))
+        store = first.app.services.store
+        original = store.commit_digest
+        other: list[Reply | None] = []
+
+        async def commit_after_the_other(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if not other:  # the other instance commits between our compose and commit
+                other.append(await second.console.handle_line("/digest"))
+            return await original(*args, **kwargs)
+
+        store.commit_digest = commit_after_the_other  # type: ignore[method-assign]
+        loser = await first.console.handle_line("/digest")
+        assert loser is not None
+        assert loser.digest is None
+        assert loser.text == ALREADY_ON_ITS_WAY
+        assert sorted(shown(other)) == ["Story 1", "Story 2", "Story 3"]
+        assert await second.app.services.store.pending_deliveries() == []
+
+
+async def test_a_digest_command_after_a_committed_digest_says_it_is_on_its_way(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The scheduled digest took the stories a moment earlier and is about to be sent (by
+    this process or another one): /digest says so instead of "No new stories"."""
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        feed_server.serve("/feed.xml", rss_feed(stories(3, 2, 1)))
+        await h.scheduler.poll_feeds()
+        clock.advance(days=1)
+        assert await h.scheduler.enqueue_due_digests() == 1  # committed, not yet sent
+        answer = await h.console.handle_line("/digest")
+        assert answer is not None
+        assert answer.text == ALREADY_ON_ITS_WAY
+        await h.scheduler.deliver()
+        assert sorted(shown(list(h.platform.digests()))) == ["Story 2", "Story 3"]
+        assert "No new stories" in await h.say("/digest")
 
 
 async def test_two_processes_on_one_database_show_every_story_once(database_url: str) -> None:
