@@ -55,7 +55,11 @@ Scripted behaviour
     ``migrate_to_chat_id`` go into ``parameters``. ``chat_admins`` maps chat id to admin
     user ids (the first one is the owner) for ``getChatAdministrators`` and
     ``getChatMember``. ``reject_html_entities = True`` makes every ``sendMessage`` with
-    ``parse_mode=HTML`` fail with 400 "can't parse entities". ``enforce_limits = True``
+    ``parse_mode=HTML`` fail with 400 "can't parse entities". ``restrict_posting(chat_id,
+    description=...)`` makes every message sent to that chat fail with 400 and Telegram's
+    wording for a bot that lost the right to post (until ``allow_posting(chat_id)``);
+    ``hold_next(method)`` keeps the next call to ``method`` waiting, unanswered, until
+    ``release()`` (a process that dies mid-send). ``enforce_limits = True``
     (or the constructor argument) answers 429 with ``retry_after`` when ``limits`` are
     exceeded: one message per second per chat, 30 per second overall, 20 per minute per
     group (``limits`` is a :class:`RateLimits` to change them). Only successful sends count.
@@ -135,6 +139,7 @@ _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+RESTRICTED_DESCRIPTION = "Bad Request: not enough rights to send text messages to the chat"
 _HTML_REJECTED = "Bad Request: can't parse entities: Can't find end tag corresponding to start tag"
 
 
@@ -509,6 +514,9 @@ class FakeTelegramAPI:
         self._users: dict[int, JSONDict] = {}
         self._channel_ids: dict[str, int] = {}
         self._failures: list[_Failure] = []
+        self._restricted: dict[int, str] = {}
+        self._holds: list[str] = []
+        self._held = asyncio.Event()
         self._sends_by_chat: dict[int, deque[float]] = {}
         self._sends_global: deque[float] = deque()
         self._signal = ChangeSignal()
@@ -567,6 +575,7 @@ class FakeTelegramAPI:
         if runner is None:
             return
         self._stopping = True
+        self._held.set()  # held calls are answered, so the server can close
         self._notify()
         await runner.cleanup()
 
@@ -650,6 +659,21 @@ class FakeTelegramAPI:
         self._failures.append(
             _Failure(method.lower(), error_code, description, parameters, chat_id, times)
         )
+
+    def restrict_posting(self, chat_id: ChatKey, description: str = RESTRICTED_DESCRIPTION) -> None:
+        """Every message to the chat gets 400 ``description`` until ``allow_posting``."""
+        self._restricted[self._chat_key(chat_id)] = description
+
+    def allow_posting(self, chat_id: ChatKey) -> None:
+        self._restricted.pop(self._chat_key(chat_id), None)
+
+    def hold_next(self, method: str) -> None:
+        """The next call to ``method`` is recorded and then left waiting until release()."""
+        self._holds.append(method.lower())
+
+    def release(self) -> None:
+        """Answer the held calls (nobody may be waiting for them any more)."""
+        self._held.set()
 
     def register_file(
         self,
@@ -1133,6 +1157,13 @@ class FakeTelegramAPI:
         if failure is not None:
             raise failure
         method = call.method.lower()
+        if method in self._holds:
+            self._holds.remove(method)
+            await self._held.wait()
+        if method in _RATE_LIMITED_METHODS and self._restricted:
+            restricted = self._restricted.get(self._chat_key(call.params.get("chat_id")))
+            if restricted is not None:
+                raise _APIError(400, restricted)
         limited = self.enforce_limits and method in _RATE_LIMITED_METHODS
         now = self._now()
         chat_id: int | None = None

@@ -39,6 +39,7 @@ from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
 from bot.platforms.intake import CommandIntake
+from bot.platforms.telegram.errors import bad_request_problem
 from bot.platforms.telegram.render import TelegramMessage, render_reply
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -280,6 +281,7 @@ class TelegramPlatform:
         spec = self.registry.get(name)
         if spec is not None and spec.fetches:
             await self._typing(target)
+
         async def say_now(text: str) -> None:
             await self._reply_safely(target, Reply.info(text))
 
@@ -453,15 +455,14 @@ class TelegramPlatform:
             except Forbidden as exc:
                 raise DeliveryError(target, DeliveryProblem.BLOCKED, exc.message) from exc
             except BadRequest as exc:
-                if "chat not found" in exc.message.lower():
-                    raise DeliveryError(target, DeliveryProblem.GONE, exc.message) from exc
+                problem = bad_request_problem(exc.message)
+                if problem is not None:  # about the chat (no right to post, gone)
+                    raise DeliveryError(target, problem, exc.message) from exc
                 raise
             except NetworkError as exc:
                 network_errors += 1
                 if network_errors > MAX_NETWORK_RETRIES:
-                    raise DeliveryError(
-                        target, DeliveryProblem.RETRY_LATER, exc.message
-                    ) from exc
+                    raise DeliveryError(target, DeliveryProblem.RETRY_LATER, exc.message) from exc
                 delay = 2.0 ** (network_errors - 1)
                 log.warning(
                     "telegram: network error to %s (%s), retry in %.0fs", target, exc, delay
