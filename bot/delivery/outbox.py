@@ -2,8 +2,10 @@
 
 Why: a digest that was composed must survive a crash or a restart, and must not be sent
 twice. Each row is unique per (chat, slot). The sender marks a row sent only after the
-platform accepted every message of it, so the worst a crash can do is repeat the one
-delivery that was being sent at that moment (the bound documented in the README).
+platform accepted every message of it, and records each message of a split reply as it
+is accepted: a retry or a restart resumes at the first message not yet taken, so the
+worst a crash can do is repeat the one message that was being sent at that moment (the
+bound documented in the README).
 
 Order: a chat's rows go out oldest first, and a row waiting for its retry time holds back
 the chat's later rows, so a reader never gets Tuesday's digest before Monday's. Failures
@@ -89,8 +91,13 @@ class OutboxSender:
         if platform is None or not chat.active or not due:
             report.skipped += 1
             return False
+        progress = self.recorder.progress(
+            delivery.id, done=delivery.parts_sent, ids=delivery.message_ids
+        )
         try:
-            ids = await platform.send(chat.target, payload_to_reply(delivery.payload))
+            ids = await platform.send(
+                chat.target, payload_to_reply(delivery.payload), progress=progress
+            )
         except Exception as exc:
             report.failed += 1
             error = self._classified(delivery, exc)
@@ -98,7 +105,7 @@ class OutboxSender:
                 chat.target, error, delivery_id=delivery.id, attempts=delivery.attempts
             )
             return decision.give_up  # a row given up on no longer holds the others back
-        await self.recorder.delivered(delivery.id, ids)
+        await self.recorder.delivered(delivery.id, [*delivery.message_ids, *ids])
         report.sent += 1
         return True
 

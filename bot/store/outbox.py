@@ -41,9 +41,7 @@ class StoriesAlreadyShownError(Exception):
     """
 
 
-
 class OutboxRepository(StoreBase):
-
     async def commit_digest(
         self,
         chat_pk: int,
@@ -124,6 +122,8 @@ class OutboxRepository(StoreBase):
                     attempts=delivery.attempts,
                     next_attempt_at=delivery.next_attempt_at,
                     last_error=delivery.last_error,
+                    parts_sent=delivery.parts_sent or 0,
+                    message_ids=tuple(str(i) for i in (delivery.message_ids or {}).get("ids", [])),
                 )
                 for delivery, chat in rows.all()
             ]
@@ -141,6 +141,21 @@ class OutboxRepository(StoreBase):
                     message_ids={"ids": [clean_text(str(i)) for i in message_ids]},
                     attempts=DeliveryRow.attempts + 1,
                     next_attempt_at=None,
+                )
+            )
+            await session.commit()
+
+    async def record_parts_sent(
+        self, delivery_id: int, *, parts: int, message_ids: Sequence[str]
+    ) -> None:
+        """The platform accepted ``parts`` messages of this reply: a retry starts after them."""
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == PENDING)
+                .values(
+                    parts_sent=parts,
+                    message_ids={"ids": [clean_text(str(i)) for i in message_ids]},
                 )
             )
             await session.commit()
@@ -193,4 +208,3 @@ class OutboxRepository(StoreBase):
                 else:
                     counts.waiting += number
             return counts
-

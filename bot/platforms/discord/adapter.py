@@ -39,7 +39,12 @@ from discord.http import Route
 
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
+from bot.platforms.base import (
+    DeliveryError,
+    DeliveryProblem,
+    PartsProgress,
+    PlatformStartError,
+)
 from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
 from bot.platforms.intake import CommandIntake
@@ -258,6 +263,7 @@ class DiscordPlatform:
                 space_id=space_id,
                 file_hint=FILE_HINT,
             )
+
             async def say_now(text: str) -> None:
                 if not interaction.response.is_done():
                     return  # not deferred: the answer itself comes within seconds
@@ -288,10 +294,13 @@ class DiscordPlatform:
             await interaction.response.defer(thinking=True, ephemeral=reply.is_error)
             placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
 
-        async def respond() -> list[str]:
+        async def respond(progress: PartsProgress | None) -> list[str]:
             async with self._turns.hold(self._turn_key(target)):
                 return await self._classified(
-                    target, lambda: self._respond(interaction, reply, placeholder=placeholder)
+                    target,
+                    lambda: self._respond(
+                        interaction, reply, placeholder=placeholder, progress=progress
+                    ),
                 )
 
         await self.intake.answer(target, reply, respond)
@@ -331,13 +340,20 @@ class DiscordPlatform:
         return permissions.manage_guild or permissions.manage_channels
 
     async def _respond(
-        self, interaction: discord.Interaction, reply: Reply, *, placeholder: str | None
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        *,
+        placeholder: str | None,
+        progress: PartsProgress | None = None,
     ) -> list[str]:
         """Successes are visible in the channel; errors only to the person who asked.
 
         ``placeholder`` is the "thinking…" response a deferral left (public or private),
-        None when the interaction has not been answered yet.
+        None when the interaction has not been answered yet. ``progress`` records each
+        message as it is accepted (an answer that fails half-way is resumed by the outbox).
         """
+        progress = progress or PartsProgress()
         messages = render_reply(reply)
         files = self._files(reply)
         ephemeral = reply.is_error
@@ -355,6 +371,7 @@ class DiscordPlatform:
             else:  # an interaction's webhook always waits, so the message comes back
                 sent = await interaction.followup.send(ephemeral=ephemeral, **kwargs)
                 ids.append(str(sent.id))
+            await progress.accepted(ids[-1])
         return ids
 
     @staticmethod
@@ -386,26 +403,31 @@ class DiscordPlatform:
 
     # -- outgoing (digests from the outbox) ------------------------------------------------
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
         """Post a reply or digest to a channel or thread; returns the message ids.
 
-        The whole reply is posted in the channel's turn. Raises DeliveryError.
+        The whole reply is posted in the channel's turn. Raises DeliveryError. With
+        ``progress``, messages accepted earlier are skipped (see Platform.send).
         """
+        progress = progress or PartsProgress()
         async with self._turns.hold(self._turn_key(target)):
-            return await self._classified(target, lambda: self._send_now(target, reply))
+            return await self._classified(target, lambda: self._send_now(target, reply, progress))
 
-    async def _send_now(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def _send_now(
+        self, target: ChatTarget, reply: Reply, progress: PartsProgress
+    ) -> list[str]:
         channel_id = int(target.thread_id or target.chat_id)
-        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
-            channel_id
-        )
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
         try:
-            return await self._post(channel, render_reply(reply), reply)
+            return await self._post(channel, render_reply(reply), reply, progress)
         except discord.Forbidden as exc:
-            if exc.code != MISSING_PERMISSIONS or reply.digest is None:
+            # The plain rendering splits differently: switch only before any part went out.
+            if exc.code != MISSING_PERMISSIONS or reply.digest is None or progress.done:
                 raise
             log.info("discord: cannot embed in %s, sending plain text", target)
-            return await self._post(channel, render_plain(reply), reply)
+            return await self._post(channel, render_plain(reply), reply, progress)
 
     @staticmethod
     async def _classified(
@@ -432,14 +454,23 @@ class DiscordPlatform:
                 target, DeliveryProblem.RETRY_LATER, str(exc) or type(exc).__name__
             ) from exc
 
-    async def _post(self, channel: Any, messages: list[DiscordMessage], reply: Reply) -> list[str]:
+    async def _post(
+        self,
+        channel: Any,
+        messages: list[DiscordMessage],
+        reply: Reply,
+        progress: PartsProgress,
+    ) -> list[str]:
         ids = []
         files = self._files(reply)
         for index, message in enumerate(messages):
+            if progress.skips(index):
+                continue
             kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
             async with self._pace:
                 sent = await channel.send(**kwargs)
             ids.append(str(sent.id))
+            await progress.accepted(ids[-1])
         return ids
