@@ -19,7 +19,7 @@ from bot.models import (
     PendingDelivery,
 )
 from bot.store.articles import add_seen
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, affected_rows
 from bot.store.rows import chat_model
 from bot.store.tables import (
     ERROR_CHARS,
@@ -127,6 +127,36 @@ class OutboxRepository(StoreBase):
                 )
                 for delivery, chat in rows.all()
             ]
+
+    async def waiting_deliveries(self, chat_pk: int) -> int:
+        """How many of the chat's deliveries are not yet sent nor given up on."""
+        async with self.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(DeliveryRow.chat_pk == chat_pk, DeliveryRow.status == PENDING)
+            )
+            return int(count or 0)
+
+    async def retry_now(self, chat_pk: int, *, now: datetime) -> int:
+        """Make the chat's deliveries waiting out a back-off due now; returns how many.
+
+        Only rows that failed (they have an error) are touched: a /digest answer that its
+        command is sending right now keeps the grace that keeps the outbox away from it.
+        """
+        async with self.session() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.chat_pk == chat_pk,
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.last_error.is_not(None),
+                    DeliveryRow.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+            await session.commit()
+            return affected_rows(result)
 
     async def mark_delivered(
         self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]

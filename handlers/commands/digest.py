@@ -6,6 +6,12 @@ process dies in between, the outbox sends it later, so no story is lost between 
 and "sent". The row waits ``COMMAND_GRACE`` before the outbox sender may touch it, so the
 sender and the command never post the same digest twice.
 
+A chat's digests arrive in the order they were made: when an older one is still in the
+outbox (waiting for a retry after a failure, or kept while the chat was paused), /digest
+does not overtake it. The new digest is queued behind it as an ordinary outbox row, the
+older one is made due now (the user is here), and the answer says so; the outbox sends
+both, oldest first, at its next tick.
+
 Only one digest is prepared per chat at a time: a second /digest while one is on its way
 says so instead of composing the same stories again (or claiming there is nothing new).
 """
@@ -22,6 +28,9 @@ from handlers.registry import CommandRegistry, CommandSpec
 
 #: How long the outbox leaves a /digest answer to the command that is sending it.
 COMMAND_GRACE = timedelta(minutes=30)
+EARLIER_FIRST = (
+    "An earlier digest for this chat has not been delivered yet: it is on its way now, first."
+)
 BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
 
 
@@ -43,14 +52,22 @@ async def digest_now(ctx: CommandContext) -> Reply:
             if sub.feed.last_error
         ]
         chat = await ctx.reload_chat()  # settings may have changed meanwhile
+        # An older digest still in the outbox (waiting for a retry, or kept while the
+        # chat was paused) goes first: this one queues behind it instead of overtaking.
+        queued = await services.store.waiting_deliveries(chat.pk) > 0
         try:
             reply = await composer.commit_next(
                 chat,
                 slot=lambda ids: f"now:{min(ids)}",
-                not_before=services.clock() + COMMAND_GRACE,
+                not_before=None if queued else services.clock() + COMMAND_GRACE,
             )
         except StoriesAlreadyShownError:  # another bot process is delivering them now
             return Reply.info(BEING_PREPARED)
+        if queued:  # the user is here: the earlier one is retried now, not after its wait
+            await services.store.retry_now(chat.pk, now=services.clock())
+    if queued:
+        follows = " The new stories follow it." if reply is not None else ""
+        return Reply.info(EARLIER_FIRST + follows, *notes)
     if reply is None:
         return Reply.info("No new stories since your last digest.", *notes)
     return replace(reply, lines=(*reply.lines, *notes))
