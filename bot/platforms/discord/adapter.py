@@ -60,6 +60,10 @@ DEFAULT_API_BASE = Route.BASE
 DEFAULT_GATEWAY = str(DiscordWebSocket.DEFAULT_GATEWAY)
 NO_MENTIONS = discord.AllowedMentions.none()
 MISSING_PERMISSIONS = 50013
+# The interaction's token is no longer valid: the 3 seconds to acknowledge it, or the 15
+# minutes to follow it up, have passed. This is about the interaction, not the channel.
+UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10062, 10015
+EXPIRED_INTERACTION = frozenset({UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK})
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
 FILE_HINT = "choose the file in the command's file option"
@@ -243,10 +247,10 @@ class DiscordPlatform:
         if refusal is not None:  # before deferring, reading attachments or permissions
             await self._answer(interaction, target, refusal, deferred=False)
             return
-        deferred = False
+        deferred = expired = False
         if spec.fetches:
-            await interaction.response.defer(thinking=True)
-            deferred = True
+            deferred = await self._defer(interaction)
+            expired = not deferred
         await self.intake.on_contact(target)
         args, attachment, problem = await self._arguments(spec, options)
         if problem:
@@ -273,7 +277,19 @@ class DiscordPlatform:
                     log.info("discord: progress message not sent: %s", exc)
 
             reply = await self.registry.dispatch(self.services, command, say_now=say_now)
-        await self._answer(interaction, target, reply, deferred=deferred)
+        await self._answer(interaction, target, reply, deferred=deferred, expired=expired)
+
+    @staticmethod
+    async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> bool:
+        """Acknowledge the interaction ("thinking…"); False when it has expired already."""
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        except discord.NotFound as exc:
+            if exc.code not in EXPIRED_INTERACTION:
+                raise
+            log.info("discord: interaction %s expired before it was acknowledged", interaction.id)
+            return False
+        return True
 
     async def _answer(
         self,
@@ -282,28 +298,71 @@ class DiscordPlatform:
         reply: Reply,
         *,
         deferred: bool,
+        expired: bool = False,
     ) -> None:
         """The interaction's answer, in the channel's turn (after what is being sent there).
 
         An interaction must be acknowledged within three seconds; when the channel is busy
-        (a long digest going out), the answer is deferred first and follows in turn.
+        (a long digest going out), the answer is deferred first and follows in turn. An
+        interaction that expired (see `_respond_or_post`) is answered in the channel.
         """
         placeholder = PUBLIC_PLACEHOLDER if deferred else None
-        if not deferred and self._turns.busy(self._turn_key(target)):
+        if not deferred and not expired and self._turns.busy(self._turn_key(target)):
             # Shown only to the asker when the answer will be an error (ephemeral).
-            await interaction.response.defer(thinking=True, ephemeral=reply.is_error)
-            placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
+            expired = not await self._defer(interaction, ephemeral=reply.is_error)
+            if not expired:
+                placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
 
         async def respond(progress: PartsProgress | None) -> list[str]:
             async with self._turns.hold(self._turn_key(target)):
                 return await self._classified(
                     target,
-                    lambda: self._respond(
-                        interaction, reply, placeholder=placeholder, progress=progress
+                    lambda: self._respond_or_post(
+                        interaction,
+                        target,
+                        reply,
+                        placeholder=placeholder,
+                        expired=expired,
+                        progress=progress or PartsProgress(),
                     ),
                 )
 
         await self.intake.answer(target, reply, respond)
+
+    async def _respond_or_post(
+        self,
+        interaction: discord.Interaction,
+        target: ChatTarget,
+        reply: Reply,
+        *,
+        placeholder: str | None,
+        expired: bool,
+        progress: PartsProgress,
+    ) -> list[str]:
+        """Answer the interaction, or post in the channel when its token has expired.
+
+        Why: Discord answers 404 Unknown interaction (10062) or Unknown Webhook (10015)
+        once the 3 seconds to acknowledge or the 15 minutes to follow up have passed (a
+        slow /digest, a busy loop). That 404 says nothing about the channel, so the chat
+        must not be paused as "gone": the answer goes out as ordinary channel messages,
+        after the ones the interaction already took. An error meant for the asker alone
+        (ephemeral) cannot be shown to them any more and is not posted to everyone.
+        """
+        ids: list[str] = []
+        if not expired:
+            try:
+                return await self._respond(
+                    interaction, reply, placeholder=placeholder, progress=progress
+                )
+            except discord.NotFound as exc:
+                if exc.code not in EXPIRED_INTERACTION:
+                    raise
+                log.info("discord: interaction %s expired: answering in the channel", target)
+                ids = progress.ids[:]
+        if reply.is_error:
+            log.info("discord: an error answer to %s was not shown: interaction expired", target)
+            return ids
+        return [*ids, *await self._send_now(target, reply, progress)]
 
     @staticmethod
     def _turn_key(target: ChatTarget) -> str:
