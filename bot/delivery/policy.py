@@ -79,14 +79,26 @@ class DeliveryRecorder:
         self.clock = clock
 
     def progress(
-        self, delivery_id: int | None, *, done: int = 0, ids: Sequence[str] = ()
+        self,
+        delivery_id: int | None,
+        *,
+        done: int = 0,
+        ids: Sequence[str] = (),
+        claim_for: timedelta | None = None,
     ) -> PartsProgress:
-        """Where a send of this delivery resumes, recording each part the platform takes."""
+        """Where a send of this delivery resumes, recording each part the platform takes.
+
+        ``claim_for`` renews the sender's claim on the row with each part recorded.
+        """
 
         async def record(progress: PartsProgress) -> None:
             if delivery_id is not None:
+                claimed_until = self.clock() + claim_for if claim_for is not None else None
                 await self.store.record_parts_sent(
-                    delivery_id, parts=progress.done, message_ids=progress.ids
+                    delivery_id,
+                    parts=progress.done,
+                    message_ids=progress.ids,
+                    claimed_until=claimed_until,
                 )
 
         return PartsProgress(done, list(ids), record)
