@@ -78,13 +78,18 @@ async def subscribed_with_news(bot: DiscordHarness, feed_server: FeedServer) -> 
     feed_server.serve("/feed.xml", rss_feed(stories(2, 1), title="City News"))
 
 
+def digest_posted(bot: DiscordHarness) -> bool:
+    """Whether the channel shows the digest with the new story."""
+    posted = bot.fake.channel_messages(CHANNEL)
+    return any("Story 2" in embed["title"] for m in posted for embed in m["embeds"])
+
+
 async def assert_posted_in_channel_and_not_paused(bot: DiscordHarness) -> None:
     store = bot.app.services.store
     chat = await store.find_chat(TARGET)
     assert chat is not None
     assert chat.active  # the interaction expired, not the channel
-    posted = bot.fake.channel_messages(CHANNEL)
-    assert any("Story 2" in embed["title"] for m in posted for embed in m["embeds"])
+    assert digest_posted(bot)
     assert await store.pending_deliveries() == []  # answered, and settled as sent
 
 
@@ -108,6 +113,6 @@ async def test_a_missed_acknowledgement_still_runs_the_command_and_answers_in_th
     # The three seconds to acknowledge passed (a busy loop): the deferral is refused.
     bot.fake.fail_next("POST", CALLBACK, status=404, code=10062, message="Unknown interaction")
     await bot.fake.send_interaction("digest")
-    await bot.fake.wait_until(lambda: bool(bot.fake.channel_messages(CHANNEL)))
+    await bot.fake.wait_until(lambda: digest_posted(bot))
     await asyncio.wait_for(bot.platform.wait_idle(), timeout=30)
     await assert_posted_in_channel_and_not_paused(bot)
