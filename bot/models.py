@@ -235,6 +235,8 @@ class PendingDelivery:
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    parts_sent: int = 0  # messages of it the platform already accepted
+    message_ids: tuple[str, ...] = ()  # their ids
 
 
 @dataclass(slots=True)

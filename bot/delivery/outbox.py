@@ -2,8 +2,15 @@
 
 Why: a digest that was composed must survive a crash or a restart, and must not be sent
 twice. Each row is unique per (chat, slot). The sender marks a row sent only after the
-platform accepted every message of it, so the worst a crash can do is repeat the one
-delivery that was being sent at that moment (the bound documented in the README).
+platform accepted every message of it, and records each message of a split reply as it
+is accepted: a retry or a restart resumes at the first message not yet taken, so the
+worst a crash can do is repeat the one message that was being sent at that moment (the
+bound documented in the README).
+
+Several processes: bot processes sharing one database each run a sender. A sender claims
+a row (an expiring mark, set by one conditional UPDATE) before sending it, so exactly one
+process sends each row; a claim of a process that died expires after CLAIM_FOR and the
+row, resumed at its first unsent message, goes out from another process.
 
 Order: a chat's rows go out oldest first, and a row waiting for its retry time holds back
 the chat's later rows, so a reader never gets Tuesday's digest before Monday's. Failures
@@ -18,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.delivery.payloads import payload_to_reply
 from bot.delivery.policy import DeliveryRecorder
@@ -27,6 +34,10 @@ from bot.platforms.base import DeliveryError, DeliveryProblem, Platform
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
+
+#: How long a sender keeps a row to itself, renewed with each message it gets accepted;
+#: after that, a row whose sender died is another process's to send.
+CLAIM_FOR = timedelta(minutes=15)
 
 
 @dataclass(slots=True)
@@ -81,24 +92,38 @@ class OutboxSender:
                 )
             return report
 
-    async def _deliver(self, delivery: PendingDelivery, report: DeliveryReport) -> bool:
-        """Try one row; False when the chat's later rows must wait (order is kept)."""
-        chat = delivery.chat
+    async def _deliver(self, listed: PendingDelivery, report: DeliveryReport) -> bool:
+        """Try one row; False when the chat's later rows must wait (order is kept).
+
+        The row is claimed first (bot.store: one conditional UPDATE): when another process
+        is sending it, or it is not due any more, this one leaves it and the chat's later
+        rows alone. The claimed row is the current one (attempts, parts already sent).
+        """
+        chat = listed.chat
         platform = self.platforms.get(chat.target.platform)
-        due = delivery.next_attempt_at is None or delivery.next_attempt_at <= self.clock()
+        now = self.clock()
+        due = listed.next_attempt_at is None or listed.next_attempt_at <= now
         if platform is None or not chat.active or not due:
             report.skipped += 1
             return False
+        delivery = await self.store.claim_delivery(listed.id, now=now, until=now + CLAIM_FOR)
+        if delivery is None:  # another process has it, or it was settled meanwhile
+            report.skipped += 1
+            return False
+        progress = self.recorder.progress(
+            delivery.id, done=delivery.parts_sent, ids=delivery.message_ids, claim_for=CLAIM_FOR
+        )
+        target = delivery.chat.target
         try:
-            ids = await platform.send(chat.target, payload_to_reply(delivery.payload))
+            ids = await platform.send(target, payload_to_reply(delivery.payload), progress=progress)
         except Exception as exc:
             report.failed += 1
             error = self._classified(delivery, exc)
             decision = await self.recorder.failed(
-                chat.target, error, delivery_id=delivery.id, attempts=delivery.attempts
+                target, error, delivery_id=delivery.id, attempts=delivery.attempts
             )
             return decision.give_up  # a row given up on no longer holds the others back
-        await self.recorder.delivered(delivery.id, ids)
+        await self.recorder.delivered(delivery.id, [*delivery.message_ids, *ids])
         report.sent += 1
         return True
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem
+from bot.platforms.base import DeliveryError, DeliveryProblem, PartsProgress
 from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,31 @@ class DeliveryRecorder:
     def __init__(self, store: Store, *, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+
+    def progress(
+        self,
+        delivery_id: int | None,
+        *,
+        done: int = 0,
+        ids: Sequence[str] = (),
+        claim_for: timedelta | None = None,
+    ) -> PartsProgress:
+        """Where a send of this delivery resumes, recording each part the platform takes.
+
+        ``claim_for`` renews the sender's claim on the row with each part recorded.
+        """
+
+        async def record(progress: PartsProgress) -> None:
+            if delivery_id is not None:
+                claimed_until = self.clock() + claim_for if claim_for is not None else None
+                await self.store.record_parts_sent(
+                    delivery_id,
+                    parts=progress.done,
+                    message_ids=progress.ids,
+                    claimed_until=claimed_until,
+                )
+
+        return PartsProgress(done, list(ids), record)
 
     async def delivered(self, delivery_id: int | None, message_ids: Sequence[str]) -> None:
         if delivery_id is not None:

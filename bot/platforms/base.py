@@ -12,8 +12,8 @@ for every platform (bot.delivery.policy) pauses the chat, retries later or gives
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,12 +34,44 @@ class Platform(Protocol):
     async def stop(self) -> None:
         """Disconnect cleanly; pending sends finish or fail, nothing is left half-sent."""
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
         """Deliver a reply (text, digest or document); returns the platform message ids.
 
         All messages of one reply go out together, and replies to one chat in the order
         ``send`` was called (bot.keyed_locks). Raises DeliveryError when it cannot.
+        With ``progress``, the first ``progress.done`` parts (the reply's messages, then
+        its document) are skipped, and ``progress.accepted`` is awaited after each part
+        the platform takes; the ids returned are then those of this call's parts.
         """
+
+
+@dataclass(slots=True)
+class PartsProgress:
+    """How far a reply split into several messages got, so a retry resumes, not repeats.
+
+    Why: a digest longer than one message goes out as parts; when part 2 fails after
+    part 1 was accepted, sending the reply again from the start would show the reader
+    part 1 twice. The sender records each accepted part (``on_accepted``, e.g. in the
+    outbox row) before the next is sent, and a later attempt, in this process or after a
+    restart, starts with ``done`` set to what was recorded.
+    """
+
+    done: int = 0  # parts accepted so far, in earlier attempts included
+    ids: list[str] = field(default_factory=list)  # their message ids, in order
+    on_accepted: Callable[[PartsProgress], Awaitable[None]] | None = None
+
+    def skips(self, index: int) -> bool:
+        """Whether part ``index`` (0-based) was accepted already."""
+        return index < self.done
+
+    async def accepted(self, message_id: str) -> None:
+        """The platform took the next part: count it, and record it before going on."""
+        self.done += 1
+        self.ids.append(message_id)
+        if self.on_accepted is not None:
+            await self.on_accepted(self)
 
 
 class PlatformStartError(Exception):

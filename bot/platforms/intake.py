@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from bot.delivery.policy import DeliveryRecorder
 from bot.models import ChatTarget, Reply
 from bot.news.opml import MAX_OPML_BYTES
-from bot.platforms.base import DeliveryError
+from bot.platforms.base import DeliveryError, PartsProgress
 from handlers.access import refusal_for, target_allowed
 from handlers.services import Services
 
@@ -80,16 +80,21 @@ class CommandIntake:
         self,
         target: ChatTarget,
         reply: Reply,
-        send: Callable[[], Awaitable[Sequence[str]]],
+        send: Callable[[PartsProgress | None], Awaitable[Sequence[str]]],
     ) -> bool:
         """Send a reply with ``send`` and settle its outbox row, if it has one.
 
         A reply that could not be sent is settled like any delivery (the chat paused, the
         row retried later or failed): a /digest whose stories were committed as shown is
-        then sent by the outbox instead of being lost. Returns whether it was sent.
+        then sent by the outbox instead of being lost, from the first message the
+        platform did not take (``send`` gets the row's progress). Returns whether it was
+        sent.
         """
+        progress = None
+        if reply.delivery_id is not None:
+            progress = self.recorder.progress(reply.delivery_id)
         try:
-            ids = await send()
+            ids = await send(progress)
         except DeliveryError as exc:
             log.warning("%s: could not answer %s: %s", self.platform, target, exc.reason)
             await self.recorder.failed(target, exc, delivery_id=reply.delivery_id)

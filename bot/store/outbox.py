@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import (
@@ -19,7 +19,7 @@ from bot.models import (
     PendingDelivery,
 )
 from bot.store.articles import add_seen
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, affected_rows
 from bot.store.rows import chat_model
 from bot.store.tables import (
     ERROR_CHARS,
@@ -39,6 +39,20 @@ class StoriesAlreadyShownError(Exception):
     Raised by :meth:`Store.commit_digest` with nothing written: the caller composes again
     from what is still unseen, so no story reaches a chat twice.
     """
+
+
+def _pending(delivery: DeliveryRow, chat: ChatRow) -> PendingDelivery:
+    return PendingDelivery(
+        id=delivery.id,
+        chat=chat_model(chat),
+        slot=delivery.slot,
+        payload=dict(delivery.payload or {}),
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        last_error=delivery.last_error,
+        parts_sent=delivery.parts_sent or 0,
+        message_ids=tuple(str(i) for i in (delivery.message_ids or {}).get("ids", [])),
+    )
 
 
 class OutboxRepository(StoreBase):
@@ -116,18 +130,74 @@ class OutboxRepository(StoreBase):
             query = query.where(DeliveryRow.chat_pk == chat_pk)
         async with self.session() as session:
             rows = await session.execute(query)
-            return [
-                PendingDelivery(
-                    id=delivery.id,
-                    chat=chat_model(chat),
-                    slot=delivery.slot,
-                    payload=dict(delivery.payload or {}),
-                    attempts=delivery.attempts,
-                    next_attempt_at=delivery.next_attempt_at,
-                    last_error=delivery.last_error,
+            return [_pending(delivery, chat) for delivery, chat in rows.all()]
+
+    async def claim_delivery(
+        self, delivery_id: int, *, now: datetime, until: datetime
+    ) -> PendingDelivery | None:
+        """Take a row for sending until ``until``; None when it is not this caller's to send.
+
+        One conditional UPDATE, so of several senders (processes) exactly one wins: the
+        row must still be pending, due (its back-off or command grace over), its chat
+        active, and nobody else's claim standing (a claim of a process that died expires).
+        Returns the row as it is now (its attempts and parts sent by whoever tried before).
+        """
+        async with self.session() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.status == PENDING,
+                    or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+                    or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until <= now),
+                    DeliveryRow.chat_pk.in_(select(ChatRow.id).where(ChatRow.active)),
                 )
-                for delivery, chat in rows.all()
-            ]
+                .values(claimed_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            if affected_rows(result) != 1:
+                await session.rollback()
+                return None
+            delivery, chat = (
+                await session.execute(
+                    select(DeliveryRow, ChatRow)
+                    .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+                    .where(DeliveryRow.id == delivery_id)
+                )
+            ).one()
+            claimed = _pending(delivery, chat)
+            await session.commit()
+            return claimed
+
+    async def waiting_deliveries(self, chat_pk: int) -> int:
+        """How many of the chat's deliveries are not yet sent nor given up on."""
+        async with self.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(DeliveryRow.chat_pk == chat_pk, DeliveryRow.status == PENDING)
+            )
+            return int(count or 0)
+
+    async def retry_now(self, chat_pk: int, *, now: datetime) -> int:
+        """Make the chat's deliveries waiting out a back-off due now; returns how many.
+
+        Only rows that failed (they have an error) are touched: a /digest answer that its
+        command is sending right now keeps the grace that keeps the outbox away from it.
+        """
+        async with self.session() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.chat_pk == chat_pk,
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.last_error.is_not(None),
+                    DeliveryRow.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
+            await session.commit()
+            return affected_rows(result)
 
     async def mark_delivered(
         self, delivery_id: int, *, now: datetime, message_ids: Sequence[str]
@@ -142,7 +212,34 @@ class OutboxRepository(StoreBase):
                     message_ids={"ids": [clean_text(str(i)) for i in message_ids]},
                     attempts=DeliveryRow.attempts + 1,
                     next_attempt_at=None,
+                    claimed_until=None,
                 )
+            )
+            await session.commit()
+
+    async def record_parts_sent(
+        self,
+        delivery_id: int,
+        *,
+        parts: int,
+        message_ids: Sequence[str],
+        claimed_until: datetime | None = None,
+    ) -> None:
+        """The platform accepted ``parts`` messages of this reply: a retry starts after them.
+
+        ``claimed_until`` renews the sender's claim: a long reply is still being sent.
+        """
+        values: dict[str, Any] = {
+            "parts_sent": parts,
+            "message_ids": {"ids": [clean_text(str(i)) for i in message_ids]},
+        }
+        if claimed_until is not None:
+            values["claimed_until"] = claimed_until
+        async with self.session() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status == PENDING)
+                .values(**values)
             )
             await session.commit()
 
@@ -164,6 +261,7 @@ class OutboxRepository(StoreBase):
         values: dict[str, Any] = {
             "last_error": clipped(error, ERROR_CHARS) or "unknown error",
             "next_attempt_at": retry_at,
+            "claimed_until": None,  # settled: the next attempt is anyone's
         }
         if count_attempt:
             values["attempts"] = DeliveryRow.attempts + 1

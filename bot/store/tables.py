@@ -224,6 +224,12 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Messages of a split reply the platform already accepted (their ids are in
+    # message_ids): a retry or a restart resumes after them, so none is sent twice.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A sender (of possibly several bot processes) took the row until then; a claim of a
+    # process that died simply expires.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ids: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

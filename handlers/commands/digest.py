@@ -6,6 +6,12 @@ process dies in between, the outbox sends it later, so no story is lost between 
 and "sent". The row waits ``COMMAND_GRACE`` before the outbox sender may touch it, so the
 sender and the command never post the same digest twice.
 
+A chat's digests arrive in the order they were made: when an older one is still in the
+outbox (waiting for a retry after a failure, or kept while the chat was paused), /digest
+does not overtake it. The new digest is queued behind it as an ordinary outbox row, the
+older one is made due now (the user is here), and the answer says so; the outbox sends
+both, oldest first, at its next tick.
+
 Only one digest is prepared per chat at a time: a second /digest while one is on its way
 says so instead of composing the same stories again (or claiming there is nothing new).
 Another bot process on the same database, or the scheduler a moment earlier, may commit
@@ -25,6 +31,9 @@ from handlers.registry import CommandRegistry, CommandSpec
 
 #: How long the outbox leaves a /digest answer to the command that is sending it.
 COMMAND_GRACE = timedelta(minutes=30)
+EARLIER_FIRST = (
+    "An earlier digest for this chat has not been delivered yet: it is on its way now, first."
+)
 BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
 ALREADY_ON_ITS_WAY = "A digest for this chat is already on its way with the new stories."
 
@@ -47,16 +56,25 @@ async def digest_now(ctx: CommandContext) -> Reply:
             if sub.feed.last_error
         ]
         chat = await ctx.reload_chat()  # settings may have changed meanwhile
+        # An older digest still in the outbox (waiting for a retry, or kept while the
+        # chat was paused) goes first: this one queues behind it instead of overtaking.
+        queued = await services.store.waiting_deliveries(chat.pk) > 0
         try:
             reply = await composer.commit_next(
                 chat,
                 slot=lambda ids: f"now:{min(ids)}",
-                not_before=services.clock() + COMMAND_GRACE,
+                not_before=None if queued else services.clock() + COMMAND_GRACE,
             )
         except StoriesAlreadyShownError:  # another bot process is delivering them now
             return Reply.info(ALREADY_ON_ITS_WAY, *notes)
-        if reply is None and await composer.digest_on_its_way(chat):
+        if queued:  # the user is here: the earlier one is retried now, not after its wait
+            await services.store.retry_now(chat.pk, now=services.clock())
+        elif reply is None and await composer.digest_on_its_way(chat):
             return Reply.info(ALREADY_ON_ITS_WAY, *notes)  # committed a moment ago, unsent
+    if queued and reply is None:  # nothing new: the waiting digest is the news
+        return Reply.info(ALREADY_ON_ITS_WAY, *notes)
+    if queued:
+        return Reply.info(EARLIER_FIRST + " The new stories follow it.", *notes)
     if reply is None:
         return Reply.info("No new stories since your last digest.", *notes)
     return replace(reply, lines=(*reply.lines, *notes))

@@ -125,7 +125,8 @@ Waiting, never sleeping
     GUILD_CREATE were sent, or a resume completed) raise ``TimeoutError`` listing the calls.
 Scripted behaviour
     ``fail_next(method, path_pattern, *, status, code=0, message="", retry_after=None,
-    times=1, is_global=False, errors=None)`` answers the next matching calls with
+    times=1, is_global=False, errors=None, after=0)`` answers the next matching calls (after
+    letting ``after`` of them through) with
     ``{"code", "message"[, "errors"]}`` and that status (defaults per status: 403 50013
     "Missing Permissions", 404 10003 "Unknown Channel" on channel paths, 400 50035 "Invalid
     Form Body"). A 429 carries ``retry_after`` (default 0.05) and ``global`` in the body and
@@ -349,6 +350,7 @@ class _Failure:
     retry_after: float | None
     is_global: bool
     remaining: int
+    after: int = 0  # matching calls let through before the failures start
 
 
 class _APIError(Exception):
@@ -1073,8 +1075,12 @@ class FakeDiscordAPI:
         times: int = 1,
         is_global: bool = False,
         errors: JSONDict | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` matching calls with an error (see the module docstring)."""
+        """Answer the next `times` matching calls with an error (see the module docstring).
+
+        ``after`` lets that many matching calls through first (fail the 2nd message).
+        """
         if not code and not message:
             code, message = _default_error(status, path_pattern)
         body: JSONDict = {"code": code, "message": message}
@@ -1094,6 +1100,7 @@ class FakeDiscordAPI:
                 retry_after,
                 is_global,
                 times,
+                after,
             )
         )
 
@@ -1819,6 +1826,9 @@ class FakeDiscordAPI:
         for failure in self._failures:
             if failure.method not in ("*", call.method) or not failure.pattern.fullmatch(call.path):
                 continue
+            if failure.after > 0:
+                failure.after -= 1
+                return
             failure.remaining -= 1
             if failure.remaining <= 0:
                 self._failures.remove(failure)

@@ -55,7 +55,12 @@ Scripted behaviour
     ``migrate_to_chat_id`` go into ``parameters``. ``chat_admins`` maps chat id to admin
     user ids (the first one is the owner) for ``getChatAdministrators`` and
     ``getChatMember``. ``reject_html_entities = True`` makes every ``sendMessage`` with
-    ``parse_mode=HTML`` fail with 400 "can't parse entities". ``enforce_limits = True``
+    ``parse_mode=HTML`` fail with 400 "can't parse entities". ``restrict_posting(chat_id,
+    description=...)`` makes every message sent to that chat fail with 400 and Telegram's
+    wording for a bot that lost the right to post (until ``allow_posting(chat_id)``);
+    ``hold_next(method, after=0)`` keeps the next call to ``method`` waiting, unanswered,
+    until ``release()`` and then answers 502 with nothing sent (a process that died
+    mid-send). ``enforce_limits = True``
     (or the constructor argument) answers 429 with ``retry_after`` when ``limits`` are
     exceeded: one message per second per chat, 30 per second overall, 20 per minute per
     group (``limits`` is a :class:`RateLimits` to change them). Only successful sends count.
@@ -135,6 +140,7 @@ _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+RESTRICTED_DESCRIPTION = "Bad Request: not enough rights to send text messages to the chat"
 _HTML_REJECTED = "Bad Request: can't parse entities: Can't find end tag corresponding to start tag"
 
 
@@ -444,6 +450,7 @@ class _Failure:
     parameters: JSONDict
     chat_id: ChatKey | None
     remaining: int
+    after: int = 0  # matching calls let through before the failures start
 
 
 class _APIError(Exception):
@@ -509,6 +516,9 @@ class FakeTelegramAPI:
         self._users: dict[int, JSONDict] = {}
         self._channel_ids: dict[str, int] = {}
         self._failures: list[_Failure] = []
+        self._restricted: dict[int, str] = {}
+        self._holds: list[list[Any]] = []  # [method, calls still let through]
+        self._held = asyncio.Event()
         self._sends_by_chat: dict[int, deque[float]] = {}
         self._sends_global: deque[float] = deque()
         self._signal = ChangeSignal()
@@ -567,6 +577,7 @@ class FakeTelegramAPI:
         if runner is None:
             return
         self._stopping = True
+        self._held.set()  # held calls are answered, so the server can close
         self._notify()
         await runner.cleanup()
 
@@ -640,16 +651,39 @@ class FakeTelegramAPI:
         migrate_to_chat_id: int | None = None,
         chat_id: ChatKey | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls to method (for chat_id, if given) with an error."""
+        """Answer the next `times` calls to method (for chat_id, if given) with an error.
+
+        ``after`` lets that many matching calls through first (fail the 2nd message).
+        """
         parameters: JSONDict = {}
         if retry_after is not None:
             parameters["retry_after"] = retry_after
         if migrate_to_chat_id is not None:
             parameters["migrate_to_chat_id"] = migrate_to_chat_id
         self._failures.append(
-            _Failure(method.lower(), error_code, description, parameters, chat_id, times)
+            _Failure(method.lower(), error_code, description, parameters, chat_id, times, after)
         )
+
+    def restrict_posting(self, chat_id: ChatKey, description: str = RESTRICTED_DESCRIPTION) -> None:
+        """Every message to the chat gets 400 ``description`` until ``allow_posting``."""
+        self._restricted[self._chat_key(chat_id)] = description
+
+    def allow_posting(self, chat_id: ChatKey) -> None:
+        self._restricted.pop(self._chat_key(chat_id), None)
+
+    def hold_next(self, method: str, *, after: int = 0) -> None:
+        """The next call to ``method`` (after ``after`` of them) is recorded, then left waiting.
+
+        It stands for a request lost with a process that died: when released (``release()``
+        or ``stop()``) it is answered 502 and nothing is sent.
+        """
+        self._holds.append([method.lower(), after])
+
+    def release(self) -> None:
+        """Answer the held calls with 502 (nothing of them was sent)."""
+        self._held.set()
 
     def register_file(
         self,
@@ -1048,6 +1082,9 @@ class FakeTelegramAPI:
                     continue
                 if chat_id != self._chat_key(failure.chat_id):
                     continue
+            if failure.after > 0:
+                failure.after -= 1
+                return None
             failure.remaining -= 1
             if failure.remaining <= 0:
                 self._failures.remove(failure)
@@ -1133,6 +1170,19 @@ class FakeTelegramAPI:
         if failure is not None:
             raise failure
         method = call.method.lower()
+        for hold in self._holds:
+            if hold[0] != method:
+                continue
+            if hold[1] > 0:
+                hold[1] -= 1
+                break
+            self._holds.remove(hold)
+            await self._held.wait()
+            raise _APIError(502, "Bad Gateway")
+        if method in _RATE_LIMITED_METHODS and self._restricted:
+            restricted = self._restricted.get(self._chat_key(call.params.get("chat_id")))
+            if restricted is not None:
+                raise _APIError(400, restricted)
         limited = self.enforce_limits and method in _RATE_LIMITED_METHODS
         now = self._now()
         chat_id: int | None = None

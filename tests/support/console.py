@@ -19,7 +19,7 @@ from bot.app.runner import build_scheduler
 from bot.app.wiring import App, open_app
 from bot.delivery.scheduler import BotScheduler
 from bot.models import ChatTarget, Feed
-from bot.platforms.base import DeliveryError, DeliveryProblem
+from bot.platforms.base import DeliveryError, DeliveryProblem, PartsProgress
 from bot.platforms.console.adapter import ConsolePlatform
 from handlers.model import Reply
 from tests.support.clock import FakeClock
@@ -87,7 +87,9 @@ class RecordingPlatform:
     async def stop(self) -> None:
         return None
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
         if self.refuse:
             raise DeliveryError(target, DeliveryProblem.BLOCKED, "bot was blocked by the user")
         if self.failures:

@@ -25,6 +25,7 @@ from pathlib import Path
 from bot.app.runner import build_scheduler
 from bot.app.wiring import open_app
 from bot.models import ChatTarget
+from bot.platforms.base import PartsProgress
 from config.settings import Settings
 from handlers.model import Reply
 
@@ -45,7 +46,9 @@ class FilePlatform:
     async def stop(self) -> None:
         return None
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
         titles = [item.title for item in reply.digest.items] if reply.digest else []
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"chat": str(target), "text": reply.text, "titles": titles}))

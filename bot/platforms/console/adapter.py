@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.models import ChatTarget
+from bot.platforms.base import PartsProgress
 from bot.platforms.console.render import render_reply_text
 from bot.platforms.intake import CommandIntake
 from handlers.model import Command, Document, Reply, User
@@ -64,7 +65,10 @@ class ConsolePlatform:
     async def stop(self) -> None:
         self.stdout.flush()
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
+        """Print the reply; one write, so there is no part to resume (``progress``)."""
         self._write(render_reply_text(reply))
         if reply.document is not None:
             path = self.download_dir / reply.document.filename
@@ -101,11 +105,11 @@ class ConsolePlatform:
                 )
                 reply = self._with_console_note(
                     self.registry.get(name),
-                    await self.registry.dispatch(
-                        self.services, command, say_now=self._say_now
-                    ),
+                    await self.registry.dispatch(self.services, command, say_now=self._say_now),
                 )
-        await self.intake.answer(self.target, reply, lambda: self.send(self.target, reply))
+        await self.intake.answer(
+            self.target, reply, lambda progress: self.send(self.target, reply, progress=progress)
+        )
         return reply
 
     async def _attach_file(

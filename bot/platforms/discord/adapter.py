@@ -39,7 +39,12 @@ from discord.http import Route
 
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
+from bot.platforms.base import (
+    DeliveryError,
+    DeliveryProblem,
+    PartsProgress,
+    PlatformStartError,
+)
 from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
 from bot.platforms.intake import CommandIntake
@@ -55,6 +60,10 @@ DEFAULT_API_BASE = Route.BASE
 DEFAULT_GATEWAY = str(DiscordWebSocket.DEFAULT_GATEWAY)
 NO_MENTIONS = discord.AllowedMentions.none()
 MISSING_PERMISSIONS = 50013
+# The interaction's token is no longer valid: the 3 seconds to acknowledge it, or the 15
+# minutes to follow it up, have passed. This is about the interaction, not the channel.
+UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10062, 10015
+EXPIRED_INTERACTION = frozenset({UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK})
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
 FILE_HINT = "choose the file in the command's file option"
@@ -238,10 +247,10 @@ class DiscordPlatform:
         if refusal is not None:  # before deferring, reading attachments or permissions
             await self._answer(interaction, target, refusal, deferred=False)
             return
-        deferred = False
+        deferred = expired = False
         if spec.fetches:
-            await interaction.response.defer(thinking=True)
-            deferred = True
+            deferred = await self._defer(interaction)
+            expired = not deferred
         await self.intake.on_contact(target)
         args, attachment, problem = await self._arguments(spec, options)
         if problem:
@@ -258,6 +267,7 @@ class DiscordPlatform:
                 space_id=space_id,
                 file_hint=FILE_HINT,
             )
+
             async def say_now(text: str) -> None:
                 if not interaction.response.is_done():
                     return  # not deferred: the answer itself comes within seconds
@@ -267,7 +277,19 @@ class DiscordPlatform:
                     log.info("discord: progress message not sent: %s", exc)
 
             reply = await self.registry.dispatch(self.services, command, say_now=say_now)
-        await self._answer(interaction, target, reply, deferred=deferred)
+        await self._answer(interaction, target, reply, deferred=deferred, expired=expired)
+
+    @staticmethod
+    async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> bool:
+        """Acknowledge the interaction ("thinking…"); False when it has expired already."""
+        try:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        except discord.NotFound as exc:
+            if exc.code not in EXPIRED_INTERACTION:
+                raise
+            log.info("discord: interaction %s expired before it was acknowledged", interaction.id)
+            return False
+        return True
 
     async def _answer(
         self,
@@ -276,25 +298,71 @@ class DiscordPlatform:
         reply: Reply,
         *,
         deferred: bool,
+        expired: bool = False,
     ) -> None:
         """The interaction's answer, in the channel's turn (after what is being sent there).
 
         An interaction must be acknowledged within three seconds; when the channel is busy
-        (a long digest going out), the answer is deferred first and follows in turn.
+        (a long digest going out), the answer is deferred first and follows in turn. An
+        interaction that expired (see `_respond_or_post`) is answered in the channel.
         """
         placeholder = PUBLIC_PLACEHOLDER if deferred else None
-        if not deferred and self._turns.busy(self._turn_key(target)):
+        if not deferred and not expired and self._turns.busy(self._turn_key(target)):
             # Shown only to the asker when the answer will be an error (ephemeral).
-            await interaction.response.defer(thinking=True, ephemeral=reply.is_error)
-            placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
+            expired = not await self._defer(interaction, ephemeral=reply.is_error)
+            if not expired:
+                placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
 
-        async def respond() -> list[str]:
+        async def respond(progress: PartsProgress | None) -> list[str]:
             async with self._turns.hold(self._turn_key(target)):
                 return await self._classified(
-                    target, lambda: self._respond(interaction, reply, placeholder=placeholder)
+                    target,
+                    lambda: self._respond_or_post(
+                        interaction,
+                        target,
+                        reply,
+                        placeholder=placeholder,
+                        expired=expired,
+                        progress=progress or PartsProgress(),
+                    ),
                 )
 
         await self.intake.answer(target, reply, respond)
+
+    async def _respond_or_post(
+        self,
+        interaction: discord.Interaction,
+        target: ChatTarget,
+        reply: Reply,
+        *,
+        placeholder: str | None,
+        expired: bool,
+        progress: PartsProgress,
+    ) -> list[str]:
+        """Answer the interaction, or post in the channel when its token has expired.
+
+        Why: Discord answers 404 Unknown interaction (10062) or Unknown Webhook (10015)
+        once the 3 seconds to acknowledge or the 15 minutes to follow up have passed (a
+        slow /digest, a busy loop). That 404 says nothing about the channel, so the chat
+        must not be paused as "gone": the answer goes out as ordinary channel messages,
+        after the ones the interaction already took. An error meant for the asker alone
+        (ephemeral) cannot be shown to them any more and is not posted to everyone.
+        """
+        ids: list[str] = []
+        if not expired:
+            try:
+                return await self._respond(
+                    interaction, reply, placeholder=placeholder, progress=progress
+                )
+            except discord.NotFound as exc:
+                if exc.code not in EXPIRED_INTERACTION:
+                    raise
+                log.info("discord: interaction %s expired: answering in the channel", target)
+                ids = progress.ids[:]
+        if reply.is_error:
+            log.info("discord: an error answer to %s was not shown: interaction expired", target)
+            return ids
+        return [*ids, *await self._send_now(target, reply, progress)]
 
     @staticmethod
     def _turn_key(target: ChatTarget) -> str:
@@ -331,13 +399,20 @@ class DiscordPlatform:
         return permissions.manage_guild or permissions.manage_channels
 
     async def _respond(
-        self, interaction: discord.Interaction, reply: Reply, *, placeholder: str | None
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        *,
+        placeholder: str | None,
+        progress: PartsProgress | None = None,
     ) -> list[str]:
         """Successes are visible in the channel; errors only to the person who asked.
 
         ``placeholder`` is the "thinking…" response a deferral left (public or private),
-        None when the interaction has not been answered yet.
+        None when the interaction has not been answered yet. ``progress`` records each
+        message as it is accepted (an answer that fails half-way is resumed by the outbox).
         """
+        progress = progress or PartsProgress()
         messages = render_reply(reply)
         files = self._files(reply)
         ephemeral = reply.is_error
@@ -355,6 +430,7 @@ class DiscordPlatform:
             else:  # an interaction's webhook always waits, so the message comes back
                 sent = await interaction.followup.send(ephemeral=ephemeral, **kwargs)
                 ids.append(str(sent.id))
+            await progress.accepted(ids[-1])
         return ids
 
     @staticmethod
@@ -386,26 +462,31 @@ class DiscordPlatform:
 
     # -- outgoing (digests from the outbox) ------------------------------------------------
 
-    async def send(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def send(
+        self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
+    ) -> list[str]:
         """Post a reply or digest to a channel or thread; returns the message ids.
 
-        The whole reply is posted in the channel's turn. Raises DeliveryError.
+        The whole reply is posted in the channel's turn. Raises DeliveryError. With
+        ``progress``, messages accepted earlier are skipped (see Platform.send).
         """
+        progress = progress or PartsProgress()
         async with self._turns.hold(self._turn_key(target)):
-            return await self._classified(target, lambda: self._send_now(target, reply))
+            return await self._classified(target, lambda: self._send_now(target, reply, progress))
 
-    async def _send_now(self, target: ChatTarget, reply: Reply) -> list[str]:
+    async def _send_now(
+        self, target: ChatTarget, reply: Reply, progress: PartsProgress
+    ) -> list[str]:
         channel_id = int(target.thread_id or target.chat_id)
-        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(
-            channel_id
-        )
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
         try:
-            return await self._post(channel, render_reply(reply), reply)
+            return await self._post(channel, render_reply(reply), reply, progress)
         except discord.Forbidden as exc:
-            if exc.code != MISSING_PERMISSIONS or reply.digest is None:
+            # The plain rendering splits differently: switch only before any part went out.
+            if exc.code != MISSING_PERMISSIONS or reply.digest is None or progress.done:
                 raise
             log.info("discord: cannot embed in %s, sending plain text", target)
-            return await self._post(channel, render_plain(reply), reply)
+            return await self._post(channel, render_plain(reply), reply, progress)
 
     @staticmethod
     async def _classified(
@@ -432,14 +513,23 @@ class DiscordPlatform:
                 target, DeliveryProblem.RETRY_LATER, str(exc) or type(exc).__name__
             ) from exc
 
-    async def _post(self, channel: Any, messages: list[DiscordMessage], reply: Reply) -> list[str]:
+    async def _post(
+        self,
+        channel: Any,
+        messages: list[DiscordMessage],
+        reply: Reply,
+        progress: PartsProgress,
+    ) -> list[str]:
         ids = []
         files = self._files(reply)
         for index, message in enumerate(messages):
+            if progress.skips(index):
+                continue
             kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
             async with self._pace:
                 sent = await channel.send(**kwargs)
             ids.append(str(sent.id))
+            await progress.accepted(ids[-1])
         return ids

@@ -37,8 +37,14 @@ from telegram.ext import MessageHandler as TelegramMessageHandler
 
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
-from bot.platforms.base import DeliveryError, DeliveryProblem, PlatformStartError
+from bot.platforms.base import (
+    DeliveryError,
+    DeliveryProblem,
+    PartsProgress,
+    PlatformStartError,
+)
 from bot.platforms.intake import CommandIntake
+from bot.platforms.telegram.errors import bad_request_problem
 from bot.platforms.telegram.render import TelegramMessage, render_reply
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -280,6 +286,7 @@ class TelegramPlatform:
         spec = self.registry.get(name)
         if spec is not None and spec.fetches:
             await self._typing(target)
+
         async def say_now(text: str) -> None:
             await self._reply_safely(target, Reply.info(text))
 
@@ -287,7 +294,9 @@ class TelegramPlatform:
         await self._reply_safely(target, reply)
 
     async def _reply_safely(self, target: ChatTarget, reply: Reply) -> None:
-        await self.intake.answer(target, reply, lambda: self.send(target, reply))
+        await self.intake.answer(
+            target, reply, lambda progress: self.send(target, reply, progress=progress)
+        )
 
     async def _attachment(self, message: Message) -> tuple[Document | None, str | None]:
         """The document sent with the command, or the one it replies to (for /import)."""
@@ -359,22 +368,31 @@ class TelegramPlatform:
         *,
         silent: bool | None = None,
         previews: bool | None = None,
+        progress: PartsProgress | None = None,
     ) -> list[str]:
         """Send a reply or digest; returns the message ids. Raises DeliveryError.
 
         ``silent`` (disable_notification) and ``previews`` (link_preview_options) default
         to the reply's own, which carry the chat's /settings for digests. The whole reply
         is sent in the chat's turn: nothing else reaches the chat between its messages.
+        With ``progress``, parts accepted earlier are skipped (see Platform.send).
         """
         silent = reply.silent if silent is None else silent
         previews = reply.previews if previews is None else previews
+        progress = progress or PartsProgress()
         async with self._turns.hold((target.chat_id, target.thread_id)):
             ids = []
-            for message in render_reply(reply):
+            messages = render_reply(reply)
+            for index, message in enumerate(messages):
+                if progress.skips(index):
+                    continue
                 sent_id, target = await self._send_message(target, message, silent, previews)
                 ids.append(sent_id)
-            if reply.document is not None:
-                ids.append(await self._send_document(target, reply.document, silent))
+                await progress.accepted(sent_id)
+            if reply.document is not None and not progress.skips(len(messages)):
+                sent_id = await self._send_document(target, reply.document, silent)
+                ids.append(sent_id)
+                await progress.accepted(sent_id)
             return ids
 
     async def _send_message(
@@ -453,15 +471,14 @@ class TelegramPlatform:
             except Forbidden as exc:
                 raise DeliveryError(target, DeliveryProblem.BLOCKED, exc.message) from exc
             except BadRequest as exc:
-                if "chat not found" in exc.message.lower():
-                    raise DeliveryError(target, DeliveryProblem.GONE, exc.message) from exc
+                problem = bad_request_problem(exc.message)
+                if problem is not None:  # about the chat (no right to post, gone)
+                    raise DeliveryError(target, problem, exc.message) from exc
                 raise
             except NetworkError as exc:
                 network_errors += 1
                 if network_errors > MAX_NETWORK_RETRIES:
-                    raise DeliveryError(
-                        target, DeliveryProblem.RETRY_LATER, exc.message
-                    ) from exc
+                    raise DeliveryError(target, DeliveryProblem.RETRY_LATER, exc.message) from exc
                 delay = 2.0 ** (network_errors - 1)
                 log.warning(
                     "telegram: network error to %s (%s), retry in %.0fs", target, exc, delay
