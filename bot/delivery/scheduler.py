@@ -92,35 +92,54 @@ class BotScheduler:
         """Chats on `instant` get what the last poll brought, batched into one message."""
         enqueued = 0
         for chat in await self.store.list_chats(platforms=self.platforms):
-            if is_paused(chat):  # /pause: stories wait for the capped catch-up on /resume
-                continue
-            # Named after its first story: the same name in every process for the same
-            # stories, and no other digest can hold that story.
-            if chat_schedule(chat).kind == INSTANT and await self._enqueue(
-                chat, lambda ids: f"instant:{min(ids)}", slot_time=None
-            ):
+            if await self.instant_digest(chat):
                 enqueued += 1
         return enqueued
 
+    async def instant_digest(self, chat: Chat) -> bool:
+        """One `instant` chat's new stories into the outbox; False when it has none (or is
+        not an instant chat, or is paused: its stories wait for the capped catch-up)."""
+        if is_paused(chat) or chat_schedule(chat).kind != INSTANT:
+            return False
+        # Named after its first story: the same name in every process for the same
+        # stories, and no other digest can hold that story.
+        return await self._enqueue(chat, lambda ids: f"instant:{min(ids)}", slot_time=None)
+
     async def enqueue_due_digests(self) -> int:
         """Write every digest whose slot has come to the outbox; returns how many."""
-        now = self.clock()
         enqueued = 0
-        for chat in await self.store.list_chats(platforms=self.platforms):
-            schedule = chat_schedule(chat)
-            if not schedule.is_timed or is_paused(chat):
-                continue
-            zone = chat_zone(chat, self.default_timezone)
-            slot = latest_due_slot(schedule, zone, chat.last_digest_at, now)
-            if slot is None:
-                continue
-            if await self._enqueue(chat, slot_id(slot), slot_time=slot):
+        for chat, slot in await self.due_digest_slots():
+            if await self.slot_digest(chat, slot):
                 enqueued += 1
-            else:  # nothing new: the slot passes quietly (empty digests are never sent)
-                await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
         if enqueued:
             log.info("digests enqueued: %d", enqueued)
         return enqueued
+
+    async def due_digest_slots(self) -> list[tuple[Chat, datetime]]:
+        """Every chat whose digest slot has come, with that slot (the latest one due)."""
+        now = self.clock()
+        due: list[tuple[Chat, datetime]] = []
+        for chat in await self.store.list_chats(platforms=self.platforms):
+            slot = self.due_slot(chat, now)
+            if slot is not None:
+                due.append((chat, slot))
+        return due
+
+    def due_slot(self, chat: Chat, now: datetime) -> datetime | None:
+        """The chat's latest slot due at ``now``; None when none is (or it is paused)."""
+        schedule = chat_schedule(chat)
+        if not schedule.is_timed or is_paused(chat):
+            return None
+        zone = chat_zone(chat, self.default_timezone)
+        return latest_due_slot(schedule, zone, chat.last_digest_at, now)
+
+    async def slot_digest(self, chat: Chat, slot: datetime) -> bool:
+        """The chat's digest for this slot into the outbox; False when there was nothing
+        new, and the slot then passes quietly (empty digests are never sent)."""
+        if await self._enqueue(chat, slot_id(slot), slot_time=slot):
+            return True
+        await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
+        return False
 
     async def _enqueue(
         self,
