@@ -128,9 +128,11 @@ class RoleProcess:
         assert self.process is not None
         self.process.kill()
 
-    async def stop(self, *, timeout: float = 30) -> int:  # noqa: ASYNC109
-        """SIGTERM and wait; the exit status (negative: killed by that signal)."""
-        assert self.process is not None
+    async def stop(self, *, timeout: float = 30) -> int | None:  # noqa: ASYNC109
+        """SIGTERM and wait; the exit status (negative: killed by that signal; None: it
+        never started)."""
+        if self.process is None:
+            return None
         if self.process.returncode is None:
             self.process.terminate()
         code = await asyncio.wait_for(self.process.wait(), timeout=timeout)
