@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 
 from bot.app.health import HealthServer
 from bot.app.wiring import App, open_app, retention_policy
@@ -71,7 +71,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
         async with _running(platforms) as started:
             try:
                 await scheduler.start()
-                health = await start_health(app, scheduler)
+                health = await start_health(app, lambda: scheduler.running)
                 log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
                 await stop.wait()
                 log.info("stopping")
@@ -100,17 +100,25 @@ async def run_role(
 
     stop = _stop_on_signals(stop)
     async with open_app(settings) as app:
+
+        async def health(is_running: Callable[[], bool]) -> HealthServer | None:
+            return await start_health(app, is_running)
+
         if role == WORKER:
             serving = [spec.name for spec in configured_platforms(settings)]
             scheduler = build_scheduler(app, [], serving=serving)
-            return await serve(role, settings, scheduler, stop, on_started=on_started)
+            return await serve(
+                role, settings, scheduler, stop, on_started=on_started, health=health
+            )
         platforms = build_platforms(app)
         if not platforms:
             log.error("no platform could be started")
             return 2
         scheduler = build_scheduler(app, platforms)
         async with _running(platforms):
-            return await serve(role, settings, scheduler, stop, on_started=on_started)
+            return await serve(
+                role, settings, scheduler, stop, on_started=on_started, health=health
+            )
 
 
 def _stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
@@ -144,15 +152,16 @@ async def _running(platforms: list[Platform]) -> AsyncIterator[list[Platform]]:
                 log.exception("%s did not stop cleanly", platform.name)
 
 
-async def start_health(app: App, scheduler: BotScheduler) -> HealthServer | None:
-    """/healthz and /metrics when NEWSDIGEST_HEALTH_PORT is set (bot.app.health)."""
+async def start_health(app: App, is_running: Callable[[], bool]) -> HealthServer | None:
+    """/healthz and /metrics when NEWSDIGEST_HEALTH_PORT is set (bot.app.health);
+    ``is_running`` tells whether the process's timers run (its scheduler or ticker)."""
     settings = app.settings
     if settings.health_port is None:
         return None
     health = HealthServer(
         app.services.store,
         clock=app.services.clock,
-        is_running=lambda: scheduler.running,
+        is_running=is_running,
         host=settings.health_host,
         port=settings.health_port,
     )

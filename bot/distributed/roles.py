@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 import procrastinate
 
@@ -30,6 +31,14 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 GATEWAY, WORKER = "gateway", "worker"
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+#: Starts the health server (None when not configured), given the role's "is running".
+HealthStarter = Callable[[Callable[[], bool]], Awaitable[Stoppable | None]]
 #: Seconds a stopping worker lets its running jobs finish before abandoning them.
 SHUTDOWN_GRACE = 30.0
 
@@ -41,8 +50,13 @@ async def serve(
     stop: asyncio.Event,
     *,
     on_started: asyncio.Event | None = None,
+    health: HealthStarter | None = None,
 ) -> int:
-    """Run ``role`` until ``stop`` is set; 0 on a clean stop, 1 if the job worker died."""
+    """Run ``role`` until ``stop`` is set; 0 on a clean stop, 1 if the job worker died.
+
+    ``health`` starts /healthz and /metrics (when configured), told whether the role's
+    timers run.
+    """
     await apply_schema(settings.database_url)
     concurrency = settings.poll_concurrency if role == WORKER else 1
     app = build_queue_app(settings.database_url, max_connections=min(concurrency, 16) + 4)
@@ -65,11 +79,13 @@ async def serve(
             ),
             name=f"{role} jobs",
         )
+        server: Stoppable | None = None
         try:
             if role == WORKER:
                 await ticker.start_worker()
             else:
                 await ticker.start_gateway()
+            server = None if health is None else await health(lambda: ticker.running)
             log.info("running as %s (Ctrl+C to stop)", role)
             if on_started is not None:
                 on_started.set()
@@ -82,6 +98,8 @@ async def serve(
             log.info("stopping")
             return 0
         finally:
+            if server is not None:
+                await server.stop()
             await ticker.stop()
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

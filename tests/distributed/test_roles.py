@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from bot.chat_state import schedule_changes
@@ -87,6 +89,12 @@ async def deployment(pg_url: str, feed_server: FeedServer) -> AsyncIterator[Depl
         yield Deployment(fake, env, expected, feed_ids)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def received(fake: FakeTelegramAPI, chat_id: int) -> str:
     return "\n".join(str(m.get("text", "")) for m in fake.sent_messages(chat_id))
 
@@ -109,10 +117,21 @@ async def test_two_workers_poll_every_feed_once_and_every_story_arrives_once(
     deployment: Deployment, pg_url: str, feed_server: FeedServer
 ) -> None:
     feed_server.gate = asyncio.Event()  # no feed answers until both workers are up
+    health_port = free_port()
     gateway = RoleProcess("gateway", deployment.env)
-    workers = [RoleProcess("worker", deployment.env, label=f"worker {n}") for n in (1, 2)]
+    workers = [
+        RoleProcess(
+            "worker",
+            {**deployment.env, "NEWSDIGEST_HEALTH_PORT": str(health_port)},
+            label="worker 1",
+        ),
+        RoleProcess("worker", deployment.env, label="worker 2"),
+    ]
     try:
         await asyncio.gather(*(process.start() for process in (gateway, *workers)))
+        async with httpx.AsyncClient() as client:  # a worker's ticks count as its scheduler
+            health = await client.get(f"http://127.0.0.1:{health_port}/healthz")
+        assert health.status_code == 200, health.text
         feed_server.gate.set()
         await deployment.fake.wait_until(
             lambda: everything_arrived(deployment), timeout=40, what="every story"
