@@ -87,7 +87,6 @@ async def run_role(
     role: str,
     *,
     stop: asyncio.Event | None = None,
-    on_started: asyncio.Event | None = None,
 ) -> int:
     """One role of a distributed bot (bot.distributed.roles); "all" is :func:`run_platforms`.
 
@@ -107,18 +106,14 @@ async def run_role(
         if role == WORKER:
             serving = [spec.name for spec in configured_platforms(settings)]
             scheduler = build_scheduler(app, [], serving=serving)
-            return await serve(
-                role, settings, scheduler, stop, on_started=on_started, health=health
-            )
+            return await serve(role, settings, scheduler, stop, health=health)
         platforms = build_platforms(app)
         if not platforms:
             log.error("no platform could be started")
             return 2
         scheduler = build_scheduler(app, platforms)
         async with _running(platforms):
-            return await serve(
-                role, settings, scheduler, stop, on_started=on_started, health=health
-            )
+            return await serve(role, settings, scheduler, stop, health=health)
 
 
 def _stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:

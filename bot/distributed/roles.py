@@ -49,7 +49,6 @@ async def serve(
     scheduler: BotScheduler,
     stop: asyncio.Event,
     *,
-    on_started: asyncio.Event | None = None,
     health: HealthStarter | None = None,
 ) -> int:
     """Run ``role`` until ``stop`` is set; 0 on a clean stop, 1 if the job worker died.
@@ -87,8 +86,6 @@ async def serve(
                 await ticker.start_gateway()
             server = None if health is None else await health(lambda: ticker.running)
             log.info("running as %s (Ctrl+C to stop)", role)
-            if on_started is not None:
-                on_started.set()
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
