@@ -1,6 +1,7 @@
 """newsdigest command line: run the bot, try it locally, or use its pieces one-shot.
 
 python main.py                 run the configured platforms (Telegram, Discord)
+python main.py run --role R    one role of a distributed bot: gateway or worker (PostgreSQL)
 python main.py demo            digest of the bundled sample feed: no tokens, no network
 python main.py console         chat with the bot in this terminal
 python main.py digest SRC...   one-shot digest of feed files or URLs to stdout
@@ -50,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the configured platforms (the default)")
+    run = sub.add_parser("run", help="run the configured platforms (the default)")
+    run.add_argument(
+        "--role",
+        choices=("all", "gateway", "worker"),
+        default="all",
+        help="all: one process (default); gateway: platforms and sending; worker: "
+        "polling and composing (gateway and worker need PostgreSQL)",
+    )
     sub.add_parser("demo", help="print a digest of the bundled sample feed (offline)")
     sub.add_parser("console", help="chat with the bot in this terminal")
     digest = sub.add_parser("digest", help="one-shot digest of feed files or URLs")
@@ -258,17 +266,34 @@ async def cmd_prune(settings: Settings) -> int:
     return 0
 
 
-async def cmd_run(settings: Settings) -> int:
+def role_needs_postgresql(role: str, database_url: str) -> str | None:
+    """Why ``role`` cannot run on this database (one line), or None: the distributed
+    roles share work through a job queue that lives in PostgreSQL."""
+    if role == "all" or database_url.startswith("postgresql"):
+        return None
+    return (
+        f"--role {role} needs PostgreSQL (DATABASE_URL=postgresql://...), where the job "
+        "queue lives; on SQLite run the single process: python main.py run"
+    )
+
+
+async def cmd_run(settings: Settings, role: str = "all") -> int:
     from bot.platforms.registry import configured_platforms
 
+    problem = role_needs_postgresql(role, settings.database_url)
+    if problem is not None:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
     if not configured_platforms(settings):
         print(no_platform_help(), file=sys.stderr)
         return 2
-    from bot.app.runner import run_platforms
+    from bot.app.runner import run_platforms, run_role
     from bot.platforms.base import PlatformStartError
 
     try:
-        return await run_platforms(settings)
+        if role == "all":
+            return await run_platforms(settings)
+        return await run_role(settings, role)
     except PlatformStartError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
@@ -299,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_prune(settings))
     if command == "console":
         return asyncio.run(cmd_console(settings))
-    return asyncio.run(cmd_run(settings))
+    return asyncio.run(cmd_run(settings, getattr(args, "role", "all")))
 
 
 if __name__ == "__main__":

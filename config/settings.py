@@ -176,6 +176,21 @@ class Settings(BaseSettings):
         validation_alias=_env("NEWSDIGEST_POLL_CONCURRENCY", "poll_concurrency"),
         description="Feeds polled at once (at most two per host); feeds/s = this / latency.",
     )
+    worker_heartbeat_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        validation_alias=_env("NEWSDIGEST_WORKER_HEARTBEAT_SECONDS", "worker_heartbeat_seconds"),
+        description="Distributed roles: how often a process tells the job queue it is alive.",
+    )
+    stalled_worker_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=86400,
+        validation_alias=_env("NEWSDIGEST_STALLED_WORKER_SECONDS", "stalled_worker_seconds"),
+        description="Distributed roles: a process silent this long is presumed dead and "
+        "the jobs it held run again elsewhere.",
+    )
     health_port: int | None = Field(
         default=None,
         ge=0,
@@ -393,6 +408,16 @@ class Settings(BaseSettings):
                 f"NEWSDIGEST_MIN_POLL_SECONDS ({self.min_poll_seconds}) is more than "
                 f"NEWSDIGEST_MAX_POLL_SECONDS ({self.max_poll_seconds}): the shortest interval "
                 "between polls must not exceed the longest"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_heartbeat(self) -> Settings:
+        if self.stalled_worker_seconds <= self.worker_heartbeat_seconds:
+            raise ValueError(
+                f"NEWSDIGEST_STALLED_WORKER_SECONDS ({self.stalled_worker_seconds:g}) must be "
+                f"more than NEWSDIGEST_WORKER_HEARTBEAT_SECONDS "
+                f"({self.worker_heartbeat_seconds:g}): a live process would look dead"
             )
         return self
 

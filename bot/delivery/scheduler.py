@@ -112,38 +112,58 @@ class BotScheduler:
             if only is not None and chat.pk not in only:
                 continue
             self._instant_retry.discard(chat.pk)
-            if is_paused(chat) or chat_schedule(chat).kind != INSTANT:
-                continue  # paused: stories wait for the capped catch-up on /resume
-            # Named after its first story: the same name in every process for the same
-            # stories, and no other digest can hold that story.
-            outcome = await self._enqueue(chat, lambda ids: f"instant:{min(ids)}", slot_time=None)
+            outcome = await self.instant_digest(chat)
             if outcome is Enqueued.COMMITTED:
                 enqueued += 1
             elif outcome is Enqueued.BUSY:
                 self._instant_retry.add(chat.pk)
         return enqueued
 
+    async def instant_digest(self, chat: Chat) -> Enqueued:
+        """One `instant` chat's new stories into the outbox; NOTHING when it has none (or
+        is not an instant chat, or is paused: its stories wait for the capped catch-up)."""
+        if is_paused(chat) or chat_schedule(chat).kind != INSTANT:
+            return Enqueued.NOTHING
+        # Named after its first story: the same name in every process for the same
+        # stories, and no other digest can hold that story.
+        return await self._enqueue(chat, lambda ids: f"instant:{min(ids)}", slot_time=None)
+
     async def enqueue_due_digests(self) -> int:
         """Write every digest whose slot has come to the outbox; returns how many."""
-        now = self.clock()
         enqueued = 0
-        for chat in await self.store.list_chats(platforms=self.platforms):
-            schedule = chat_schedule(chat)
-            if not schedule.is_timed or is_paused(chat):
-                continue
-            zone = chat_zone(chat, self.default_timezone)
-            slot = latest_due_slot(schedule, zone, chat.last_digest_at, now)
-            if slot is None:
-                continue
-            outcome = await self._enqueue(chat, slot_id(slot), slot_time=slot)
-            if outcome is Enqueued.COMMITTED:
+        for chat, slot in await self.due_digest_slots():
+            if await self.slot_digest(chat, slot) is Enqueued.COMMITTED:
                 enqueued += 1
-            elif outcome is Enqueued.NOTHING:  # the slot passes quietly (never sent empty)
-                await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
-            # BUSY: the slot stays due, and the next tick tries again.
         if enqueued:
             log.info("digests enqueued: %d", enqueued)
         return enqueued
+
+    async def due_digest_slots(self) -> list[tuple[Chat, datetime]]:
+        """Every chat whose digest slot has come, with that slot (the latest one due)."""
+        now = self.clock()
+        due: list[tuple[Chat, datetime]] = []
+        for chat in await self.store.list_chats(platforms=self.platforms):
+            slot = self.due_slot(chat, now)
+            if slot is not None:
+                due.append((chat, slot))
+        return due
+
+    def due_slot(self, chat: Chat, now: datetime) -> datetime | None:
+        """The chat's latest slot due at ``now``; None when none is (or it is paused)."""
+        schedule = chat_schedule(chat)
+        if not schedule.is_timed or is_paused(chat):
+            return None
+        zone = chat_zone(chat, self.default_timezone)
+        return latest_due_slot(schedule, zone, chat.last_digest_at, now)
+
+    async def slot_digest(self, chat: Chat, slot: datetime) -> Enqueued:
+        """The chat's digest for this slot into the outbox. NOTHING new: the slot passes
+        quietly (empty digests are never sent). BUSY (a /digest is being prepared): the
+        slot stays due, and the next tick tries again."""
+        outcome = await self._enqueue(chat, slot_id(slot), slot_time=slot)
+        if outcome is Enqueued.NOTHING:
+            await self.store.update_chat_settings(chat.pk, last_digest_at=slot)
+        return outcome
 
     async def _enqueue(
         self,

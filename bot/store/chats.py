@@ -57,6 +57,12 @@ class ChatsRepository(StoreBase):
                 assert row is not None
             return chat_model(row)
 
+    async def get_chat(self, chat_pk: int) -> Chat | None:
+        """A chat by its key, as it is now (a job reads it again when it runs)."""
+        async with self.session() as session:
+            row = await session.get(ChatRow, chat_pk)
+            return None if row is None else chat_model(row)
+
     async def find_chat(self, target: ChatTarget) -> Chat | None:
         async with self.session() as session:
             row = await self._find_chat_row(session, target)

@@ -9,12 +9,16 @@ Read every module's imports (top level and inside functions) with ``ast`` and ch
 - only ``bot.platforms`` talks to telegram or discord;
 - the bot never imports the command layer, except where it is wired together
   (``bot.app``) and where commands arrive (``bot.platforms``);
-- ``config`` depends on no code of the bot or the command layer.
+- ``config`` depends on no code of the bot or the command layer;
+- only ``bot.distributed`` talks to the job queue (procrastinate, psycopg), and the single
+  process never loads it.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from tests.support import REPO
 
 PACKAGES = ("bot", "handlers", "config")
 PLATFORM_LIBRARIES = ("telegram", "discord")
+QUEUE_LIBRARIES = ("procrastinate", "psycopg", "psycopg_pool")
 
 
 def module_name(path: Path) -> str:
@@ -120,6 +125,27 @@ def test_configuration_imports_no_bot_code() -> None:
         return within(module, "config") and (within(target, "bot") or within(target, "handlers"))
 
     assert violations(rule) == []
+
+
+@pytest.mark.parametrize("library", QUEUE_LIBRARIES)
+def test_only_the_distributed_roles_import_the_job_queue(library: str) -> None:
+    def rule(module: str, target: str) -> bool:
+        return within(target, library) and not within(module, "bot.distributed")
+
+    assert violations(rule) == []
+
+
+def test_the_single_process_never_loads_the_job_queue() -> None:
+    """``python main.py`` (role all, SQLite) needs neither procrastinate nor psycopg."""
+    code = (
+        "import sys, main, bot.app.runner, bot.app.wiring\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {QUEUE_LIBRARIES!r})\n"
+        "print(loaded)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_broken_rule_is_reported() -> None:

@@ -104,6 +104,15 @@ def test_run_without_tokens_explains_what_to_do(tmp_path: Path) -> None:
     assert "python main.py demo" in result.stderr
 
 
+def test_distributed_roles_refuse_sqlite_in_one_line(tmp_path: Path) -> None:
+    for role in ("gateway", "worker"):
+        result = run_main("run", "--role", role, cwd=tmp_path)
+        assert result.returncode == 2
+        [line] = result.stderr.strip().splitlines()
+        assert f"--role {role} needs PostgreSQL" in line
+        assert "python main.py run" in line
+
+
 def test_console_session(tmp_path: Path) -> None:
     result = run_main("console", cwd=tmp_path, stdin="/help\n/list\n/quit\n")
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,146 @@
+"""The clock of a distributed role: APScheduler ticks, and each tick defers jobs.
+
+A worker's tick turns what is due into jobs — one per due feed, one per due digest slot
+— and any number of workers may tick at the same moment: the queueing locks keep one job
+per name waiting. A gateway's tick sends the outbox (it holds the platforms), as the
+single process does. Both roles look for jobs whose worker stopped beating (killed,
+frozen, its machine gone) and put them back in the queue: that is procrastinate's
+stalled-job recovery, run on our clock.
+
+The tick methods read the injected clock only through the scheduler, so tests call them
+directly, as they do with BotScheduler's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import procrastinate
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from procrastinate.exceptions import ConnectorException, UniqueViolation
+from procrastinate.jobs import Status
+
+from bot.delivery.scheduler import BotScheduler
+from bot.distributed.tasks import JobQueue
+
+log = logging.getLogger(__name__)
+
+#: A tick, its interval in seconds, and whether it also runs at start.
+Tick = tuple[Callable[[], Awaitable[object]], float, bool]
+
+
+async def recover_stalled_jobs(app: procrastinate.App, *, stalled_seconds: float) -> int:
+    """Jobs held by a worker silent for ``stalled_seconds`` go back to the queue.
+
+    When the same job is already waiting again (queued by a tick after this one
+    started), the stalled one is closed as failed instead: the waiting twin does the
+    work. Another process recovering the same job at the same time is harmless.
+    """
+    recovered = 0
+    manager = app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds):
+        try:
+            await manager.retry_job(job)
+            recovered += 1
+            log.warning("job %s (%s) of a stalled worker queued again", job.id, job.call_string)
+        except UniqueViolation:
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.warning("job %s of a stalled worker closed: its twin is queued", job.id)
+        except ConnectorException as exc:  # recovered by another process meanwhile
+            log.debug("stalled job %s left alone: %s", job.id, exc)
+    return recovered
+
+
+class RoleTicker:
+    """Interval jobs of one role; :meth:`start` runs each once, then on its timer."""
+
+    def __init__(
+        self,
+        scheduler: BotScheduler,
+        queue: JobQueue,
+        *,
+        stalled_seconds: float,
+        recover_every_seconds: float,
+    ) -> None:
+        self.scheduler = scheduler
+        self.queue = queue
+        self.stalled_seconds = stalled_seconds
+        self.recover_every_seconds = recover_every_seconds
+        self._timers: AsyncIOScheduler | None = None
+
+    # -- the ticks -------------------------------------------------------------------------
+
+    async def defer_due_polls(self) -> int:
+        """A ``poll feed`` job for every due feed; returns how many this tick queued."""
+        scheduler = self.scheduler
+        due = await scheduler.store.due_feed_ids(scheduler.clock(), platforms=scheduler.platforms)
+        queued = 0
+        for feed_id in due:
+            if await self.queue.poll_feed(feed_id):
+                queued += 1
+        if due:
+            log.info("poll tick: %d feeds due, %d jobs queued", len(due), queued)
+        return queued
+
+    async def defer_due_digests(self) -> int:
+        """A ``digest for chat at slot`` job for every due slot; returns how many queued."""
+        queued = 0
+        for chat, slot in await self.scheduler.due_digest_slots():
+            if await self.queue.compose_digest(chat.pk, slot):
+                queued += 1
+        if queued:
+            log.info("digest tick: %d digest jobs queued", queued)
+        return queued
+
+    async def defer_prune(self) -> bool:
+        return await self.queue.prune()
+
+    async def deliver(self) -> None:
+        await self.scheduler.deliver()
+
+    async def recover_stalled(self) -> int:
+        return await recover_stalled_jobs(self.queue.app, stalled_seconds=self.stalled_seconds)
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def start_worker(self) -> None:
+        """Poll, digest and recovery ticks (and a prune job every few hours)."""
+        scheduler = self.scheduler
+        await self._start(
+            [
+                (self.recover_stalled, self.recover_every_seconds, True),
+                (self.defer_due_polls, scheduler.poll_every_seconds, True),
+                (self.defer_due_digests, scheduler.digest_check_seconds, True),
+                (self.defer_prune, scheduler.prune_every_seconds, False),
+            ]
+        )
+
+    async def start_gateway(self) -> None:
+        """Send the outbox (pending first), and recover the gateway's own stalled sends."""
+        await self._start(
+            [
+                (self.recover_stalled, self.recover_every_seconds, True),
+                (self.deliver, self.scheduler.digest_check_seconds, True),
+            ]
+        )
+
+    async def _start(self, ticks: list[Tick]) -> None:
+        for tick, _, at_start in ticks:
+            if at_start:
+                await tick()
+        timers = AsyncIOScheduler(timezone="UTC")
+        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+        for tick, seconds, _ in ticks:
+            timers.add_job(tick, "interval", seconds=seconds, **options)
+        timers.start()
+        self._timers = timers
+
+    @property
+    def running(self) -> bool:
+        return self._timers is not None and bool(self._timers.running)
+
+    async def stop(self) -> None:
+        if self._timers is not None and self._timers.running:
+            self._timers.shutdown(wait=False)
+        self._timers = None

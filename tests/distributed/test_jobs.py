@@ -1,0 +1,79 @@
+"""The distributed jobs in one process, tick by tick with a fake clock, on PostgreSQL.
+
+Two ticking "processes" (two job queues with their own connection pools) turn what is
+due into jobs; the queueing locks keep one job per feed and per digest slot. A worker
+drains the jobs with the existing poller and composer; a gateway's delivery job sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.distributed.tasks import DELIVERY_QUEUE, WORK_QUEUE
+from bot.distributed.ticker import RoleTicker
+from tests.support.clock import FakeClock
+from tests.support.console import harness
+from tests.support.distributed import drain, job_count, job_queue
+from tests.support.feeds import FeedServer, rss_feed, stories
+
+
+def ticker(h, queue) -> RoleTicker:  # type: ignore[no-untyped-def]
+    return RoleTicker(h.scheduler, queue, stalled_seconds=30, recover_every_seconds=15)
+
+
+async def test_two_ticking_processes_queue_each_poll_and_digest_once(
+    pg_url: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    paths = [f"/feed{n}.xml" for n in range(3)]
+    async with harness(pg_url, clock, tmp_path) as h:
+        for n, path in enumerate(paths):
+            url = feed_server.serve(path, rss_feed(stories(1, prefix=f"F{n}")))
+            await h.say(f"/subscribe {url}")
+        assert "Schedule set: daily at 10:00." in await h.say("/schedule 10:00")
+        for n, path in enumerate(paths):
+            feed_server.serve(path, rss_feed(stories(2, 1, prefix=f"F{n}")))
+        clock.advance(hours=1, minutes=1)
+        async with job_queue(pg_url) as one, job_queue(pg_url) as two:
+            first, second = ticker(h, one), ticker(h, two)
+            queued = await asyncio.gather(first.defer_due_polls(), second.defer_due_polls())
+            assert sum(queued) == 3
+            assert await job_count(one.app, "todo") == 3
+            await drain(one, h.scheduler, WORK_QUEUE)
+            assert all(feed_server.hits[path] == 2 for path in paths)  # subscribe + 1 poll
+            assert await first.defer_due_polls() == 0  # nothing due any more
+
+            queued = await asyncio.gather(first.defer_due_digests(), second.defer_due_digests())
+            assert sum(queued) == 1
+            await drain(two, h.scheduler, WORK_QUEUE)
+            assert h.platform.sent == []  # composed into the outbox, sent by the gateway
+            await drain(one, h.scheduler, DELIVERY_QUEUE)
+            [digest] = h.platform.digests()
+            assert digest.digest is not None
+            assert sorted(item.title for item in digest.digest.items) == [
+                "F0 2",
+                "F1 2",
+                "F2 2",
+            ]
+            assert await first.defer_due_digests() == 0  # the slot has passed
+            assert await job_count(one.app, "todo") == 0
+
+
+async def test_an_instant_chat_gets_what_a_poll_job_brought(
+    pg_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(pg_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        await h.say("/schedule instant")
+        feed_server.serve("/feed.xml", rss_feed(stories(3, 2, 1)))
+        clock.advance(minutes=2)
+        async with job_queue(pg_url) as queue:
+            assert await ticker(h, queue).defer_due_polls() == 1
+            await drain(queue, h.scheduler, WORK_QUEUE)  # the poll, then the instant digest
+            await drain(queue, h.scheduler, DELIVERY_QUEUE)
+            [digest] = h.platform.digests()
+            assert digest.digest is not None
+            assert sorted(item.title for item in digest.digest.items) == ["Story 2", "Story 3"]
