@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.feeds.identity import (
     FeedHistory,
@@ -72,6 +72,11 @@ class PollOutcome:
     retry_after: float | None = None  # seconds, from Retry-After on 429/503
     max_age: float | None = None  # seconds, from Cache-Control: max-age
     ttl: float | None = None  # seconds, from RSS <ttl>
+    failing_since: datetime | None = None  # after a failure: the first of this run
+
+
+#: Seconds until a feed's next poll, given how this one went (bot.feeds.polling decides).
+NextPoll = Callable[[PollOutcome], float]
 
 
 async def _parse(fetched: FetchResult) -> ParsedFeed:
@@ -149,8 +154,13 @@ class FeedIngestor:
             return ResolvedFeed(url=feed_doc.url, fetched=feed_doc, parsed=parsed)
         raise NotAFeedError(f"{url} links to feeds, but none could be read: {last_error}")
 
-    async def poll(self, feed: Feed) -> PollOutcome:
-        """Conditional GET of one feed; store what is new. Failures are recorded, not raised."""
+    async def poll(self, feed: Feed, *, schedule: NextPoll | None = None) -> PollOutcome:
+        """Conditional GET of one feed; store what is new. Failures are recorded, not raised.
+
+        The outcome is recorded with one UPDATE of the feed (bot.store.feeds.finish_poll),
+        together with the next poll time when ``schedule`` says when that is: the poller
+        passes its policy, so a steady poll (a 304) is one short transaction.
+        """
         outcome = PollOutcome(feed_id=feed.id)
         try:
             fetched = await self.fetcher.fetch(
@@ -160,9 +170,10 @@ class FeedIngestor:
             outcome.max_age = cache_max_age(fetched.headers)
             if fetched.not_modified:
                 outcome.not_modified = True
-                await self.store.record_poll_success(
-                    feed.id,
-                    now=self.clock(),
+                await self._finish(
+                    feed,
+                    outcome,
+                    schedule,
                     etag=fetched.etag or feed.etag,
                     last_modified=fetched.last_modified or feed.last_modified,
                 )
@@ -173,14 +184,44 @@ class FeedIngestor:
             if isinstance(exc, HTTPStatusError):
                 outcome.status_code = exc.status_code
                 outcome.retry_after = exc.retry_after
-            await self.store.record_poll_failure(feed.id, now=self.clock(), error=str(exc))
             log.warning("poll failed feed=%s url=%s: %s", feed.id, feed.url, exc)
+            await self._finish(feed, outcome, schedule)
             return outcome
         outcome.ttl = parsed.ttl_seconds
-        outcome.new_article_ids = await self.store_parsed(
-            feed, parsed, etag=fetched.etag, last_modified=fetched.last_modified
+        outcome.new_article_ids = await self._store_items(feed, parsed, fetch_pages=True)
+        await self._finish(
+            feed,
+            outcome,
+            schedule,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+            language=parsed.language,
         )
         return outcome
+
+    async def _finish(
+        self,
+        feed: Feed,
+        outcome: PollOutcome,
+        schedule: NextPoll | None,
+        **success: str | None,
+    ) -> None:
+        """Record the outcome and the next poll time in one statement."""
+        now = self.clock()
+        next_poll_at = interval = None
+        if schedule is not None:
+            seconds = schedule(outcome)
+            next_poll_at, interval = now + timedelta(seconds=seconds), round(seconds)
+        outcome.failing_since = await self.store.finish_poll(
+            feed.id,
+            now=now,
+            next_poll_at=next_poll_at,
+            interval_seconds=interval,
+            error=outcome.error,
+            **success,
+        )
 
     async def store_parsed(
         self,
@@ -191,12 +232,27 @@ class FeedIngestor:
         last_modified: str | None = None,
         fetch_pages: bool = True,
     ) -> list[int]:
-        """Summarise the items this feed has not delivered before and store them.
+        """Summarise the items this feed has not delivered before and store them, then
+        record the document's validators and the feed's title as a successful poll.
 
         ``fetch_pages=False`` keeps teasers as they are: for a backlog that is stored only
         to be marked as read, fetching article pages would cost the site requests for
         stories nobody will see.
         """
+        new_ids = await self._store_items(feed, parsed, fetch_pages=fetch_pages)
+        await self.store.record_poll_success(
+            feed.id,
+            now=self.clock(),
+            etag=etag,
+            last_modified=last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+            language=parsed.language,
+        )
+        return new_ids
+
+    async def _store_items(self, feed: Feed, parsed: ParsedFeed, *, fetch_pages: bool) -> list[int]:
+        """The items this feed has not delivered before, summarised and stored."""
         keyed = [(self._entry_key(article), article) for article in parsed.articles]
         known = await self.store.known_entry_keys(feed.id, (key for key, _ in keyed))
         unknown = [(key, article) for key, article in keyed if key not in known]
@@ -213,17 +269,7 @@ class FeedIngestor:
         language = parsed.language or feed.language
         pages = await self._teaser_pages(feed, fresh, identities) if fetch_pages else {}
         new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages, identities)
-        now = self.clock()
-        new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
-        await self.store.record_poll_success(
-            feed.id,
-            now=now,
-            etag=etag,
-            last_modified=last_modified,
-            title=parsed.title,
-            site_url=parsed.site_url,
-            language=parsed.language,
-        )
+        new_ids = await self.store.store_articles(feed.id, new_articles, now=self.clock())
         log.info(
             "stored feed=%s items=%d new_to_feed=%d new_articles=%d pages=%d",
             feed.id,
