@@ -115,6 +115,7 @@ async def open_app(
         summary_algorithm=settings.summary_algorithm,
         full_text=settings.full_text,
         full_text_min_words=settings.full_text_min_words,
+        summarise_newest=settings.backlog_per_feed,
     )
     composer = DigestComposer(
         store,

@@ -236,18 +236,22 @@ class DigestComposer:
 
         Stored summaries are used as they are when the chat kept the operator's choice (or
         shows no summaries at all); otherwise each text is summarised again, in a worker
-        thread because summarising is CPU work that must not stall the event loop.
+        thread because summarising is CPU work that must not stall the event loop. A story
+        stored without a summary (one no digest was expected to show: bot.feeds.ingest)
+        is summarised the same way, now that one does.
         """
+        if prefs.layout == LAYOUT_COMPACT or not articles:
+            return list(articles)
         same = (prefs.algorithm, prefs.sentences) == (
             self.defaults.algorithm,
             self.defaults.sentences,
         )
-        if same or prefs.layout == LAYOUT_COMPACT or not articles:
+        if same and all(article.summary for article in articles):
             return list(articles)
-        return await asyncio.to_thread(self._resummarise, list(articles), prefs)
+        return await asyncio.to_thread(self._resummarise, list(articles), prefs, only_missing=same)
 
     def _resummarise(
-        self, articles: list[StoredArticle], prefs: ChatSettings
+        self, articles: list[StoredArticle], prefs: ChatSettings, *, only_missing: bool
     ) -> list[StoredArticle]:
         return [
             replace(
@@ -263,7 +267,7 @@ class DigestComposer:
                     self.summary_max_chars,
                 ),
             )
-            if article.text.strip()
+            if article.text.strip() and not (only_missing and article.summary)
             else article
             for article in articles
         ]

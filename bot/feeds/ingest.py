@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.feeds.identity import (
     FeedHistory,
@@ -72,6 +72,11 @@ class PollOutcome:
     retry_after: float | None = None  # seconds, from Retry-After on 429/503
     max_age: float | None = None  # seconds, from Cache-Control: max-age
     ttl: float | None = None  # seconds, from RSS <ttl>
+    failing_since: datetime | None = None  # after a failure: the first of this run
+
+
+#: Seconds until a feed's next poll, given how this one went (bot.feeds.polling decides).
+NextPoll = Callable[[PollOutcome], float]
 
 
 async def _parse(fetched: FetchResult) -> ParsedFeed:
@@ -107,7 +112,11 @@ class FeedIngestor:
         full_text: bool = True,
         full_text_min_words: int = DEFAULT_MIN_WORDS,
         page_fetcher: ArticlePageFetcher | None = None,
+        summarise_newest: int = 0,
     ) -> None:
+        """``summarise_newest``: of a document's new items only this many, the newest,
+        are summarised when stored (the backlog bound, NEWSDIGEST_BACKLOG_PER_FEED, marks
+        the rest read at once); 0 summarises them all. See `_needs_summary`."""
         self.store = store
         self.fetcher = fetcher
         self.summariser = summariser
@@ -118,6 +127,7 @@ class FeedIngestor:
         self.full_text = full_text
         self.full_text_min_words = full_text_min_words
         self.page_fetcher = page_fetcher or ArticlePageFetcher(fetcher)
+        self.summarise_newest = summarise_newest
 
     async def resolve(self, url: str) -> ResolvedFeed:
         """Fetch a user-supplied URL; if it is a web page, follow its advertised feed.
@@ -149,8 +159,13 @@ class FeedIngestor:
             return ResolvedFeed(url=feed_doc.url, fetched=feed_doc, parsed=parsed)
         raise NotAFeedError(f"{url} links to feeds, but none could be read: {last_error}")
 
-    async def poll(self, feed: Feed) -> PollOutcome:
-        """Conditional GET of one feed; store what is new. Failures are recorded, not raised."""
+    async def poll(self, feed: Feed, *, schedule: NextPoll | None = None) -> PollOutcome:
+        """Conditional GET of one feed; store what is new. Failures are recorded, not raised.
+
+        The outcome is recorded with one UPDATE of the feed (bot.store.feeds.finish_poll),
+        together with the next poll time when ``schedule`` says when that is: the poller
+        passes its policy, so a steady poll (a 304) is one short transaction.
+        """
         outcome = PollOutcome(feed_id=feed.id)
         try:
             fetched = await self.fetcher.fetch(
@@ -160,9 +175,10 @@ class FeedIngestor:
             outcome.max_age = cache_max_age(fetched.headers)
             if fetched.not_modified:
                 outcome.not_modified = True
-                await self.store.record_poll_success(
-                    feed.id,
-                    now=self.clock(),
+                await self._finish(
+                    feed,
+                    outcome,
+                    schedule,
                     etag=fetched.etag or feed.etag,
                     last_modified=fetched.last_modified or feed.last_modified,
                 )
@@ -173,14 +189,46 @@ class FeedIngestor:
             if isinstance(exc, HTTPStatusError):
                 outcome.status_code = exc.status_code
                 outcome.retry_after = exc.retry_after
-            await self.store.record_poll_failure(feed.id, now=self.clock(), error=str(exc))
             log.warning("poll failed feed=%s url=%s: %s", feed.id, feed.url, exc)
+            await self._finish(feed, outcome, schedule)
             return outcome
         outcome.ttl = parsed.ttl_seconds
-        outcome.new_article_ids = await self.store_parsed(
-            feed, parsed, etag=fetched.etag, last_modified=fetched.last_modified
+        outcome.new_article_ids = await self._store_items(
+            feed, parsed, fetch_pages=True, summarise=True
+        )
+        await self._finish(
+            feed,
+            outcome,
+            schedule,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+            language=parsed.language,
         )
         return outcome
+
+    async def _finish(
+        self,
+        feed: Feed,
+        outcome: PollOutcome,
+        schedule: NextPoll | None,
+        **success: str | None,
+    ) -> None:
+        """Record the outcome and the next poll time in one statement."""
+        now = self.clock()
+        next_poll_at = interval = None
+        if schedule is not None:
+            seconds = schedule(outcome)
+            next_poll_at, interval = now + timedelta(seconds=seconds), round(seconds)
+        outcome.failing_since = await self.store.finish_poll(
+            feed.id,
+            now=now,
+            next_poll_at=next_poll_at,
+            interval_seconds=interval,
+            error=outcome.error,
+            **success,
+        )
 
     async def store_parsed(
         self,
@@ -190,13 +238,36 @@ class FeedIngestor:
         etag: str | None = None,
         last_modified: str | None = None,
         fetch_pages: bool = True,
+        summarise: bool = True,
     ) -> list[int]:
-        """Summarise the items this feed has not delivered before and store them.
+        """Summarise the items this feed has not delivered before and store them, then
+        record the document's validators and the feed's title as a successful poll.
 
-        ``fetch_pages=False`` keeps teasers as they are: for a backlog that is stored only
-        to be marked as read, fetching article pages would cost the site requests for
-        stories nobody will see.
+        ``fetch_pages=False`` keeps teasers as they are, and ``summarise=False`` stores
+        the items with an empty summary: for a backlog that is stored only to be marked as
+        read, fetching article pages would cost the site requests, and summarising them
+        CPU, for stories nobody will see (a digest that shows one after all summarises
+        it then: bot.digest.composer).
         """
+        new_ids = await self._store_items(
+            feed, parsed, fetch_pages=fetch_pages, summarise=summarise
+        )
+        await self.store.record_poll_success(
+            feed.id,
+            now=self.clock(),
+            etag=etag,
+            last_modified=last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+            language=parsed.language,
+        )
+        return new_ids
+
+    async def _store_items(
+        self, feed: Feed, parsed: ParsedFeed, *, fetch_pages: bool, summarise: bool
+    ) -> list[int]:
+        """The items this feed has not delivered before, summarised (those a digest can
+        show) and stored."""
         keyed = [(self._entry_key(article), article) for article in parsed.articles]
         known = await self.store.known_entry_keys(feed.id, (key for key, _ in keyed))
         unknown = [(key, article) for key, article in keyed if key not in known]
@@ -212,27 +283,40 @@ class FeedIngestor:
             await self.store.retire_link_keys(feed.id, shared_now)
         language = parsed.language or feed.language
         pages = await self._teaser_pages(feed, fresh, identities) if fetch_pages else {}
-        new_articles = await asyncio.to_thread(self._prepare, fresh, language, pages, identities)
         now = self.clock()
-        new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
-        await self.store.record_poll_success(
-            feed.id,
-            now=now,
-            etag=etag,
-            last_modified=last_modified,
-            title=parsed.title,
-            site_url=parsed.site_url,
-            language=parsed.language,
+        to_summarise = self._needs_summary(fresh, now=now) if summarise else set()
+        new_articles = await asyncio.to_thread(
+            self._prepare, fresh, language, pages, identities, to_summarise
         )
+        new_ids = await self.store.store_articles(feed.id, new_articles, now=now)
         log.info(
-            "stored feed=%s items=%d new_to_feed=%d new_articles=%d pages=%d",
+            "stored feed=%s items=%d new_to_feed=%d new_articles=%d pages=%d summarised=%d",
             feed.id,
             len(parsed.articles),
             len(fresh),
             len(new_ids),
             len(pages),
+            len(to_summarise),
         )
         return new_ids
+
+    def _needs_summary(self, fresh: list[tuple[str, ParsedArticle]], *, now: datetime) -> set[str]:
+        """The keys of the new items a digest can show: the newest ``summarise_newest``.
+
+        Why: a digest ranks a feed's unseen stories newest first (published, else first
+        seen, then the later stored) and marks read all past the backlog bound, so older
+        items of a document with more new ones than the bound can only be shown by way of
+        a chat's filter hiding the newer ones, or another feed carrying the story; the
+        composer summarises those when it shows them. All items are first seen now.
+        """
+        if not self.summarise_newest or len(fresh) <= self.summarise_newest:
+            return {key for key, _ in fresh}
+        ranked = sorted(
+            enumerate(fresh),
+            key=lambda pair: (_utc(pair[1][1].published) or now, pair[0]),
+            reverse=True,
+        )
+        return {key for _, (key, _) in ranked[: self.summarise_newest]}
 
     async def _history(
         self, feed: Feed, parsed: ParsedFeed, unknown: list[tuple[str, ParsedArticle]]
@@ -283,8 +367,11 @@ class FeedIngestor:
         feed_language: str | None,
         pages: Mapping[str, FetchResult],
         identities: Mapping[str, str | None],
+        to_summarise: Collection[str],
     ) -> list[NewArticle]:
-        """Runs in a worker thread: extracting pages and summarising are CPU work."""
+        """Runs in a worker thread: extracting pages and summarising are CPU work.
+
+        Items not in ``to_summarise`` get an empty summary (see `_needs_summary`)."""
         prepared = []
         for key, article in fresh:
             language = article.language or feed_language
@@ -294,15 +381,19 @@ class FeedIngestor:
                 text = full_text_or_teaser(text, page, link=article.link)
                 # A teaser is too short to identify its language; the page is not.
                 language = language or detect_language(text)
-            summary = cap_characters(
-                self.summariser.summarise(
-                    text,
-                    title=article.title,
-                    sentences=self.summary_sentences,
-                    algorithm=self.summary_algorithm,
-                    language=language,
-                ),
-                self.summary_max_chars,
+            summary = (
+                cap_characters(
+                    self.summariser.summarise(
+                        text,
+                        title=article.title,
+                        sentences=self.summary_sentences,
+                        algorithm=self.summary_algorithm,
+                        language=language,
+                    ),
+                    self.summary_max_chars,
+                )
+                if key in to_summarise
+                else []
             )
             prepared.append(
                 NewArticle(
@@ -319,3 +410,10 @@ class FeedIngestor:
                 )
             )
         return prepared
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A parsed date comparable with the clock's (naive dates are taken as UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from bot.feeds.ingest import FeedIngestor, PollOutcome
@@ -191,15 +192,31 @@ class FeedPoller:
             )
 
     async def _poll_guarded(self, feed: Feed) -> PollOutcome:
-        """The ingestor's outcome; anything it raises becomes this feed's recorded error."""
+        """The ingestor's outcome, recorded with the next poll time in one statement;
+        anything the ingestor raises becomes this feed's recorded error."""
+        schedule = partial(self._interval, feed)
         try:
-            return await self.ingestor.poll(feed)
+            return await self.ingestor.poll(feed, schedule=schedule)
         except Exception as exc:
             log.exception("poll of feed %s (%s) failed unexpectedly", feed.id, feed.url)
             first_line = (str(exc).splitlines() or [""])[0][:300]
             error = f"could not read the feed ({type(exc).__name__}: {first_line})"
-            await self.store.record_poll_failure(feed.id, now=self.clock(), error=error)
-            return PollOutcome(feed_id=feed.id, error=error)
+            outcome = PollOutcome(feed_id=feed.id, error=error)
+            interval = schedule(outcome)
+            now = self.clock()
+            outcome.failing_since = await self.store.finish_poll(
+                feed.id,
+                now=now,
+                error=error,
+                next_poll_at=now + timedelta(seconds=interval),
+                interval_seconds=round(interval),
+            )
+            return outcome
+
+    def _interval(self, feed: Feed, outcome: PollOutcome) -> float:
+        return next_interval(
+            feed, outcome, min_seconds=self.min_interval, max_seconds=self.max_interval
+        )
 
     async def _retry_later(self, feed: Feed) -> None:
         """Push a feed whose poll could not even be recorded to the longest interval."""
@@ -222,34 +239,30 @@ class FeedPoller:
         return self._host_limits[host]
 
     async def _after_poll(self, feed: Feed, outcome: PollOutcome, report: CycleReport) -> None:
+        """Count the outcome; disable a feed gone for good or failing for too long.
+
+        The outcome and the next poll time are already stored (one statement, by the
+        ingestor); a failure came back with since when the feed has been failing.
+        """
+        if outcome.error is None:
+            if outcome.not_modified:
+                report.not_modified += 1
+            else:
+                report.fetched += 1
+                report.new_articles += len(outcome.new_article_ids)
+            return
+        report.failed += 1
         now = self.clock()
-        if outcome.error is not None:
-            report.failed += 1
-            refreshed = await self.store.get_feed(feed.id) or feed
-            gone = outcome.status_code == 410
-            failing_since = refreshed.first_failure_at or now
-            if gone or now - failing_since >= DISABLE_AFTER:
-                reason = (
-                    "the server says the feed is gone for good (HTTP 410)"
-                    if gone
-                    else f"it has failed since {failing_since:%Y-%m-%d %H:%M} UTC: {outcome.error}"
-                )
-                if await self.store.disable_feed(feed.id, reason=reason):
-                    report.disabled += 1
-                    log.warning("feed %s disabled: %s", feed.url, reason)
-                    if self.on_feed_disabled is not None:
-                        await self.on_feed_disabled(refreshed, reason)
-                return
-        elif outcome.not_modified:
-            report.not_modified += 1
-        else:
-            report.fetched += 1
-            report.new_articles += len(outcome.new_article_ids)
-        interval = next_interval(
-            feed, outcome, min_seconds=self.min_interval, max_seconds=self.max_interval
-        )
-        await self.store.schedule_next_poll(
-            feed.id,
-            next_poll_at=now + timedelta(seconds=interval),
-            interval_seconds=round(interval),
-        )
+        gone = outcome.status_code == 410
+        failing_since = outcome.failing_since or now
+        if gone or now - failing_since >= DISABLE_AFTER:
+            reason = (
+                "the server says the feed is gone for good (HTTP 410)"
+                if gone
+                else f"it has failed since {failing_since:%Y-%m-%d %H:%M} UTC: {outcome.error}"
+            )
+            if await self.store.disable_feed(feed.id, reason=reason):
+                report.disabled += 1
+                log.warning("feed %s disabled: %s", feed.url, reason)
+                if self.on_feed_disabled is not None:
+                    await self.on_feed_disabled(feed, reason)

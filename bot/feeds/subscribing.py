@@ -105,7 +105,9 @@ class Subscriber:
             resolved.parsed,
             etag=resolved.fetched.etag,
             last_modified=resolved.fetched.last_modified,
-            fetch_pages=False,  # the backlog is marked as read: no article pages for it
+            # The backlog is marked as read: no article pages, no summaries for it.
+            fetch_pages=False,
+            summarise=False,
         )
         subscription, created = await self.store.subscribe(
             chat.pk, feed.id, custom_title=custom_title
