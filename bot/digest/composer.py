@@ -281,14 +281,23 @@ class DigestComposer:
         left out but some must be announced (the backlog bounds' note), the digest has no
         story, only that note, and goes out like any digest. When every one was hidden by
         the filters there is no digest, and those are marked seen here so they do not pile
-        up.
+        up; so are those hidden among the first ``READ_LIMIT`` read when older stories
+        wait unread past it (bot.digest.reading), before reading on.
         """
         refs = await self.store.unseen_refs(chat.pk)
         if not refs:
             return None
         prefs = self.settings_for(chat)
         limit = max_items or prefs.items
-        unseen, stories, dropped, notes, unread = await self._screen(chat, refs, limit)
+        while True:
+            unseen, stories, dropped, notes, unread = await self._screen(chat, refs, limit)
+            if stories or notes or not unread or not dropped:
+                break
+            # Every story this digest could afford to read was hidden, and older ones wait
+            # unread (bot.digest.reading): mark these read and read on.
+            await self.store.mark_seen(chat.pk, dropped, now=self.clock())
+            left_out = set(dropped)
+            refs = [ref for ref in refs if ref.id not in left_out]
         if not stories and notes:
             return Digest(title=title, sections=[], layout=prefs.layout, notes=notes), dropped
         if not stories:

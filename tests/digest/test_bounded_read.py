@@ -4,23 +4,18 @@ A chat shown fewer stories than it receives piles them up; a digest for 5,000 un
 stories used to load all 5,000 texts. Now only what can still be shown (within the age
 bound, the newest NEWSDIGEST_BACKLOG_PER_FEED of each feed) is read in full; the rest is
 handled as ids (marked read, counted). "Read in full" is observed as article rows the ORM
-builds (its ``load`` event), on SQLite and PostgreSQL.
+builds (tests.support.backlog), on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import event, insert, select
 
 from bot.digest.backlog import BacklogPolicy
 from bot.digest.composer import DigestComposer
 from bot.models import Chat, ChatTarget, NewArticle
 from bot.store.repository import Store
-from bot.store.tables import ArticleRow, FeedEntryRow
+from tests.support.backlog import articles_read_in_full, store_quickly
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 BACKLOG = 5000
@@ -43,53 +38,6 @@ def numbered(feed: str, n: int, *, published: datetime, title: str | None = None
     )
 
 
-async def store_quickly(
-    store: Store, feed_id: int, articles: list[NewArticle], *, now: datetime
-) -> None:
-    """Store a large batch as ``Store.store_articles`` would, in a few bulk statements
-    (one item at a time takes minutes for thousands on PostgreSQL)."""
-    async with store.session() as session:
-        await session.execute(
-            insert(ArticleRow),
-            [
-                {
-                    "link_key": a.link_key,
-                    "link": a.link,
-                    "title": a.title,
-                    "published_at": a.published,
-                    "text": a.text,
-                    "summary": "\n".join(a.summary),
-                    "language": a.language,
-                    "created_at": now,
-                }
-                for a in articles
-            ],
-        )
-        keys = [a.link_key for a in articles]
-        ids: dict[str | None, int] = {}
-        for start in range(0, len(keys), 500):
-            rows = await session.execute(
-                select(ArticleRow.link_key, ArticleRow.id).where(
-                    ArticleRow.link_key.in_(keys[start : start + 500])
-                )
-            )
-            ids.update({key: article_id for key, article_id in rows})
-        await session.execute(
-            insert(FeedEntryRow),
-            [
-                {
-                    "feed_id": feed_id,
-                    "entry_key": a.entry_key,
-                    "link_key": a.link_key,
-                    "article_id": ids[a.link_key],
-                    "first_seen_at": now,
-                }
-                for a in articles
-            ],
-        )
-        await session.commit()
-
-
 async def chat_with_backlog(store: Store, feed_name: str, count: int) -> Chat:
     """A chat following one feed with ``count`` unseen stories, story n published n minutes
     after story 0 (so the highest numbers are the newest)."""
@@ -101,21 +49,6 @@ async def chat_with_backlog(store: Store, feed_name: str, count: int) -> Chat:
     await store_quickly(store, feed.id, batch, now=NOW - timedelta(hours=1))
     [chat] = [chat for chat in await store.list_chats() if chat.pk == target.pk]
     return chat
-
-
-@contextmanager
-def articles_read_in_full() -> Iterator[list[int]]:
-    """The ids of article rows loaded (with their text) while the block runs."""
-    loaded: list[int] = []
-
-    def record(target: Any, _context: Any) -> None:
-        loaded.append(target.id)
-
-    event.listen(ArticleRow, "load", record)
-    try:
-        yield loaded
-    finally:
-        event.remove(ArticleRow, "load", record)
 
 
 async def test_a_huge_backlog_reads_only_the_stories_that_can_be_shown(store: Store) -> None:
@@ -196,3 +129,37 @@ async def test_without_bounds_a_safety_cap_limits_what_one_digest_reads(store: S
     assert digest.more_count == READ_LIMIT + 500 - 10
     assert len(loaded) <= READ_LIMIT
     assert len(await store.unseen_articles(chat.pk)) == READ_LIMIT + 490
+
+
+async def test_past_a_cap_of_hidden_stories_the_digest_reads_on(store: Store) -> None:
+    """Every story the cap let a digest read was hidden: it marks those read and reads
+    on, rather than telling the reader there is nothing new while stories wait."""
+    from bot.digest.reading import READ_LIMIT
+
+    chat = await chat_with_backlog(store, "wanted", 3)
+    [subscription] = await store.list_subscriptions(chat.pk)
+    noise = [
+        NewArticle(
+            entry_key=f"guid:noise-{n}",
+            link_key=f"wanted.example/noise/{n}",
+            link=f"https://wanted.example/noise/{n}",
+            title=f"Celebrity gossip {n}",
+            author=None,
+            published=NOW + timedelta(minutes=n),
+            text="Gossip.",
+            summary=[],
+            language="en",
+        )
+        for n in range(READ_LIMIT + 10)
+    ]
+    await store_quickly(store, subscription.feed.id, noise, now=NOW)
+    await store.add_filter(chat.pk, kind="exclude", pattern="gossip", is_regex=False)
+    [chat] = [row for row in await store.list_chats() if row.pk == chat.pk]
+    composer = DigestComposer(store, clock=lambda: NOW, max_items=5)
+    digest = await composer.compose(chat)
+    assert digest is not None
+    assert [item.link for item in digest.items] == [
+        f"https://wanted.example/{n}" for n in (2, 1, 0)
+    ]
+    assert digest.more_count == 0
+    assert await store.unseen_articles(chat.pk) == []
