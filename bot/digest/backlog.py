@@ -110,6 +110,13 @@ class BacklogWindow:
     max_per_feed: int
     per_feed: Counter[str] = field(default_factory=Counter)
 
+    def could_admit(self, article: Backlogged) -> bool:
+        """Whether this article would be admitted now, without counting it: for articles
+        not judged yet, whose place depends on whether the chat wants them."""
+        if self.oldest is not None and article.first_seen < self.oldest:
+            return False
+        return not self.max_per_feed or self.per_feed[_feed_of(article)] < self.max_per_feed
+
     def admits(self, article: Backlogged) -> bool:
         """Whether this article, the next newest wanted one, is within the bounds; an
         admitted article is counted against its feed's budget."""

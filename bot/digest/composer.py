@@ -290,7 +290,8 @@ class DigestComposer:
         prefs = self.settings_for(chat)
         limit = max_items or prefs.items
         while True:
-            unseen, stories, dropped, notes, unread = await self._screen(chat, refs, limit)
+            screened = await self._screen(chat, refs, limit)
+            unseen, stories, dropped, notes, (unread, waiting) = screened
             if stories or notes or not unread or not dropped:
                 break
             # Every story this digest could afford to read was hidden, and older ones wait
@@ -309,16 +310,17 @@ class DigestComposer:
         shown = [article for story in stories for article in story.articles]
         shown = await self._summarised_for(shown, prefs)
         digest = stories_digest(
-            regroup(stories, shown), title=title, more_count=more_count + unread
+            regroup(stories, shown), title=title, more_count=more_count + waiting
         )
         digest = replace(digest, layout=prefs.layout, notes=notes)
         return digest, [article.id for article in shown] + dropped
 
     async def _screen(
         self, chat: Chat, refs: list[ArticleRef], cap: int
-    ) -> tuple[list[StoredArticle], list[Story], list[int], tuple[str, ...], int]:
+    ) -> tuple[list[StoredArticle], list[Story], list[int], tuple[str, ...], tuple[int, int]]:
         """(wanted articles newest first, wanted stories newest first, ids left out for
-        good, notes, how many were left unread): the chat's filters, the backlog bounds on
+        good, notes, (how many were left unread, how many of those may still be shown)):
+        the chat's filters, the backlog bounds on
         what they let through, reading only what may be shown (bot.digest.reading), the
         grouping into stories, then the capped catch-up after /resume, which counts stories
         (bot.digest.pause). Grouping runs in a worker thread: it is CPU work that must not
@@ -341,7 +343,7 @@ class DigestComposer:
         if reading.expired:
             notes += (self.backlog.note(len(reading.expired)),)
         if not unseen:
-            return [], [], dropped, notes, reading.unread
+            return [], [], dropped, notes, (reading.unread, reading.waiting)
         resumed = resumed_at(chat)
         # Skipping is for good, so a catch-up compares all the articles it can afford: an
         # older outlet's version of a shown story must not be counted as a skipped story.
@@ -351,7 +353,7 @@ class DigestComposer:
         dropped += [article.id for story in skipped for article in story.articles]
         if skipped:
             notes += (skipped_note(len(skipped)),)
-        return unseen, stories, dropped, notes, reading.unread
+        return unseen, stories, dropped, notes, (reading.unread, reading.waiting)
 
     async def compose(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE

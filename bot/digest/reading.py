@@ -18,8 +18,11 @@ store hands the composer every unseen article as a light ``ArticleRef`` (ids, fe
 A safety cap holds whatever the bounds (they may be 0, off): one digest reads at most
 ``READ_LIMIT`` articles in full, counting both those read to be judged and those read to be
 shown. Past it, the older stories are not read at all: they stay unseen, for later digests
-(where, having waited, they may fall past the bounds), and count among the digest's "more"
-stories as one each, as yet unfiltered and ungrouped.
+(which judge them, count them past the bounds or show them). Those that may still be shown
+(within the bounds as far as this digest can tell) count among the digest's "more" stories
+as one each, as yet ungrouped; a story a rule applies to may turn out hidden, so that
+count is an upper bound. Those certainly past the bounds are not announced as "more": the
+digest that reads them counts them in its note, so each is counted once.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Reading:
     hidden: list[int] = field(default_factory=list)  # by the filters: mark read, no note
     expired: list[int] = field(default_factory=list)  # past the bounds: mark read, count
     unread: int = 0  # past the safety cap: left unseen, not read
+    waiting: int = 0  # of those, how many may still be shown (within the bounds so far)
 
 
 async def read_unseen(
@@ -81,6 +85,7 @@ async def read_unseen(
                     budget -= 1
                 else:
                     reading.unread += 1
+                    reading.waiting += window.could_admit(ref)
             elif not window.admits(ref):
                 reading.expired.append(ref.id)
             elif budget:
@@ -88,6 +93,7 @@ async def read_unseen(
                 budget -= 1
             else:
                 reading.unread += 1
+                reading.waiting += 1
         if not judged:
             continue
         assert article_filter is not None

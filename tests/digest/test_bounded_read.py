@@ -163,3 +163,31 @@ async def test_past_a_cap_of_hidden_stories_the_digest_reads_on(store: Store) ->
     ]
     assert digest.more_count == 0
     assert await store.unseen_articles(chat.pk) == []
+
+
+async def test_stories_left_unread_past_the_cap_are_counted_once_and_exactly(
+    store: Store,
+) -> None:
+    """A rule applies to every story, so each is read to be judged, and the cap stops the
+    reading: what it left unread cannot be shown now (its feed's budget is full), so it is
+    not announced as "more"; the next digest judges it and counts what is past the bound."""
+    from bot.digest.reading import READ_LIMIT
+
+    chat = await chat_with_backlog(store, "judged", READ_LIMIT + 500)
+    await store.add_filter(chat.pk, kind="exclude", pattern="nothing-matches", is_regex=False)
+    [chat] = [row for row in await store.list_chats() if row.pk == chat.pk]
+    policy = BacklogPolicy(max_age_days=7, max_per_feed=100)
+    composer = DigestComposer(store, clock=lambda: NOW, max_items=10, backlog=policy)
+    first = await composer.compose(chat)
+    assert first is not None
+    assert first.items[0].link == f"https://judged.example/{READ_LIMIT + 499}"
+    assert first.more_count == 90
+    assert first.notes[0].startswith(f"{READ_LIMIT - 100} older stories")
+    # The next digest judges the 90 left within the bound and the 500 left unread: the
+    # newest 10 of those fill the feed's budget (they were never past it), 490 are past it.
+    second = await composer.compose(chat)
+    assert second is not None
+    assert second.items[0].link == f"https://judged.example/{READ_LIMIT + 489}"
+    assert second.more_count == 90
+    assert second.notes[0].startswith("490 older stories")
+    assert len(await store.unseen_articles(chat.pk)) == 90
