@@ -15,6 +15,11 @@ sent deliveries and a few pending ones. Each of the store's hot calls then runs 
 real repository code, its SQL is captured and run again under EXPLAIN (ANALYZE on
 PostgreSQL, QUERY PLAN on SQLite), and the table shows the median of five runs and the
 plan's access paths: a sequential scan of a big table is what to look for.
+
+One more chat follows a feed of its own with ``--backlog`` (default 50,000) unseen stories,
+all within the age bound: a second table compares what a digest reads for it, everything
+in full (``Store.unseen_articles``, as digests did) against the bounded read digests do
+now (ids of all, in full only the newest NEWSDIGEST_BACKLOG_PER_FEED; bot.digest.reading).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bot.digest.backlog import BacklogPolicy  # noqa: E402
+from bot.digest.reading import read_unseen  # noqa: E402
 from bot.store.repository import Store  # noqa: E402
 from bot.store.retention import RetentionPolicy  # noqa: E402
 from config.settings import normalise_database_url  # noqa: E402
@@ -62,12 +69,34 @@ def timestamp(value: datetime, dialect: str) -> str:
     return f"'{value:%Y-%m-%d %H:%M:%S}.000000'"
 
 
-def seed_statements(articles: int, feeds: int, chats: int, dialect: str) -> list[str]:
-    """Server-side inserts; ids are given explicitly so that they line up across tables."""
+def seed_statements(
+    articles: int, feeds: int, chats: int, dialect: str, backlog: int = 0
+) -> list[str]:
+    """Server-side inserts; ids are given explicitly so that they line up across tables.
+
+    Feed ``feeds + 1`` carries articles ``articles + 1`` to ``articles + backlog``, all
+    unseen by chat ``chats + 1``, its only follower (the backlog chat), and an hour old.
+    """
     start = timestamp(NOW - timedelta(days=90), dialect)
     due = timestamp(NOW, dialect)
     later = timestamp(NOW + timedelta(hours=1), dialect)
     newest_seen = articles - UNSEEN_PER_FEED * feeds
+    recent = timestamp(NOW - timedelta(hours=1), dialect)
+    backlog_statements = [
+        f"INSERT INTO feeds (id, url, title, consecutive_failures, disabled, full_text, "
+        f"created_at, next_poll_at) VALUES ({feeds + 1}, 'https://backlog.example/feed', "
+        f"'Backlog', 0, false, true, {start}, {later})",
+        series(backlog) + "INSERT INTO articles (id, link_key, link, title, text, summary, "
+        f"created_at) SELECT {articles} + i, 'b.example/' || i, 'https://b.example/' || i, "
+        f"'Waiting ' || i, '{'Body text of a story. ' * 25}', 'A summary.', {recent} FROM n",
+        series(backlog) + "INSERT INTO feed_entries (id, feed_id, entry_key, link_key, "
+        f"article_id, first_seen_at) SELECT {articles} + i, {feeds + 1}, 'guid:b' || i, "
+        f"'b.example/' || i, {articles} + i, {recent} FROM n",
+        "INSERT INTO chats (id, platform, chat_id, thread_id, settings, active, created_at) "
+        f"VALUES ({chats + 1}, 'console', 'backlog', '', '{{}}', true, {start})",
+        "INSERT INTO subscriptions (id, chat_pk, feed_id, start_entry_id, created_at) "
+        f"VALUES ({chats * FEEDS_PER_CHAT + 1}, {chats + 1}, {feeds + 1}, 0, {start})",
+    ]
     return [
         series(feeds) + "INSERT INTO feeds (id, url, title, consecutive_failures, disabled, "
         "full_text, created_at, next_poll_at) SELECT i, 'https://f' || i || '.example/feed', "
@@ -96,6 +125,7 @@ def seed_statements(articles: int, feeds: int, chats: int, dialect: str) -> list
         series(20) + "INSERT INTO deliveries (id, chat_pk, slot, status, payload, attempts, "
         f"created_at) SELECT {SENT_DELIVERIES} + i, (i % {chats}) + 1, 'pending-' || i, "
         f"'pending', '{{}}', 0, {due} FROM n",
+        *(backlog_statements if backlog else []),
     ]
 
 
@@ -109,10 +139,10 @@ async def empty_database(url: str) -> None:
     await engine.dispose()
 
 
-async def seed(store: Store, articles: int, feeds: int, chats: int) -> float:
+async def seed(store: Store, articles: int, feeds: int, chats: int, backlog: int) -> float:
     began = time.perf_counter()
     async with store.engine.begin() as connection:
-        for statement in seed_statements(articles, feeds, chats, connection.dialect.name):
+        for statement in seed_statements(articles, feeds, chats, connection.dialect.name, backlog):
             await connection.exec_driver_sql(statement)
         if connection.dialect.name == "postgresql":
             for table in ("feeds", "articles", "feed_entries", "chats", "subscriptions"):
@@ -183,11 +213,40 @@ async def timed(call: Callable[[], Awaitable[Any]], runs: int = 5) -> tuple[floa
     return statistics.median(times), result
 
 
-async def run(url: str, articles: int, feeds: int, chats: int) -> list[tuple[str, ...]]:
+async def digest_reads(store: Store, chat_pk: int) -> list[tuple[str, ...]]:
+    """What a digest reads for the backlog chat: everything in full, as digests did, against
+    the bounded read (with the default bounds) they do now."""
+
+    async def everything() -> int:
+        return len(await store.unseen_articles(chat_pk))
+
+    async def bounded() -> tuple[int, int]:
+        refs = await store.unseen_refs(chat_pk)
+        reading = await read_unseen(
+            store, refs, article_filter=None, backlog=BacklogPolicy(), now=NOW
+        )
+        return len(reading.wanted), len(refs)
+
+    before_ms, before_rows = await timed(everything)
+    after_ms, (after_rows, listed) = await timed(bounded)
+    return [
+        (
+            f"{listed:,}",
+            f"{before_rows:,}",
+            f"{before_ms:.1f}",
+            f"{after_rows:,} (+ {listed - after_rows:,} ids)",
+            f"{after_ms:.1f}",
+        )
+    ]
+
+
+async def run(
+    url: str, articles: int, feeds: int, chats: int, backlog: int
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     await empty_database(url)
     store = await Store.open(url)
     try:
-        seconds = await seed(store, articles, feeds, chats)
+        seconds = await seed(store, articles, feeds, chats, backlog)
         print(f"seeded {articles:,} articles in {seconds:.1f} s", file=sys.stderr)
         calls: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], int]]] = [
             ("unseen articles of a chat", lambda: store.unseen_articles(1), len),
@@ -207,13 +266,15 @@ async def run(url: str, articles: int, feeds: int, chats: int) -> list[tuple[str
             median, result = await timed(call)
             plans = [await explain(store, sql, params) for sql, params in capture.statements]
             rows.append((name, f"{size(result):,}", f"{median:.1f}", " | ".join(plans)))
+        print("digest reads of the backlog chat", file=sys.stderr)
+        reads = await digest_reads(store, chats + 1) if backlog else []
         print("pruning", file=sys.stderr)
         policy = RetentionPolicy(max_age_days=30, keep_per_feed=50)
         began = time.perf_counter()
         report = await store.prune(policy, now=NOW)
         prune_ms = (time.perf_counter() - began) * 1000
         rows.append(("prune (first, all feeds)", report.describe(), f"{prune_ms:.0f}", "-"))
-        return rows
+        return rows, reads
     finally:
         await store.close()
 
@@ -224,18 +285,25 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--backlog", type=int, default=50_000, help="the backlog chat's unseen")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         url = normalise_database_url(
             args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         )
-        rows = asyncio.run(run(url, args.articles, args.feeds, args.chats))
+        rows, reads = asyncio.run(run(url, args.articles, args.feeds, args.chats, args.backlog))
     backend = url.split(":", 1)[0].split("+", 1)[0]
     print(f"\n{backend}, {args.articles:,} articles, {args.feeds:,} feeds, {args.chats} chats\n")
     print("| query | rows | median ms | plan (access paths) |")
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if reads:
+        print("\nwhat a digest reads for a chat with a large backlog (default bounds)\n")
+        print("| unseen | all in full: rows | ms | bounded: rows in full | ms |")
+        print("|---|---|---|---|---|")
+        for row in reads:
+            print("| " + " | ".join(row) + " |")
     return 0
 
 

@@ -210,6 +210,18 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """An unseen article without its text: enough to order it, apply the backlog bounds
+    to it and mark it read, so a digest reads in full only what it may still show."""
+
+    id: int
+    subscription_id: int
+    source: str
+    published: datetime | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FilterRule:
     """One stored rule. ``subscription_id`` None means it applies to the whole chat."""
 

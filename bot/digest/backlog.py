@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from bot.digest.stories import Story
 from bot.models import StoredArticle
@@ -34,24 +35,19 @@ class BacklogPolicy:
     max_age_days: int = DEFAULT_MAX_AGE_DAYS  # 0: no age limit
     max_per_feed: int = DEFAULT_MAX_PER_FEED  # 0: no per-feed limit
 
-    def split(
-        self, articles: Sequence[StoredArticle], *, now: datetime
-    ) -> tuple[list[StoredArticle], list[StoredArticle]]:
+    def split(self, articles: Sequence[Item], *, now: datetime) -> tuple[list[Item], list[Item]]:
         """(articles kept, articles past the bounds), both in the given (newest-first) order."""
-        oldest = now - timedelta(days=self.max_age_days) if self.max_age_days else None
-        per_feed: Counter[str] = Counter()
-        kept: list[StoredArticle] = []
-        expired: list[StoredArticle] = []
+        window = self.window(now)
+        kept: list[Item] = []
+        expired: list[Item] = []
         for article in articles:
-            feed = _feed_of(article)
-            too_old = oldest is not None and article.first_seen < oldest
-            too_many = bool(self.max_per_feed) and per_feed[feed] >= self.max_per_feed
-            if too_old or too_many:
-                expired.append(article)
-                continue
-            per_feed[feed] += 1
-            kept.append(article)
+            (kept if window.admits(article) else expired).append(article)
         return kept, expired
+
+    def window(self, now: datetime) -> BacklogWindow:
+        """The bounds as one pass applies them, article by article, newest first."""
+        oldest = now - timedelta(days=self.max_age_days) if self.max_age_days else None
+        return BacklogWindow(oldest=oldest, max_per_feed=self.max_per_feed)
 
     def note(self, count: int) -> str:
         """The digest line announcing stories marked read without being shown."""
@@ -86,7 +82,54 @@ def fair_share(
     return chosen, max(0, len(stories) - limit)
 
 
-def _feed_of(article: StoredArticle) -> str:
+class Backlogged(Protocol):
+    """What the bounds look at: when an article arrived and which feed it counts for."""
+
+    @property
+    def first_seen(self) -> datetime: ...
+
+    @property
+    def subscription_id(self) -> int | None: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=Backlogged)
+
+
+@dataclass(slots=True)
+class BacklogWindow:
+    """One pass of the bounds over a chat's wanted articles, newest first.
+
+    Only articles the chat wants may be offered (filters first): each admitted one uses a
+    place of its feed's budget.
+    """
+
+    oldest: datetime | None
+    max_per_feed: int
+    per_feed: Counter[str] = field(default_factory=Counter)
+
+    def could_admit(self, article: Backlogged) -> bool:
+        """Whether this article would be admitted now, without counting it: for articles
+        not judged yet, whose place depends on whether the chat wants them."""
+        if self.oldest is not None and article.first_seen < self.oldest:
+            return False
+        return not self.max_per_feed or self.per_feed[_feed_of(article)] < self.max_per_feed
+
+    def admits(self, article: Backlogged) -> bool:
+        """Whether this article, the next newest wanted one, is within the bounds; an
+        admitted article is counted against its feed's budget."""
+        feed = _feed_of(article)
+        if self.oldest is not None and article.first_seen < self.oldest:
+            return False
+        if self.max_per_feed and self.per_feed[feed] >= self.max_per_feed:
+            return False
+        self.per_feed[feed] += 1
+        return True
+
+
+def _feed_of(article: Backlogged) -> str:
     """Which feed an article counts for: its subscription, else its source name."""
     if article.subscription_id is not None:
         return f"subscription:{article.subscription_id}"

@@ -28,6 +28,7 @@ from bot.digest.backlog import BacklogPolicy, fair_share
 from bot.digest.chat_settings import ChatSettings
 from bot.digest.filters import ArticleFilter
 from bot.digest.pause import has_backlog, resumed_at, skipped_note, trim_backlog
+from bot.digest.reading import read_unseen
 from bot.digest.stories import (
     MAX_CANDIDATES,
     Story,
@@ -40,6 +41,7 @@ from bot.keyed_locks import KeyedLocks
 from bot.models import (
     LAYOUT_COMPACT,
     LAYOUT_FULL,
+    ArticleRef,
     Chat,
     Digest,
     DigestItem,
@@ -283,14 +285,24 @@ class DigestComposer:
         left out but some must be announced (the backlog bounds' note), the digest has no
         story, only that note, and goes out like any digest. When every one was hidden by
         the filters there is no digest, and those are marked seen here so they do not pile
-        up.
+        up; so are those hidden among the first ``READ_LIMIT`` read when older stories
+        wait unread past it (bot.digest.reading), before reading on.
         """
-        unseen = await self.store.unseen_articles(chat.pk)
-        if not unseen:
+        refs = await self.store.unseen_refs(chat.pk)
+        if not refs:
             return None
         prefs = self.settings_for(chat)
         limit = max_items or prefs.items
-        stories, dropped, notes = await self._screen(chat, unseen, limit)
+        while True:
+            screened = await self._screen(chat, refs, limit)
+            unseen, stories, dropped, notes, (unread, waiting) = screened
+            if stories or notes or not unread or not dropped:
+                break
+            # Every story this digest could afford to read was hidden, and older ones wait
+            # unread (bot.digest.reading): mark these read and read on.
+            await self.store.mark_seen(chat.pk, dropped, now=self.clock())
+            left_out = set(dropped)
+            refs = [ref for ref in refs if ref.id not in left_out]
         if not stories and notes:
             return Digest(title=title, sections=[], layout=prefs.layout, notes=notes), dropped
         if not stories:
@@ -301,35 +313,41 @@ class DigestComposer:
         stories, more_count = fair_share(stories, limit, unseen)
         shown = [article for story in stories for article in story.articles]
         shown = await self._summarised_for(shown, prefs)
-        digest = stories_digest(regroup(stories, shown), title=title, more_count=more_count)
+        digest = stories_digest(
+            regroup(stories, shown), title=title, more_count=more_count + waiting
+        )
         digest = replace(digest, layout=prefs.layout, notes=notes)
         return digest, [article.id for article in shown] + dropped
 
     async def _screen(
-        self, chat: Chat, unseen: list[StoredArticle], cap: int
-    ) -> tuple[list[Story], list[int], tuple[str, ...]]:
-        """(wanted stories newest first, ids left out for good, notes): the chat's filters,
-        the backlog bounds on what they let through, the grouping into stories, then the
-        capped catch-up after /resume, which counts stories (bot.digest.pause). Matching and
-        grouping run in worker threads: user regexes may take up to their timeout (``regex``
-        releases the GIL while matching), and grouping is CPU work that must not stall the
-        event loop.
+        self, chat: Chat, refs: list[ArticleRef], cap: int
+    ) -> tuple[list[StoredArticle], list[Story], list[int], tuple[str, ...], tuple[int, int]]:
+        """(wanted articles newest first, wanted stories newest first, ids left out for
+        good, notes, (how many were left unread, how many of those may still be shown)):
+        the chat's filters, the backlog bounds on
+        what they let through, reading only what may be shown (bot.digest.reading), the
+        grouping into stories, then the capped catch-up after /resume, which counts stories
+        (bot.digest.pause). Grouping runs in a worker thread: it is CPU work that must not
+        stall the event loop.
         """
-        dropped: list[int] = []
-        notes: tuple[str, ...] = ()
         rules = await self.store.list_filters(chat.pk)
-        if rules:
-            article_filter = ArticleFilter(rules)
-            unseen, hidden = await asyncio.to_thread(article_filter.split, unseen)
-            dropped += [article.id for article in hidden]
+        article_filter = ArticleFilter(rules) if rules else None
         # The bounds count what the chat wants: stories its filters hide would otherwise
         # use up a feed's budget and push the wanted ones past it.
-        unseen, expired = self.backlog.split(unseen, now=self.clock())
-        if expired:
-            dropped += [article.id for article in expired]
-            notes += (self.backlog.note(len(expired)),)
+        reading = await read_unseen(
+            self.store,
+            refs,
+            article_filter=article_filter,
+            backlog=self.backlog,
+            now=self.clock(),
+        )
+        unseen = reading.wanted
+        dropped = reading.hidden + reading.expired
+        notes: tuple[str, ...] = ()
+        if reading.expired:
+            notes += (self.backlog.note(len(reading.expired)),)
         if not unseen:
-            return [], dropped, notes
+            return [], [], dropped, notes, (reading.unread, reading.waiting)
         resumed = resumed_at(chat)
         # Skipping is for good, so a catch-up compares all the articles it can afford: an
         # older outlet's version of a shown story must not be counted as a skipped story.
@@ -339,7 +357,7 @@ class DigestComposer:
         dropped += [article.id for story in skipped for article in story.articles]
         if skipped:
             notes += (skipped_note(len(skipped)),)
-        return stories, dropped, notes
+        return unseen, stories, dropped, notes, (reading.unread, reading.waiting)
 
     async def compose(
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE

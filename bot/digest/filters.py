@@ -178,6 +178,11 @@ class ArticleFilter:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
+    def applies_to(self, subscription_id: int | None) -> bool:
+        """Whether any rule looks at the stories of this subscription: those need their
+        text read to be judged; the others are shown whatever they say."""
+        return any(c.rule.subscription_id in (None, subscription_id) for c in self._rules)
+
     def allows(self, article: StoredArticle) -> bool:
         applicable = [
             compiled

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
+    ArticleRef,
     CarriedEntry,
     NewArticle,
     StoredArticle,
@@ -214,10 +215,19 @@ class ArticlesRepository(StoreBase):
         )
 
     async def unseen_articles(self, chat_pk: int) -> list[StoredArticle]:
-        """Articles this chat's subscriptions brought in since it subscribed, not yet shown.
+        """Articles this chat's subscriptions brought in since it subscribed, not yet shown,
+        in full and newest first.
+
+        Reads every one of them: a digest reads ``unseen_refs`` and then, through
+        ``articles_for``, only what it may still show (bot.digest.reading).
+        """
+        return await self.articles_for(await self.unseen_refs(chat_pk))
+
+    async def unseen_refs(self, chat_pk: int) -> list[ArticleRef]:
+        """The articles ``unseen_articles`` returns, without their text: ids, feed and times.
 
         An article carried by two subscribed feeds appears once, under the feed that
-        delivered it first. Newest first.
+        delivered it first. Newest first (published, else first seen; then id).
         """
         seen = (
             select(ChatSeenRow.article_id)
@@ -226,7 +236,13 @@ class ArticlesRepository(StoreBase):
         )
         query = (
             select(
-                ArticleRow, FeedRow, SubscriptionRow.custom_title, FeedEntryRow, SubscriptionRow.id
+                ArticleRow.id,
+                ArticleRow.published_at,
+                FeedEntryRow.first_seen_at,
+                SubscriptionRow.id,
+                SubscriptionRow.custom_title,
+                FeedRow.title,
+                FeedRow.url,
             )
             .join(FeedEntryRow, FeedEntryRow.article_id == ArticleRow.id)
             .join(SubscriptionRow, SubscriptionRow.feed_id == FeedEntryRow.feed_id)
@@ -240,27 +256,49 @@ class ArticlesRepository(StoreBase):
         )
         async with self.session() as session:
             rows = (await session.execute(query)).all()
-        by_article: dict[int, StoredArticle] = {}
-        for article, feed, custom_title, entry, subscription_id in rows:
-            if article.id in by_article:
-                continue
-            by_article[article.id] = StoredArticle(
-                id=article.id,
-                title=article.title,
-                link=article.link,
-                source=custom_title or feed.title or feed.url,
-                published=article.published_at,
-                first_seen=entry.first_seen_at,
-                summary=[line for line in article.summary.split("\n") if line],
-                text=article.text,
-                language=article.language,
-                subscription_id=subscription_id,
-            )
+        refs: dict[int, ArticleRef] = {}
+        for article_id, published, first_seen, subscription_id, custom, title, url in rows:
+            if article_id not in refs:
+                refs[article_id] = ArticleRef(
+                    id=article_id,
+                    subscription_id=subscription_id,
+                    source=custom or title or url,
+                    published=published,
+                    first_seen=first_seen,
+                )
         return sorted(
-            by_article.values(),
-            key=lambda a: (a.published or a.first_seen, a.id),
-            reverse=True,
+            refs.values(), key=lambda ref: (ref.published or ref.first_seen, ref.id), reverse=True
         )
+
+    async def articles_for(self, refs: Sequence[ArticleRef]) -> list[StoredArticle]:
+        """These articles in full (title, summary, text), in the order given.
+
+        One query per 500 (bound parameters). An article deleted since the refs were read
+        (bot.store.retention) is left out.
+        """
+        ids = [ref.id for ref in refs]
+        rows: dict[int, ArticleRow] = {}
+        async with self.session() as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                found = await session.scalars(select(ArticleRow).where(ArticleRow.id.in_(chunk)))
+                rows.update({row.id: row for row in found})
+        return [
+            StoredArticle(
+                id=ref.id,
+                title=row.title,
+                link=row.link,
+                source=ref.source,
+                published=row.published_at,
+                first_seen=ref.first_seen,
+                summary=[line for line in row.summary.split("\n") if line],
+                text=row.text,
+                language=row.language,
+                subscription_id=ref.subscription_id,
+            )
+            for ref in refs
+            if (row := rows.get(ref.id)) is not None
+        ]
 
     async def mark_seen(self, chat_pk: int, article_ids: Iterable[int], *, now: datetime) -> None:
         """Mark articles shown (or left out for good) in a chat; marking twice is harmless."""

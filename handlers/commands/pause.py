@@ -51,7 +51,7 @@ async def resume(ctx: CommandContext) -> Reply:
         chat.pk, changes=resume_changes(now), last_digest_at=now
     )
     lines = []
-    waiting = len(await services.store.unseen_articles(chat.pk))
+    waiting = len(await services.store.unseen_refs(chat.pk))  # ids only, no texts
     cap = services.composer.settings_for(chat).items
     # Articles, not stories: several feeds may report one story, and the digest groups them.
     if waiting > cap:

@@ -15,6 +15,7 @@ from bot.digest.pause import trim_backlog
 from bot.digest.stories import Story
 from bot.models import ChatTarget, StoredArticle
 from handlers.model import Command, User
+from tests.support.backlog import articles_read_in_full
 from tests.support.clock import FakeClock
 from tests.support.console import MIN_POLL, Harness, harness
 from tests.support.feeds import FeedServer, rss_feed
@@ -256,3 +257,20 @@ async def test_resume_when_not_paused_and_members_cannot_pause(
         reply = await app.registry.dispatch(app.services, command)
         assert reply.is_error
         assert "Only administrators of this chat can use /pause" in reply.text
+
+
+async def test_resume_counts_what_waits_without_reading_it(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """/resume says how many articles wait; counting them reads none in full."""
+    url = feed_server.serve("/feed.xml", rss_feed(dated(1)))
+    async with running_bot(database_url, clock, tmp_path) as bot:
+        await bot.say(f"/subscribe {url}")
+        await bot.say("/pause")
+        feed_server.serve("/feed.xml", rss_feed(dated(*range(9, 0, -1))))
+        clock.advance(seconds=MIN_POLL)
+        await bot.scheduler.poll_feeds()
+        with articles_read_in_full() as loaded:
+            out = await bot.say("/resume")
+        assert "8 articles arrived while paused" in out
+        assert loaded == []

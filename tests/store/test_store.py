@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from bot.models import ChatTarget, NewArticle
 from bot.store.repository import Store
 from bot.store.tables import Base
+from tests.support.backlog import articles_read_in_full, store_quickly
 from tests.support.feeds import new_article
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
@@ -109,6 +110,31 @@ async def test_unseen_is_newest_first_with_summary_lines(store: Store) -> None:
     assert [a.title for a in unseen] == ["Story 1", "Story 2", "Story 3"]
     assert unseen[0].summary == ["Summary of story 1."]
     assert unseen[0].published == NOW - timedelta(hours=1)
+
+
+async def test_a_large_backlog_is_listed_as_ids_and_read_in_full_only_as_asked(
+    store: Store,
+) -> None:
+    """A digest lists every unseen article light (ids, feed, times) and reads in full only
+    those it asks for: with 5,000 waiting, reading the newest 100 returns 100 rows."""
+    chat = await store.get_or_create_chat(ChatTarget("console", "c"))
+    feed = await store.get_or_create_feed("https://a.example/feed")
+    await store.subscribe(chat.pk, feed.id, custom_title="My feed")
+    await store_quickly(store, feed.id, [article(n) for n in range(5000)], now=NOW)
+    refs = await store.unseen_refs(chat.pk)
+    assert len(refs) == 5000
+    assert [ref.published for ref in refs[:2]] == [NOW, NOW - timedelta(hours=1)]
+    assert {ref.source for ref in refs} == {"My feed"}
+    with articles_read_in_full() as loaded:
+        newest = await store.articles_for(refs[:100])
+    assert len(loaded) == 100
+    assert [a.id for a in newest] == [ref.id for ref in refs[:100]]
+    assert [a.title for a in newest[:2]] == ["Story 0", "Story 1"]
+    assert newest[0].summary == ["Summary of story 0."]
+    assert newest[0].source == "My feed"
+    assert newest[0].subscription_id == refs[0].subscription_id
+    # Whole, the two agree with what unseen_articles returns.
+    assert [a.id for a in await store.unseen_articles(chat.pk)] == [ref.id for ref in refs]
 
 
 async def test_subscriptions_are_numbered_and_removable(store: Store) -> None:
