@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack
 import pytest
 
 from bot.models import ChatTarget
+from bot.platforms.base import PlatformStartError
 from config.settings import Settings
 from tests.fakes.discord_api import FakeDiscordAPI, FakeInteraction
 from tests.support.clock import FakeClock
@@ -131,3 +132,12 @@ async def test_a_process_given_some_shards_serves_only_their_servers(
         assert sum(report.sent for report in reports) == 2
         assert len(story_titles(fake, CHANNEL_A)) == 2
         assert len(story_titles(fake, CHANNEL_B)) == 2
+
+
+async def test_too_few_configured_shards_say_which_setting_to_fix(
+    fake: FakeDiscordAPI, database_url: str, clock: FakeClock
+) -> None:
+    settings = settings_for(fake, database_url, discord_shard_count=1)
+    with pytest.raises(PlatformStartError, match=r"4011 Sharding required.*DISCORD_SHARD_COUNT"):
+        async with started(fake, settings, clock):
+            pass
