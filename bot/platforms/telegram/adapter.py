@@ -27,6 +27,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -354,6 +355,14 @@ class TelegramPlatform:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
     def _on_polling_error(self, error: Exception) -> None:
+        if isinstance(error, Conflict):  # retrying cannot help while the other one polls
+            log.error(
+                "telegram: another process is receiving this bot's updates (%s): run one "
+                "long-polling process per token; several gateways need webhook mode "
+                "(TELEGRAM_WEBHOOK_URL)",
+                error,
+            )
+            return
         log.warning("telegram: polling error (retrying): %s", error)
 
     # -- outgoing --------------------------------------------------------------------------

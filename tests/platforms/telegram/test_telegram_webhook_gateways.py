@@ -10,6 +10,7 @@ the secret Telegram holds. Store: SQLite, and PostgreSQL when TEST_DATABASE_URL 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
@@ -88,3 +89,21 @@ async def test_digests_waiting_are_sent_once_by_either_gateway(
     )
     assert sum(report.sent for report in reports) == len(READERS)
     assert [len(fake.sent_messages(chat_id)) for chat_id in READERS] == [1] * len(READERS)
+
+
+async def test_a_long_polling_process_meeting_another_says_to_use_a_webhook(
+    fake: FakeTelegramAPI,
+    tg: TelegramHarness,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Telegram answers 409 to getUpdates while another process polls the same token."""
+    fake.fail_next(
+        "getUpdates",
+        error_code=409,
+        description="Conflict: terminated by other getUpdates request; make sure that only "
+        "one bot instance is running",
+    )
+    await fake.wait_until(lambda: "TELEGRAM_WEBHOOK_URL" in caplog.text, timeout=15)
+    [record] = [r for r in caplog.records if "TELEGRAM_WEBHOOK_URL" in r.getMessage()]
+    assert record.levelno == logging.ERROR
+    assert "another process" in record.getMessage()
