@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         validation_alias=_env("DISCORD_DEV_GUILD_ID", "discord_dev_guild_id"),
         description="Sync slash commands to this guild only (instant, for development).",
     )
+    discord_shard_count: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=_env("DISCORD_SHARD_COUNT", "discord_shard_count"),
+        description="Gateway shards in all; unset: the count Discord recommends at start.",
+    )
+    discord_shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        default=None,
+        validation_alias=_env("DISCORD_SHARD_IDS", "discord_shard_ids"),
+        description="The shards this process runs, comma-separated; unset: all of them.",
+    )
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias=_env("DATABASE_URL", "database_url")
     )
@@ -399,6 +410,42 @@ class Settings(BaseSettings):
             raise ValueError(
                 "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_PORT (the port to listen on)"
             )
+        return self
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()] or None
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> Settings:
+        """Shard ids mean something only against a total every gateway process agrees on.
+
+        Discord's recommended count can change between two processes' starts, so a process
+        running some of the shards must be told the total rather than ask for it.
+        """
+        ids = self.discord_shard_ids
+        if ids is None:
+            return self
+        count = self.discord_shard_count
+        if count is None:
+            raise ValueError(
+                "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT: every gateway process must use "
+                "the same total number of shards"
+            )
+        wrong = [n for n in ids if not 0 <= n < count]
+        if wrong:
+            raise ValueError(
+                f"DISCORD_SHARD_IDS: {', '.join(map(str, wrong))} not between 0 and "
+                f"{count - 1} (DISCORD_SHARD_COUNT={count})"
+            )
+        if len(set(ids)) != len(ids):
+            raise ValueError("DISCORD_SHARD_IDS names a shard twice")
+        self.discord_shard_ids = sorted(ids)
         return self
 
     @model_validator(mode="after")

@@ -79,6 +79,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         ("NEWSDIGEST_ADMINS", "someone", "platform:user_id"),
         ("DATABASE_URL", "mysql://x/y", "DATABASE_URL must be"),
         ("NEWSDIGEST_ALLOW_PRIVATE_URLS", "maybe", "valid boolean"),
+        ("DISCORD_SHARD_IDS", "0", "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT"),
     ],
 )
 def test_invalid_values_fail_with_a_clear_message(
@@ -89,6 +90,19 @@ def test_invalid_values_fail_with_a_clear_message(
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert complaint in str(info.value)
+
+
+def test_discord_shards_a_process_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().discord_shard_ids is None  # all shards, counted by Discord
+    monkeypatch.setenv("DISCORD_SHARD_COUNT", "4")
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "3, 1")
+    settings = load_settings()
+    assert (settings.discord_shard_count, settings.discord_shard_ids) == (4, [1, 3])
+    for ids, complaint in (("1,4", "not between 0 and 3"), ("2,2", "names a shard twice")):
+        monkeypatch.setenv("DISCORD_SHARD_IDS", ids)
+        with pytest.raises(ConfigError, match=complaint):
+            load_settings()
 
 
 def test_missing_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ discord.py has no constructor option for its endpoints; both are module-level de
   and goes back to it after an invalidated session. Set it to ``yarl.URL(fake.gateway_url)``.
   Resumes use ``resume_gateway_url`` from READY, which the fake sets to its own gateway.
   ``AutoShardedClient`` without ``shard_count`` asks ``GET /gateway/bot`` instead, which
-  the fake answers with its gateway URL.
+  the fake answers with its gateway URL and ``shards`` (the recommended shard count).
 
 ``point_discord_py_at(fake)`` sets both and restores the previous values on exit::
 
@@ -46,9 +46,22 @@ Public API of :class:`FakeDiscordAPI`
 -------------------------------------
 Construction
     ``FakeDiscordAPI(bot_user_id=555, application_id=555, token="fake-discord-token",
-    guilds=None, enforce_limits=False, clock=None)``. ``guilds`` is a list of keyword
-    dicts for ``add_guild`` (``{"id": 1000, "name": ..., "channels": [...], ...}``); None
-    gives the default guild below, ``[]`` none at all.
+    guilds=None, enforce_limits=False, clock=None, shards=1, max_concurrency=1)``.
+    ``guilds`` is a list of keyword dicts for ``add_guild`` (``{"id": 1000, "name": ...,
+    "channels": [...], ...}``); None gives the default guild below, ``[]`` none at all.
+    ``shards`` and ``max_concurrency`` are what ``GET /gateway/bot`` recommends (the
+    attributes ``recommended_shards`` and ``max_concurrency`` may be changed later).
+Sharding
+    An IDENTIFY may carry ``shard: [id, count]``; that connection is then told only about
+    the guilds with ``(guild_id >> 22) % count == id`` (READY, GUILD_CREATE), and every
+    event about a guild (``guild_id`` in its data) goes only to the connections of that
+    guild's shard; events without a guild (direct messages) go to shard 0, as on Discord.
+    An IDENTIFY without ``shard`` is shard 0 of 1 and hears everything. An event no
+    connection serves is recorded in ``undelivered`` (``(event, data)``) and sent nowhere:
+    its guild's shard is not running. ``identifies``: the ``d`` of every IDENTIFY;
+    ``shard_of(guild_id, count)`` computes a guild's shard. An IDENTIFY whose session
+    would hold more than ``max_guilds_per_session`` guilds (2,500, Discord's limit; tests
+    lower it) is closed with 4011 "Sharding required", as Discord does.
 Lifecycle
     ``await start()`` / ``await stop()`` or ``async with``. ``url`` is
     ``http://127.0.0.1:PORT``, ``api_base`` is ``{url}/api/v10``, ``gateway_url`` is
@@ -85,7 +98,7 @@ Recorded traffic
     included. ``registered_commands(guild_id=None)``: what the last sync stored (global
     when ``guild_id`` is None), as Discord echoes it (``id``, ``application_id``,
     ``version``, ``guild_id``, string ``default_member_permissions``). ``identify``: the
-    last IDENTIFY ``d`` (token, intents, properties); ``presence``: the last presence
+    last IDENTIFY ``d`` (token, intents, properties, shard); ``presence``: the last presence
     update; ``gateway_received`` / ``gateway_sent``: every gateway payload;
     ``gateway_queries``: the query string of each gateway connection; ``bugs``: exceptions
     raised inside the fake's own handlers.
@@ -105,7 +118,8 @@ Incoming traffic
     42 has MANAGE_GUILD, 43 does not). An unknown user becomes a member without roles.
     Unknown commands, options or missing required options raise ``LookupError`` /
     ``ValueError`` in the test, since Discord's client would never send them.
-    ``await dispatch(event, data)`` sends any other gateway event.
+    ``await dispatch(event, data)`` sends any other gateway event (to the connections of
+    the shard of ``data["guild_id"]``, see Sharding).
     ``await disconnect_gateway(code=4000, invalidate_session=False)`` drops the
     connection: the client resumes (``RESUMED``), or identifies again if invalidated.
 Interactions
@@ -692,8 +706,13 @@ class FakeDiscordAPI:
         guilds: list[dict[str, Any]] | None = None,
         enforce_limits: bool = False,
         clock: Callable[[], float | datetime] | None = None,
+        shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         self.bot_user_id = bot_user_id
+        self.recommended_shards = shards
+        self.max_concurrency = max_concurrency
+        self.max_guilds_per_session = 2500
         self.application_id = application_id
         self.token = token
         self.bot_username = "NewsDigest"
@@ -709,6 +728,8 @@ class FakeDiscordAPI:
         self.bugs: list[str] = []
         self.interactions: list[FakeInteraction] = []
         self.identify: JSONDict | None = None
+        self.identifies: list[JSONDict] = []
+        self.undelivered: list[tuple[str, JSONDict]] = []
         self.presence: JSONDict | None = None
         self.gateway_received: list[JSONDict] = []
         self.gateway_sent: list[JSONDict] = []
@@ -1341,10 +1362,35 @@ class FakeDiscordAPI:
     # ------------------------------------------------------------------ gateway
 
     async def dispatch(self, event: str, data: JSONDict, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Send a DISPATCH (op 0) event to every identified gateway connection."""
+        """Send a DISPATCH (op 0) event to the identified connections of its guild's shard.
+
+        Without a ``guild_id`` in ``data`` the event belongs to shard 0 (direct messages).
+        When no connection serves that shard the event is kept in ``undelivered``.
+        """
         await self.wait_ready(timeout)
-        for conn in [c for c in self._connections if c.ready]:
+        guild_id = int(data.get("guild_id") or 0)
+        targets = [c for c in self._connections if c.ready and self._serves(c, guild_id)]
+        if not targets:
+            self.undelivered.append((event, copy.deepcopy(data)))
+            self._notify()
+        for conn in targets:
             await self._send_dispatch(conn, event, data)
+
+    @staticmethod
+    def shard_of(guild_id: int, count: int) -> int:
+        """The shard Discord sends a guild's events to: ``(guild_id >> 22) % count``."""
+        return (int(guild_id) >> 22) % count
+
+    @classmethod
+    def _session_serves(cls, session: _GatewaySession, guild_id: int) -> bool:
+        """Whether a session hears about ``guild_id`` (0: no guild, which is shard 0's)."""
+        if session.shard is None:
+            return True
+        shard_id, count = session.shard
+        return cls.shard_of(guild_id, count) == shard_id
+
+    def _serves(self, conn: _GatewayConnection, guild_id: int) -> bool:
+        return conn.session is not None and self._session_serves(conn.session, guild_id)
 
     async def disconnect_gateway(
         self, code: int = 4000, *, invalidate_session: bool = False
@@ -1448,15 +1494,24 @@ class FakeDiscordAPI:
         if intents & PRIVILEGED_INTENTS and not self.privileged_intents_allowed:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        shard = data.get("shard")
+        if shard is not None and not (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1]
+        ):
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
         self.identify = copy.deepcopy(data)
-        session = _GatewaySession(secrets.token_hex(16), intents, data.get("shard"))
+        self.identifies.append(copy.deepcopy(data))
+        session = _GatewaySession(secrets.token_hex(16), intents, shard)
+        guild_ids = [gid for gid in self._guilds if self._session_serves(session, gid)]
+        if len(guild_ids) > self.max_guilds_per_session:
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
         self._sessions[session.session_id] = session
         conn.session = session
-        guild_ids = [
-            gid
-            for gid in self._guilds
-            if session.shard is None or (gid >> 22) % session.shard[1] == session.shard[0]
-        ]
         ready: JSONDict = {
             "v": API_VERSION,
             "user": self._bot_user(),
@@ -1975,12 +2030,12 @@ class FakeDiscordAPI:
     def _get_gateway_bot(self, call: RecordedCall) -> JSONDict:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": self.max_concurrency,
             },
         }
 

@@ -44,6 +44,14 @@ Incoming traffic
     ``register_file(content, file_name=..., mime_type=...)`` stores a file for raw updates
     (use ``.as_document()`` in the message). ``pending_updates`` lists the updates not yet
     confirmed through ``getUpdates``' ``offset``.
+Webhooks
+    ``webhook`` is what the last ``setWebhook`` registered (its params: ``url``,
+    ``secret_token``, ``allowed_updates``, ...), None before it and after
+    ``deleteWebhook``; ``getWebhookInfo`` reports its URL. Like Telegram, a later
+    ``setWebhook`` replaces the earlier one, secret included. The fake does not POST to
+    webhooks itself: ``take_update(update_id)`` removes a queued update and returns it, and
+    ``webhook_headers()`` are the headers Telegram would send with it (the registered
+    secret), so a test can deliver it to whichever server it likes (a load balancer).
 Waiting, never sleeping
     ``await wait_for_call(method, count=1, timeout=10.0)`` returns all calls to ``method`` once
     there are at least ``count``; ``await wait_until(predicate, timeout=10.0)`` is the general
@@ -507,6 +515,7 @@ class FakeTelegramAPI:
 
         self._files_by_path: dict[str, StoredFile] = {}
         self._updates: list[JSONDict] = []
+        self.webhook: JSONDict | None = None
         self._next_update_id = 10_001
         self._next_file = 1
         self._next_callback = 1
@@ -529,6 +538,7 @@ class FakeTelegramAPI:
             "getupdates": self._get_updates,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
+            "setwebhook": self._set_webhook,
             "sendmessage": self._send_message,
             "senddocument": self._send_document,
             "sendphoto": self._send_photo,
@@ -605,6 +615,17 @@ class FakeTelegramAPI:
     @property
     def pending_updates(self) -> list[JSONDict]:
         return copy.deepcopy(self._updates)
+
+    def take_update(self, update_id: int) -> JSONDict:
+        """Remove a queued update and return it, to be POSTed to a webhook by the test."""
+        update = next(u for u in self._updates if u["update_id"] == update_id)
+        self._updates.remove(update)
+        return copy.deepcopy(update)
+
+    def webhook_headers(self) -> dict[str, str]:
+        """What Telegram sends with a webhook update: the secret the last setWebhook set."""
+        secret = (self.webhook or {}).get("secret_token")
+        return {"X-Telegram-Bot-Api-Secret-Token": str(secret)} if secret else {}
 
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """The fake's current copy of a message (incoming or sent), if it knows it."""
@@ -1242,11 +1263,21 @@ class FakeTelegramAPI:
     def _delete_webhook(self, call: RecordedCall) -> bool:
         if call.params.get("drop_pending_updates") is True:
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    def _set_webhook(self, call: RecordedCall) -> bool:
+        if call.params.get("drop_pending_updates") is True:
+            self._updates.clear()
+        secret = call.params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _APIError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = copy.deepcopy(call.params)
         return True
 
     def _get_webhook_info(self, call: RecordedCall) -> JSONDict:
         return {
-            "url": "",
+            "url": (self.webhook or {}).get("url", ""),
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }

@@ -590,3 +590,57 @@ async def test_point_discord_py_at_restores_the_defaults() -> None:
             assert Route("GET", "/users/@me").url == f"{fake.url}/api/v10/users/@me"
             assert yarl.URL(fake.gateway_url) == DiscordWebSocket.DEFAULT_GATEWAY
     assert (base, gateway) == (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+# --------------------------------------------------------------------------- sharding
+
+
+async def test_each_shard_hears_only_its_guilds_and_direct_messages_go_to_shard_zero() -> None:
+    other_guild = (1 << 22) + DEFAULT_GUILD_ID  # shard 1 of 2
+    guilds = [
+        {"id": DEFAULT_GUILD_ID, "channels": [{"id": DEFAULT_CHANNEL_ID, "name": "news"}]},
+        {"id": other_guild, "channels": [{"id": 3000, "name": "news"}]},
+    ]
+    async with FakeDiscordAPI(guilds=guilds, shards=2, max_concurrency=2) as api:
+        with point_discord_py_at(api):
+            client = discord.AutoShardedClient(
+                intents=discord.Intents.default(), guild_ready_timeout=0.01
+            )
+            client.before_identify_hook = _identify_at_once  # type: ignore[method-assign]
+            tree = app_commands.CommandTree(client)
+
+            @tree.command(name="where", description="Which shard")
+            async def where(interaction: discord.Interaction) -> None:
+                await interaction.response.send_message("here")
+
+            await client.login(api.token)
+            connection = asyncio.create_task(client.connect())
+            try:
+                await asyncio.wait_for(client.wait_until_ready(), timeout=10)
+                await tree.sync()
+                assert sorted(i["shard"] for i in api.identifies) == [[0, 2], [1, 2]]
+                ready = [p["d"] for p in api.gateway_sent if p.get("t") == "READY"]
+                assert sorted(([g["id"] for g in r["guilds"]], r["shard"]) for r in ready) == [
+                    ([str(DEFAULT_GUILD_ID)], [0, 2]),
+                    ([str(other_guild)], [1, 2]),
+                ]
+                for kwargs in ({"dm": True}, {"guild_id": other_guild, "channel_id": 3000}):
+                    interaction = await api.send_interaction("where", **kwargs)  # type: ignore[arg-type]
+                    answers = await interaction.wait_response()
+                    sent = [
+                        p
+                        for p in api.gateway_sent
+                        if p.get("t") == "INTERACTION_CREATE"
+                        and p["d"]["id"] == str(interaction.id)
+                    ]
+                    assert len(sent) == 1  # one shard heard it, so it was answered once
+                    assert [a["kind"] for a in answers] == ["callback"]
+                assert api.undelivered == []
+            finally:
+                await client.close()
+                await asyncio.wait_for(connection, timeout=5)
+        assert api.bugs == []
+
+
+async def _identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
+    """The fake allows two identifies at once (max_concurrency 2): no 5 s wait."""

@@ -15,7 +15,10 @@ bot (403) is "blocked", one that no longer exists (404) is "gone", a bad request
 
 REST and gateway addresses are module-level defaults in discord.py (``Route.BASE`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY``); `use_endpoints` sets them from
-DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL. One Discord client per process.
+DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL. One Discord client per process, sharded
+(discord.py's AutoShardedClient): the shard count Discord recommends, or
+DISCORD_SHARD_COUNT, and all shards or DISCORD_SHARD_IDS (see `sharding`). Sending needs
+no shard (REST), so any process delivers to any channel.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from bot.platforms.base import (
 )
 from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
+from bot.platforms.discord.sharding import IdentifyPacer, ShardPlan
 from bot.platforms.intake import CommandIntake
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -64,6 +68,8 @@ MISSING_PERMISSIONS = 50013
 # minutes to follow it up, have passed. This is about the interaction, not the channel.
 UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10062, 10015
 EXPIRED_INTERACTION = frozenset({UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK})
+# Gateway close codes an operator must act on: shard settings Discord refuses.
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
 FILE_HINT = "choose the file in the command's file option"
@@ -113,9 +119,19 @@ class DiscordPlatform:
         self.registry = registry
         self.services = services
         self.ready_timeout = ready_timeout
-        self.client = discord.Client(
-            intents=discord.Intents.default(), guild_ready_timeout=guild_ready_timeout
+        # The shard count is settled at start (`_plan_shards`), from Discord's advice.
+        shards: dict[str, Any] = {}
+        if settings.discord_shard_ids is not None:
+            shards["shard_ids"] = settings.discord_shard_ids
+        self.client = discord.AutoShardedClient(
+            intents=discord.Intents.default(),
+            guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.discord_shard_count,
+            **shards,
         )
+        self.shards: ShardPlan | None = None
+        self._identify = IdentifyPacer()
+        self.client.before_identify_hook = self._before_identify  # type: ignore[method-assign]
         self.tree = app_commands.CommandTree(self.client)
         for spec in registry.all():
             self.tree.add_command(self._slash_command(spec))
@@ -152,22 +168,71 @@ class DiscordPlatform:
                 f"could not reach the Discord API at {api} ({type(exc).__name__}): check "
                 "the network, or DISCORD_API_BASE_URL."
             ) from exc
+        self.shards = plan = await self._plan_shards()
         self._connection = asyncio.create_task(self.client.connect(reconnect=True))
         ready = asyncio.create_task(self._ready.wait())
+        # Identifying many shards takes Discord's pacing on top of the usual wait.
+        timeout = self.ready_timeout + plan.identify_wait()
         done, _ = await asyncio.wait(
-            {ready, self._connection},
-            timeout=self.ready_timeout,
-            return_when=asyncio.FIRST_COMPLETED,
+            {ready, self._connection}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         if ready not in done:
             ready.cancel()
             cause = self._connection.exception() if self._connection in done else None
+            raise PlatformStartError(self._not_ready(cause, timeout)) from cause
+        log.info("discord: logged in as %s on %s", self.client.user, plan.describe())
+
+    async def _plan_shards(self) -> ShardPlan:
+        """How many shards in all (Discord's advice unless configured), which ones run here.
+
+        Asked once at start (``GET /gateway/bot``), also for ``max_concurrency``: how many
+        shards may identify at once. The gateway address stays DISCORD_GATEWAY_URL's (or
+        Discord's default), which discord.py would otherwise replace with the one returned.
+        """
+        try:
+            recommended, _url, limits = await self.client.http.get_bot_gateway()
+        except (discord.GatewayNotFound, aiohttp.ClientError, OSError) as exc:
             raise PlatformStartError(
-                "the Discord gateway did not become ready"
-                + (f" ({type(cause).__name__})" if cause else f" within {self.ready_timeout:g} s")
-                + ": check the network, or DISCORD_GATEWAY_URL."
-            ) from cause
-        log.info("discord: logged in as %s", self.client.user)
+                f"could not ask Discord for its gateway ({type(exc).__name__}): check the "
+                "network, or DISCORD_API_BASE_URL."
+            ) from exc
+        plan = ShardPlan.of(
+            configured_count=self.settings.discord_shard_count,
+            configured_ids=self.settings.discord_shard_ids,
+            recommended_count=recommended,
+            max_concurrency=int(limits.get("max_concurrency") or 1),
+        )
+        if self.settings.discord_shard_count and plan.count < recommended:
+            log.warning(
+                "discord: DISCORD_SHARD_COUNT=%d, Discord recommends %d shards",
+                plan.count,
+                recommended,
+            )
+        self.client.shard_count = plan.count
+        self._identify = IdentifyPacer(plan.max_concurrency)
+        return plan
+
+    async def _before_identify(self, shard_id: int | None, *, initial: bool = False) -> None:
+        await self._identify.wait(shard_id)
+
+    @staticmethod
+    def _not_ready(cause: BaseException | None, timeout: float) -> str:
+        code = getattr(cause, "code", None)
+        if code == SHARDING_REQUIRED:
+            return (
+                "Discord requires more shards for this bot (4011 Sharding required): raise "
+                "DISCORD_SHARD_COUNT, or unset it to use the count Discord recommends."
+            )
+        if code == INVALID_SHARD:
+            return (
+                "Discord refused the shard settings (4010 Invalid shard): check "
+                "DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS."
+            )
+        return (
+            "the Discord gateway did not become ready"
+            + (f" ({type(cause).__name__})" if cause else f" within {timeout:g} s")
+            + ": check the network, or DISCORD_GATEWAY_URL."
+        )
 
     async def stop(self) -> None:
         await self.client.close()

@@ -27,6 +27,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -46,6 +47,7 @@ from bot.platforms.base import (
 from bot.platforms.intake import CommandIntake
 from bot.platforms.telegram.errors import bad_request_problem
 from bot.platforms.telegram.render import TelegramMessage, render_reply
+from bot.platforms.telegram.webhook import webhook_secret
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
 from handlers.parsing import parse_command_line
@@ -168,28 +170,24 @@ class TelegramPlatform:
     async def start(self) -> None:
         """Connect and start receiving updates, by webhook when a URL is set, else polling.
 
-        A webhook always has a secret token. Without one, anyone who learns the URL could
-        POST forged updates (commands "from" any chat or admin). When the operator set
-        none, a random one is made for this run: setWebhook hands it to Telegram, which
-        sends it with every update, and PTB answers 403 to requests without it. Nothing
-        needs to remember it: each start registers the webhook again.
+        A webhook always has a secret token: TELEGRAM_WEBHOOK_SECRET, else one derived
+        from the bot token (`webhook.webhook_secret`), the same in every gateway behind
+        one URL. setWebhook hands it to Telegram, which sends it with every update, and
+        PTB answers 403 to requests without it.
         """
-        from secrets import token_urlsafe
-
         await self._connect()
         await self.application.start()
         updater = self.application.updater
         assert updater is not None
         if self.settings.telegram_webhook_url:
-            configured = self.settings.telegram_webhook_secret
-            secret = configured.get_secret_value() if configured is not None else ""
-            if not secret:  # unset, or set to an empty value
-                # URL-safe base64: only A-Z a-z 0-9 _ -, the characters Telegram allows
-                # in secret_token; 32 random bytes make 43 of them (the limit is 256).
-                secret = token_urlsafe(32)
+            assert self.settings.telegram_bot_token is not None
+            secret, derived = webhook_secret(
+                self.settings.telegram_webhook_secret, self.settings.telegram_bot_token
+            )
+            if derived:
                 log.info(
-                    "telegram: TELEGRAM_WEBHOOK_SECRET is not set; generated a random "
-                    "webhook secret for this run"
+                    "telegram: TELEGRAM_WEBHOOK_SECRET is not set; the webhook secret is "
+                    "derived from the bot token"
                 )
             await updater.start_webhook(
                 listen=self.settings.telegram_webhook_listen,
@@ -357,6 +355,14 @@ class TelegramPlatform:
         log.error("telegram: error while handling an update", exc_info=context.error)
 
     def _on_polling_error(self, error: Exception) -> None:
+        if isinstance(error, Conflict):  # retrying cannot help while the other one polls
+            log.error(
+                "telegram: another process is receiving this bot's updates (%s): run one "
+                "long-polling process per token; several gateways need webhook mode "
+                "(TELEGRAM_WEBHOOK_URL)",
+                error,
+            )
+            return
         log.warning("telegram: polling error (retrying): %s", error)
 
     # -- outgoing --------------------------------------------------------------------------
