@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.app.wiring import App, open_app  # noqa: E402
@@ -51,6 +50,7 @@ from bot.models import ChatTarget, Feed, ParsedFeed  # noqa: E402
 from bot.news.parse import parse_feed  # noqa: E402
 from bot.store.repository import Store  # noqa: E402
 from config.settings import normalise_database_url  # noqa: E402
+from tests.support.databases import empty_database  # noqa: E402
 from tests.support.feeds import SEED_BODY, SEED_TITLE, FeedServer, rss_feed  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
 from tests.support.statements import StatementCount, StatementCounter  # noqa: E402
@@ -85,16 +85,6 @@ async def serve(server: FeedServer) -> web.AppRunner:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     server.base_url = f"http://127.0.0.1:{port}"
     return runner
-
-
-async def empty_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def steady_feeds(app: App, server: FeedServer, count: int) -> list[Feed]:

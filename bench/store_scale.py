@@ -40,14 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.digest.backlog import BacklogPolicy  # noqa: E402
 from bot.digest.reading import read_unseen  # noqa: E402
 from bot.store.repository import Store  # noqa: E402
 from bot.store.retention import RetentionPolicy  # noqa: E402
 from config.settings import normalise_database_url  # noqa: E402
+from tests.support.databases import empty_database  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 FEEDS_PER_CHAT = 10
@@ -127,16 +127,6 @@ def seed_statements(
         f"'pending', '{{}}', 0, {due} FROM n",
         *(backlog_statements if backlog else []),
     ]
-
-
-async def empty_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def seed(store: Store, articles: int, feeds: int, chats: int, backlog: int) -> float:

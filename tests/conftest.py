@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.repository import Store
 from config.settings import normalise_database_url
 from tests.support import REPO
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot, console_bot_with
+from tests.support.databases import empty_database
 from tests.support.feeds import FeedServer
 
 # The platform harnesses: their fixtures (fake, tg, dc) for any test, and two autouse
@@ -82,21 +81,13 @@ def _database_params() -> list:
     return params
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 @pytest.fixture(params=_database_params())
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database per test: a SQLite file, or the PostgreSQL test database."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
-    await _reset_postgres(url)
+    await empty_database(url)
     return url
 
 

@@ -18,8 +18,6 @@ from contextlib import asynccontextmanager
 import procrastinate
 import psycopg
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.delivery.scheduler import BotScheduler
 from bot.distributed.app import apply_schema, build_queue_app, psycopg_conninfo
@@ -28,14 +26,7 @@ from bot.distributed.tasks import RUNTIME, JobQueue
 from bot.store.repository import Store
 from config.settings import normalise_database_url
 from tests.support import REPO
-
-
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+from tests.support.databases import empty_database
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ async def pg_url() -> str:
     if not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("the distributed roles need PostgreSQL: set TEST_DATABASE_URL")
     url = normalise_database_url(os.environ["TEST_DATABASE_URL"])
-    await reset_postgres(url)
+    await empty_database(url)
     return url
 
 
