@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import make_url
 
+from bot.platforms.telegram.webhook import derived_secret
 from config.settings import Settings
 
 REDACTED = "***"
@@ -48,7 +49,8 @@ class SecretRedactor(logging.Filter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value the settings hold: tokens, the webhook secret, a DB password."""
+    """Every secret value the settings hold or imply: tokens, the webhook secret (set, or
+    derived from the token), a DB password."""
     found = [
         secret.get_secret_value()
         for secret in (
@@ -64,6 +66,9 @@ def secrets_of(settings: Settings) -> list[str]:
         password = None
     if password:
         found.append(str(password))
+    if settings.telegram_bot_token is not None:
+        # Without TELEGRAM_WEBHOOK_SECRET the webhook's secret is derived from the token.
+        found.append(derived_secret(settings.telegram_bot_token.get_secret_value()))
     return found
 
 
