@@ -30,11 +30,10 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import Enum
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.delivery.outbox import DeliveryReport, OutboxSender
 from bot.delivery.payloads import reply_to_payload
 from bot.delivery.schedule import INSTANT, chat_schedule, chat_zone, latest_due_slot, slot_id
+from bot.delivery.timers import Timers
 from bot.digest.composer import DigestComposer
 from bot.digest.pause import is_paused
 from bot.feeds.polling import CycleReport, FeedPoller
@@ -88,7 +87,7 @@ class BotScheduler:
         self.default_timezone = default_timezone
         self.poll_every_seconds = poll_every_seconds
         self.digest_check_seconds = digest_check_seconds
-        self._scheduler: AsyncIOScheduler | None = None
+        self._timers: Timers | None = None
         # `instant` chats skipped while busy: their new stories are tried at the next tick.
         self._instant_retry: set[int] = set()
 
@@ -236,24 +235,13 @@ class BotScheduler:
         """Send what was pending, catch up on missed slots, then start the timers."""
         await self.deliver()
         await self.digest_tick()
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
-        scheduler.add_job(
-            self.poll_feeds, "interval", seconds=self.poll_every_seconds, id="poll", **options
-        )
-        scheduler.add_job(
-            self.digest_tick,
-            "interval",
-            seconds=self.digest_check_seconds,
-            id="digests",
-            **options,
-        )
+        timers = Timers()
+        timers.every(self.poll_every_seconds, self.poll_feeds, name="poll")
+        timers.every(self.digest_check_seconds, self.digest_tick, name="digests")
         # Not at start: a restart loop must not turn into a prune loop on a big database.
-        scheduler.add_job(
-            self.prune, "interval", seconds=self.prune_every_seconds, id="prune", **options
-        )
-        scheduler.start()
-        self._scheduler = scheduler
+        timers.every(self.prune_every_seconds, self.prune, name="prune")
+        timers.start()
+        self._timers = timers
         log.info(
             "scheduler started: polling every %ss, digest check every %ss",
             self.poll_every_seconds,
@@ -263,9 +251,11 @@ class BotScheduler:
     @property
     def running(self) -> bool:
         """Whether the timers are running (what /healthz reports)."""
-        return self._scheduler is not None and bool(self._scheduler.running)
+        return self._timers is not None and self._timers.running
 
     async def stop(self) -> None:
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        """No more timed work; a job still running is cancelled and waited for, so the
+        store is never closed under it (bot.delivery.timers)."""
+        if self._timers is not None:
+            await self._timers.stop()
+            self._timers = None

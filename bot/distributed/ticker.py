@@ -17,11 +17,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import procrastinate
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Status
 
 from bot.delivery.scheduler import BotScheduler
+from bot.delivery.timers import Timers
 from bot.distributed.tasks import JobQueue
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class RoleTicker:
         self.queue = queue
         self.stalled_seconds = stalled_seconds
         self.recover_every_seconds = recover_every_seconds
-        self._timers: AsyncIOScheduler | None = None
+        self._timers: Timers | None = None
 
     # -- the ticks -------------------------------------------------------------------------
 
@@ -129,18 +129,18 @@ class RoleTicker:
         for tick, _, at_start in ticks:
             if at_start:
                 await tick()
-        timers = AsyncIOScheduler(timezone="UTC")
-        options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
+        timers = Timers()
         for tick, seconds, _ in ticks:
-            timers.add_job(tick, "interval", seconds=seconds, **options)
+            timers.every(seconds, tick)
         timers.start()
         self._timers = timers
 
     @property
     def running(self) -> bool:
-        return self._timers is not None and bool(self._timers.running)
+        return self._timers is not None and self._timers.running
 
     async def stop(self) -> None:
-        if self._timers is not None and self._timers.running:
-            self._timers.shutdown(wait=False)
+        """No more ticks; a tick still running is cancelled and waited for."""
+        if self._timers is not None:
+            await self._timers.stop()
         self._timers = None
