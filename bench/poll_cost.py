@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from aiohttp import web
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -51,7 +49,13 @@ from bot.news.parse import parse_feed  # noqa: E402
 from bot.store.repository import Store  # noqa: E402
 from config.settings import normalise_database_url  # noqa: E402
 from tests.support.databases import empty_database  # noqa: E402
-from tests.support.feeds import SEED_BODY, SEED_TITLE, FeedServer, rss_feed  # noqa: E402
+from tests.support.feeds import (  # noqa: E402
+    SEED_BODY,
+    SEED_TITLE,
+    FeedServer,
+    rss_feed,
+    start_feed_server,
+)
 from tests.support.settings import make_settings  # noqa: E402
 from tests.support.statements import StatementCount, StatementCounter  # noqa: E402
 
@@ -73,18 +77,6 @@ class Cost:
         self.statements += len(count.statements)
         self.round_trips += count.round_trips
         self.seconds += seconds
-
-
-async def serve(server: FeedServer) -> web.AppRunner:
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.base_url = f"http://127.0.0.1:{port}"
-    return runner
 
 
 async def steady_feeds(app: App, server: FeedServer, count: int) -> list[Feed]:
@@ -122,7 +114,7 @@ async def old_steady_poll(app: App, store: Store, feed: Feed) -> None:
 
 async def bench_steady(app: App, url: str, feeds: int) -> dict[str, Cost]:
     server = FeedServer()
-    runner = await serve(server)
+    runner = await start_feed_server(server)
     # The engine the bot used to make: pooled connections pinged on every checkout.
     old_store = Store(create_async_engine(url, pool_pre_ping=url.startswith("postgresql")))
     costs = {"before": Cost(), "after": Cost()}

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.store.repository import Store
 from config.settings import normalise_database_url
@@ -22,7 +21,7 @@ from tests.support import REPO
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot, console_bot_with
 from tests.support.databases import empty_database
-from tests.support.feeds import FeedServer
+from tests.support.feeds import FeedServer, start_feed_server
 
 # The platform harnesses: their fixtures (fake, tg, dc) for any test, and two autouse
 # fixtures that are harmless everywhere: PTB_TIMEDELTA only changes how python-telegram-bot
@@ -101,14 +100,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     server = FeedServer()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.base_url = f"http://127.0.0.1:{port}"
+    runner = await start_feed_server(server)
     yield server
     await runner.cleanup()
 

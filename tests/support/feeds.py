@@ -78,6 +78,19 @@ class FeedServer:
         return web.Response(body=route.body, status=route.status, headers=headers)
 
 
+async def start_feed_server(server: FeedServer) -> web.AppRunner:
+    """Serve ``server`` on 127.0.0.1 (a free port, set as its base_url); cleanup() stops it."""
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.base_url = f"http://127.0.0.1:{port}"
+    return runner
+
+
 def new_article(
     n: int, *, published: datetime, link: str | None = None, entry_key: str | None = None
 ) -> NewArticle:
