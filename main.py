@@ -287,12 +287,10 @@ async def cmd_run(settings: Settings, role: str = "all") -> int:
     if not configured_platforms(settings):
         print(no_platform_help(), file=sys.stderr)
         return 2
-    from bot.app.runner import run_platforms, run_role
+    from bot.app.runner import run_role
     from bot.platforms.base import PlatformStartError
 
     try:
-        if role == "all":
-            return await run_platforms(settings)
         return await run_role(settings, role)
     except PlatformStartError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -55,7 +55,7 @@ class PollMetrics:
         )
         self.cycle_seconds = Histogram(
             "newsdigest_poll_cycle_seconds",
-            "Duration of poll cycles that had due feeds.",
+            "Duration of rounds of polls (a timed cycle, a worker's job, a /digest refresh).",
             buckets=(0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800),
             registry=registry,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Collection
@@ -99,10 +100,7 @@ async def run_role(
 
     stop = _stop_on_signals(stop)
     async with open_app(settings) as app:
-
-        async def health(is_running: Callable[[], bool]) -> HealthServer | None:
-            return await start_health(app, is_running)
-
+        health = functools.partial(start_health, app)
         if role == WORKER:
             serving = [spec.name for spec in configured_platforms(settings)]
             scheduler = build_scheduler(app, [], serving=serving)

@@ -36,6 +36,8 @@ class Timers:
 
     def every(self, seconds: float, job: Job, *, name: str | None = None) -> None:
         """Run ``job`` every ``seconds`` once started (not at once)."""
+        if self._scheduler is not None:
+            raise RuntimeError("add every job before the timers start")
         self._jobs.append((job, seconds, name))
 
     def start(self) -> None:

@@ -34,10 +34,6 @@ def psycopg_conninfo(database_url: str) -> str:
     return f"postgresql://{rest}"
 
 
-def is_postgresql(database_url: str) -> bool:
-    return database_url.startswith(("postgresql", "postgres:"))
-
-
 def build_queue_app(database_url: str, *, max_connections: int = 10) -> procrastinate.App:
     """The App with the bot's tasks registered; open it with ``open_async`` before use."""
     connector = procrastinate.PsycopgConnector(

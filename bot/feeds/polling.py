@@ -107,7 +107,7 @@ class FeedPoller:
         self.concurrency = concurrency
         self.per_host = per_host
         self.on_feed_disabled = on_feed_disabled
-        # Told of every cycle that had due feeds, with its duration (the metrics).
+        # Told of every round of polls, with its duration (the metrics).
         self.on_cycle: CycleHook | None = None
         self._in_flight: set[int] = set()
         self._host_limits: dict[str, asyncio.Semaphore] = {}
@@ -142,18 +142,19 @@ class FeedPoller:
                 tasks.append(task)
         await asyncio.gather(*tasks)
         self._log_cycle(report)
-        if report.due and self.on_cycle is not None:
-            self.on_cycle(report, time.monotonic() - started)
+        self._report_cycle(report, started)
         return report, new_ids
 
     async def poll(self, feeds: list[Feed]) -> tuple[CycleReport, list[int]]:
         """Poll these feeds now (skipping any already being polled) and reschedule them."""
         due = [feed for feed in feeds if feed.id not in self._in_flight]
+        started = time.monotonic()
         report = CycleReport(due=len(due))
         slots = asyncio.Semaphore(self.concurrency)
         new_ids: list[int] = []
         await asyncio.gather(*(self._poll_one(feed, slots, report, new_ids) for feed in due))
         self._log_cycle(report)
+        self._report_cycle(report, started)
         return report, new_ids
 
     async def _poll_one(
@@ -176,6 +177,11 @@ class FeedPoller:
             await self._retry_later(feed)
         finally:
             self._in_flight.discard(feed.id)
+
+    def _report_cycle(self, report: CycleReport, started: float) -> None:
+        """Polls of every kind (a timed cycle, a worker's job, a /digest refresh) count."""
+        if report.due and self.on_cycle is not None:
+            self.on_cycle(report, time.monotonic() - started)
 
     @staticmethod
     def _log_cycle(report: CycleReport) -> None:

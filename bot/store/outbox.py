@@ -169,16 +169,6 @@ class OutboxRepository(StoreBase):
             await session.commit()
             return claimed
 
-    async def waiting_deliveries(self, chat_pk: int) -> int:
-        """How many of the chat's deliveries are not yet sent nor given up on."""
-        async with self.session() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(DeliveryRow)
-                .where(DeliveryRow.chat_pk == chat_pk, DeliveryRow.status == PENDING)
-            )
-            return int(count or 0)
-
     async def retry_now(self, chat_pk: int, *, now: datetime) -> int:
         """Make the chat's deliveries waiting out a back-off due now; returns how many.
 

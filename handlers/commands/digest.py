@@ -58,7 +58,7 @@ async def digest_now(ctx: CommandContext) -> Reply:
         chat = await ctx.reload_chat()  # settings may have changed meanwhile
         # An older digest still in the outbox (waiting for a retry, or kept while the
         # chat was paused) goes first: this one queues behind it instead of overtaking.
-        queued = await services.store.waiting_deliveries(chat.pk) > 0
+        queued = await composer.digest_on_its_way(chat)  # a notice waiting is no digest
         try:
             reply = await composer.commit_next(
                 chat,

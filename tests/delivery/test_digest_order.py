@@ -77,3 +77,17 @@ async def test_digest_command_answers_at_once_when_nothing_is_waiting(
         assert "Story 2" in await h.say("/digest")
         assert (await h.scheduler.deliver()).sent == 0
         assert h.platform.sent == []
+
+
+async def test_a_notice_waiting_in_the_outbox_is_not_an_earlier_digest(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        # "I stopped checking …" waits in the same table as digests.
+        await h.scheduler.notify_feed_disabled(await h.feed(), "a test reason")
+        feed_server.serve("/feed.xml", rss_feed(stories(2, 1)))
+        answer = await h.say("/digest")
+        assert "Story 2" in answer
+        assert "earlier digest" not in answer
