@@ -224,7 +224,10 @@ MIN_PRE_SENTENCE_WORDS = 6
 CODE_LINE_SHARE = 0.3
 MAX_PRE_SYMBOL_SHARE = 0.02
 _CODE_SYMBOLS = frozenset("{}[]<>$=%|\\^~_/#*`@")
-_PRE_SENTENCE = re.compile(r"[^.!?]+[.!?](?=\s|$)")
+# Where a sentence ends: after . ! or ? that a space or the end follows. Split on, never
+# matched as "text then a stop": that form backtracks quadratically over a long <pre>
+# with few stops, and a feed controls how long its <pre> is.
+_PRE_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 # One of these lines makes a <pre> a listing whatever the rest holds (a patch, C source).
 _LISTING_MARKER = re.compile(r"diff --git |@@ -\d+(?:,\d+)? \+\d+|#include\s*[<\"]")
@@ -630,7 +633,9 @@ def _is_code_listing(el: lxml.etree._Element) -> bool:
     if sum(ch in _CODE_SYMBOLS for ch in visible) > MAX_PRE_SYMBOL_SHARE * len(visible):
         return True
     sentences = [
-        s for s in _PRE_SENTENCE.findall(text) if len(_WORD.findall(s)) >= MIN_PRE_SENTENCE_WORDS
+        s
+        for s in _PRE_SENTENCE_END.split(text)
+        if s.rstrip().endswith((".", "!", "?")) and len(_WORD.findall(s)) >= MIN_PRE_SENTENCE_WORDS
     ]
     return len(sentences) < MIN_PRE_SENTENCES
 
