@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,6 +85,14 @@ def next_interval(
     return float(min(max(interval, min_seconds), max_seconds))
 
 
+def host_of(url: str) -> str:
+    """The host a feed's politeness limit counts against."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL one can split: it gets a politeness slot of its own
+        return url
+
+
 class FeedPoller:
     """Runs poll cycles; the scheduler calls :meth:`poll_due` on a timer."""
 
@@ -130,16 +139,37 @@ class FeedPoller:
         new_ids: list[int] = []
         slots = asyncio.Semaphore(self.concurrency)
         waiting = asyncio.Semaphore(self.concurrency * WAITING_PER_SLOT)
+        per_host: Counter[str] = Counter()  # started and not finished, by host
         tasks: list[asyncio.Task[None]] = []
+        later: list[Feed] = []
+
+        async def launch(feed: Feed, host: str) -> None:
+            await waiting.acquire()
+            per_host[host] += 1
+            report.due += 1
+            task = asyncio.create_task(self._poll_one(feed, slots, report, new_ids))
+
+            def done(_task: asyncio.Task[None]) -> None:
+                per_host[host] -= 1
+                waiting.release()
+
+            task.add_done_callback(done)
+            tasks.append(task)
+
         for start in range(0, len(due_ids), DUE_PAGE):
             for feed in await self.store.get_feeds(due_ids[start : start + DUE_PAGE]):
                 if feed.disabled or feed.id in self._in_flight:
                     continue
-                await waiting.acquire()
-                report.due += 1
-                task = asyncio.create_task(self._poll_one(feed, slots, report, new_ids))
-                task.add_done_callback(lambda _task: waiting.release())
-                tasks.append(task)
+                host = host_of(feed.url)
+                # A host with many due feeds (an imported list of one site's feeds) must
+                # not take every waiting place while it polls two at a time: its surplus
+                # starts once every other host's feeds have.
+                if per_host[host] >= self.per_host * WAITING_PER_SLOT:
+                    later.append(feed)
+                    continue
+                await launch(feed, host)
+        for feed in later:
+            await launch(feed, host_of(feed.url))
         await asyncio.gather(*tasks)
         self._log_cycle(report)
         self._report_cycle(report, started)
@@ -236,10 +266,7 @@ class FeedPoller:
             log.exception("feed %s could not be rescheduled", feed.id)
 
     def _host_limit(self, url: str) -> asyncio.Semaphore:
-        try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:  # not a URL one can split: it gets a politeness slot of its own
-            host = url
+        host = host_of(url)
         if host not in self._host_limits:
             self._host_limits[host] = asyncio.Semaphore(self.per_host)
         return self._host_limits[host]

@@ -74,3 +74,31 @@ async def test_feeds_waiting_for_a_busy_host_leave_their_slots_to_other_hosts(
             release.set()
         report, _ = await cycle
         assert (report.due, report.fetched, report.failed) == (4, 4, 0)
+
+
+async def test_a_site_with_many_due_feeds_does_not_take_every_waiting_place(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    async with harness(database_url, clock, tmp_path) as h:
+        poller = h.scheduler.poller
+        poller.concurrency, poller.per_host = 2, 1  # 8 waiting places, 4 for one host
+        store = h.app.services.store
+        chat = await store.get_or_create_chat(ChatTarget("console", "imported"))
+        release = asyncio.Event()
+        for n in range(12):  # an imported list of one slow site's feeds, due first
+            feed_server.gates[f"/site-{n}.xml"] = release
+            url = feed_server.serve(f"/site-{n}.xml", rss_feed(stories(n, prefix="Site")))
+            await store.subscribe(chat.pk, (await store.get_or_create_feed(url)).id)
+        other = feed_server.serve("/other.xml", rss_feed(stories(1, prefix="Other")))
+        other = other.replace("127.0.0.1", "localhost")
+        await store.subscribe(chat.pk, (await store.get_or_create_feed(other)).id)
+
+        cycle = asyncio.create_task(poller.poll_due())
+        try:
+            while "/other.xml" not in feed_server.hits:
+                await asyncio.wait_for(feed_server.request_seen.wait(), timeout=10)
+                feed_server.request_seen.clear()
+        finally:
+            release.set()
+        report, _ = await cycle
+        assert (report.due, report.fetched, report.failed) == (13, 13, 0)
