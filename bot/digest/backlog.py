@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from bot.digest.stories import Story
 from bot.models import StoredArticle
@@ -34,15 +34,6 @@ DEFAULT_MAX_PER_FEED = 100
 class BacklogPolicy:
     max_age_days: int = DEFAULT_MAX_AGE_DAYS  # 0: no age limit
     max_per_feed: int = DEFAULT_MAX_PER_FEED  # 0: no per-feed limit
-
-    def split(self, articles: Sequence[Item], *, now: datetime) -> tuple[list[Item], list[Item]]:
-        """(articles kept, articles past the bounds), both in the given (newest-first) order."""
-        window = self.window(now)
-        kept: list[Item] = []
-        expired: list[Item] = []
-        for article in articles:
-            (kept if window.admits(article) else expired).append(article)
-        return kept, expired
 
     def window(self, now: datetime) -> BacklogWindow:
         """The bounds as one pass applies them, article by article, newest first."""
@@ -95,8 +86,6 @@ class Backlogged(Protocol):
     def source(self) -> str: ...
 
 
-Item = TypeVar("Item", bound=Backlogged)
-
 
 @dataclass(slots=True)
 class BacklogWindow:
@@ -120,12 +109,9 @@ class BacklogWindow:
     def admits(self, article: Backlogged) -> bool:
         """Whether this article, the next newest wanted one, is within the bounds; an
         admitted article is counted against its feed's budget."""
-        feed = _feed_of(article)
-        if self.oldest is not None and article.first_seen < self.oldest:
+        if not self.could_admit(article):
             return False
-        if self.max_per_feed and self.per_feed[feed] >= self.max_per_feed:
-            return False
-        self.per_feed[feed] += 1
+        self.per_feed[_feed_of(article)] += 1
         return True
 
 
