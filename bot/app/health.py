@@ -8,9 +8,10 @@ Off unless NEWSDIGEST_HEALTH_PORT is set. Two endpoints on one small aiohttp ser
   balancer needs to restart or route around a stuck process.
 - ``/metrics`` — the Prometheus text format. Figures about the whole deployment (chats,
   feeds by state, deliveries by state, table rows) are read from the database at scrape
-  time, with the same definitions as ``main.py status`` and ``/stats``, so several
-  processes on one database report the same numbers; figures about this process (polls
-  by outcome, new articles, cycle durations) are counters it keeps.
+  time (at most every 30 s: they count whole tables), with the same definitions as
+  ``main.py status`` and ``/stats``, so several processes on one database report the
+  same numbers; figures about this process (polls by outcome, new articles, cycle
+  durations) are counters it keeps.
 
 Binds to 127.0.0.1 by default (NEWSDIGEST_HEALTH_HOST): the figures name no chat, but
 there is no reason to show them to the internet.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: How long /healthz waits for the database before calling it down.
 DATABASE_TIMEOUT = 3.0
+#: Seconds the deployment's figures (whole-table counts) are served from the last read.
+FIGURES_MAX_AGE = 30.0
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -126,7 +130,10 @@ class HealthServer:
         self.polls = PollMetrics(self.registry)
         self._figures = _StoreFigures()
         self.registry.register(self._figures)
-        self._lock = asyncio.Lock()  # one database read per scrape, however many scrapers
+        # The deployment's figures count whole tables: read at most once per
+        # FIGURES_MAX_AGE however many scrapers (and processes) ask.
+        self._lock = asyncio.Lock()
+        self._figures_read_at: float | None = None
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -158,10 +165,14 @@ class HealthServer:
     async def metrics(self, request: web.Request) -> web.Response:
         try:
             async with self._lock:
-                await self._figures.refresh(self.store, self.clock())
+                read_at = self._figures_read_at
+                if read_at is None or time.monotonic() - read_at >= FIGURES_MAX_AGE:
+                    await self._figures.refresh(self.store, self.clock())
+                    self._figures_read_at = time.monotonic()
         except Exception as exc:  # the process's own counters are still worth serving
             log.warning("metrics: the database could not be read: %s", exc)
             self._figures.families = []
+            self._figures_read_at = None
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE}
         )

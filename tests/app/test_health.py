@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
+from bot.app import health as health_module
 from bot.app.health import HealthServer
 from bot.feeds.polling import CycleReport
 from bot.models import ChatTarget
@@ -100,3 +102,18 @@ async def test_metrics_report_the_deployment_and_this_processs_polls(store: Stor
     assert value(metrics, 'newsdigest_polls_total{outcome="failed"}') == 1
     assert value(metrics, "newsdigest_new_articles_total") == 5
     assert value(metrics, "newsdigest_poll_cycle_seconds_count") == 1
+
+
+async def test_whole_table_counts_are_read_at_most_once_per_interval(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.get_or_create_chat(ChatTarget("console", "a"))
+    async with serving(store, [True]) as client:
+        first = (await client.get("/metrics")).text
+        await store.get_or_create_chat(ChatTarget("console", "b"))
+        cached = (await client.get("/metrics")).text
+        monkeypatch.setattr(health_module, "FIGURES_MAX_AGE", 0.0)
+        fresh = (await client.get("/metrics")).text
+    assert value(first, 'newsdigest_chats{state="active"}') == 1
+    assert value(cached, 'newsdigest_chats{state="active"}') == 1
+    assert value(fresh, 'newsdigest_chats{state="active"}') == 2
