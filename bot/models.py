@@ -270,6 +270,39 @@ class Document:
     mime_type: str = "application/octet-stream"
 
 
+class ActionStyle(Enum):
+    """How prominent a button is; platforms without styles ignore it."""
+
+    NORMAL = "normal"
+    PRIMARY = "primary"
+    DANGER = "danger"  # removes something: platforms colour it as a warning
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button or menu entry under a reply: pressing it runs ``/command args…``.
+
+    Why a command and not a callback: a press is then exactly the typed command, checked
+    by the same handler with the same permissions, so a stale or forged press can do no
+    more than typing could. Handlers never see how a platform encodes it
+    (`bot.platforms.callbacks`).
+    """
+
+    label: str
+    command: str
+    args: tuple[str, ...] = ()
+    style: ActionStyle = ActionStyle.NORMAL
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """Actions shown together: a row of buttons, or a choice list when ``placeholder`` is
+    set (a Discord select menu; a column of buttons on Telegram; numbered on the console)."""
+
+    actions: tuple[Action, ...]
+    placeholder: str | None = None
+
+
 class ReplyKind(Enum):
     """How a reply should look: adapters may style errors (or make them ephemeral)."""
 
@@ -299,6 +332,11 @@ class Reply:
     silent: bool = False
     previews: bool = False
     delivery_id: int | None = None
+    # Buttons or choice lists shown under the reply (the last message of a long one).
+    actions: tuple[ActionRow, ...] = ()
+    # Answering a press: show this in place of the message pressed (a toggled setting,
+    # the next page) where the platform can edit it; otherwise it is sent as a new message.
+    replaces_pressed: bool = False
 
     @classmethod
     def error(cls, text: str, *lines: str) -> Reply:

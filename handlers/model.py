@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.models import ChatTarget, Document, Reply, ReplyKind
+from bot.models import Action, ActionRow, ActionStyle, ChatTarget, Document, Reply, ReplyKind
 
-__all__ = ["Command", "Document", "Reply", "ReplyKind", "User"]
+__all__ = [
+    "Action",
+    "ActionRow",
+    "ActionStyle",
+    "Command",
+    "Document",
+    "Reply",
+    "ReplyKind",
+    "User",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,8 @@ class Command:
     space_id: str | None = None
     # How a user of this platform attaches a file to a command (for /import's help).
     file_hint: str = ""
+    # Sent by pressing a button or picking from a menu (an `Action`), not typed.
+    pressed: bool = False
 
     @property
     def text(self) -> str:
