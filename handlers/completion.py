@@ -108,7 +108,8 @@ async def settings(
     _services: Services, _target: ChatTarget, typed: str, _others: Mapping[str, str]
 ) -> list[Suggestion]:
     """The names /settings knows, with what each changes."""
-    return _ranked(((f"{name} — {spec.description}", name) for name, spec in SPECS.items()), typed)
+    named = ((f"{name} — {spec.description}", name) for name, spec in SPECS.items())
+    return _ranked(named, typed, 1)  # by name: the descriptions match too much
 
 
 # Words a setting's value may be; each setting keeps those its own parser accepts.
@@ -123,13 +124,16 @@ async def setting_values(
     if spec is None:
         return []
     defaults = ChatSettings.defaults_from(services.settings)
-    valid = []
+    valid: list[Suggestion] = []
+    meant: list[object] = []  # one word per value: "on", not "on" and "1"
     for word in _VALUE_WORDS:
         try:
-            spec.parse(word, defaults)
+            value = spec.parse(word, defaults)
         except SettingError:
             continue
-        valid.append((word, word))
+        if value not in meant:
+            meant.append(value)
+            valid.append((word, word))
     valid.append(("default", "default"))
     return _ranked(valid, typed)
 

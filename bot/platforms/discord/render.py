@@ -244,9 +244,12 @@ def render_components(actions: tuple[ActionRow, ...], key: bytes) -> list[dict[s
     rows: list[dict[str, Any]] = []
     used: set[str] = set()  # custom_ids and option values must be unique in a message
     for row in actions:
-        encoded = [(action, _encoded(action, key)) for action in row.actions]
-        fitting = [(action, data) for action, data in encoded if data and data not in used]
-        used.update(data for _, data in fitting)
+        fitting: list[tuple[Action, str]] = []
+        for action in row.actions:
+            data = _encoded(action, key)
+            if data and data not in used:
+                used.add(data)
+                fitting.append((action, data))
         if row.placeholder is not None:
             if fitting:
                 rows.append(_menu(row.placeholder, fitting, len(rows)))
