@@ -118,20 +118,35 @@ Incoming traffic
     42 has MANAGE_GUILD, 43 does not). An unknown user becomes a member without roles.
     Unknown commands, options or missing required options raise ``LookupError`` /
     ``ValueError`` in the test, since Discord's client would never send them.
+    ``await press(message, custom_id, *, values=None, user_id=42, permissions=None,
+    check=True)`` dispatches a MESSAGE_COMPONENT interaction (type 3): ``user_id`` presses
+    the button ``custom_id`` of a stored ``message`` (any message dict with its ``id`` and
+    ``channel_id``), or picks ``values`` in the select menu ``custom_id``; the interaction
+    carries the message as stored now. The component and the values must be in the
+    message, as Discord's client only sends those, unless ``check=False`` (a modified
+    client sending anything).
+    ``await autocomplete(name, focused, typed, options=None, *, guild_id=1000,
+    channel_id=2000, user_id=42, permissions=None)`` dispatches an
+    APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4): ``typed`` so far in the option
+    ``focused`` of /``name``, which must be registered with ``autocomplete``; the others as
+    given. ``FakeInteraction.choices`` is what the bot answered (callback type 8).
     ``await dispatch(event, data)`` sends any other gateway event (to the connections of
     the shard of ``data["guild_id"]``, see Sharding).
     ``await disconnect_gateway(code=4000, invalidate_session=False)`` drops the
     connection: the client resumes (``RESUMED``), or identifies again if invalidated.
 Interactions
-    :class:`FakeInteraction` has ``id``, ``token``, ``payload`` and ``responses``: dicts in
-    arrival order, each ``{"kind", "type", "data", "files", "message", "ephemeral"}`` with
-    ``kind`` one of ``callback`` (``type`` 4 message, 5 deferred, 9 modal; ``data`` the
-    callback's ``data``), ``followup``, ``edit_original``, ``delete_original``,
-    ``edit_followup``, ``delete_followup`` (``data`` the JSON body sent) and ``message``
-    the resulting message. ``await wait_response(timeout=10.0, count=None)`` returns
-    ``responses`` once the user would see an answer (a non-deferred callback, or a deferral
-    followed by a follow-up or an edit of the original), or once there are ``count``.
-    ``original`` and ``followups`` are the current messages.
+    :class:`FakeInteraction` has ``id``, ``token``, ``payload`` and ``responses``: dicts in arrival
+    order, each ``{"kind", "type", "data", "files", "message", "ephemeral"}`` with ``kind`` one of
+    ``callback`` (``type`` 4 message, 5 deferred, 9 modal; for a component press also 6 deferred
+    update and 7 update message, whose ``message`` is the pressed one (7 edits it: content, embeds,
+    components); 8 autocomplete result, the only one an autocomplete takes; ``data`` the callback's
+    ``data``), ``followup``, ``edit_original``, ``delete_original``, ``edit_followup``,
+    ``delete_followup`` (``data`` the JSON body sent) and ``message`` the resulting message. ``await
+    wait_response(timeout=10.0, count=None)`` returns ``responses`` once the user would see an
+    answer (a non-deferred callback, or a deferral followed by a follow-up or an edit of the
+    original), or once there are ``count``. ``original`` and ``followups`` are the current messages
+    (after a press's callback 6 or 7, ``original`` is the pressed message, and ``@original`` edits
+    it).
 Waiting, never sleeping
     ``await wait_for_call(method, path_pattern, count=1, timeout=10.0)``, ``await
     wait_until(predicate, timeout=10.0)`` (re-checked whenever the fake sees traffic) and
@@ -172,7 +187,9 @@ all embeds, http(s) URLs in embeds, well-formed ``allowed_mentions``; failures a
 by the fake); ``mentions``/``mention_everyone``/``mention_roles`` are computed from the
 content and ``allowed_mentions`` (absent: everything pings), so "no pings" is checkable on
 the answer too. Channel posts need VIEW_CHANNEL and SEND_MESSAGES (403 50001 / 50013).
-Interactions: a second callback is 400 40060; an unknown one 404 10062; follow-ups before
+Messages keep their ``components`` (buttons, select menus) as sent, and edits replace them.
+Interactions: a callback type the interaction does not take is 400 50035; a second callback
+is 400 40060; an unknown one 404 10062; follow-ups before
 the callback 404 10015; the first follow-up after a deferral (type 5) fills in the
 "thinking" original, keeping the deferral's ephemerality, as Discord does; callbacks answer
 ``{"interaction": ..., "resource": {"type", "message"}}`` when discord.py asks

@@ -53,12 +53,28 @@ PAGE = CommandSpec(
 )
 
 
+async def slow_page(ctx: CommandContext) -> Reply:
+    """/page for a command that fetches (acknowledged first, answered after)."""
+    reply = await page(ctx)
+    replaces = bool(ctx.args) and ctx.args[-1] == "in-place"
+    return Reply(text=f"Slow {reply.text}", actions=reply.actions, replaces_pressed=replaces)
+
+
+SLOW_PAGE = CommandSpec(
+    name="slowpage",
+    summary="Show a page after fetching",
+    handler=slow_page,
+    args=(ArgSpec("how", "the page", required=False, rest=True),),
+    fetches=True,
+)
+
+
 @pytest.fixture
 async def dcx(tmp_path: Path, clock: FakeClock) -> AsyncIterator[DiscordHarness]:
     """The bot with one command of the test's own (/page) that answers with a button."""
     async with (
         FakeDiscordAPI() as fake,
-        started(fake, settings_for(fake, tmp_path), clock, extra=[PAGE]) as h,
+        started(fake, settings_for(fake, tmp_path), clock, extra=[PAGE, SLOW_PAGE]) as h,
     ):
         yield h
 
@@ -241,3 +257,26 @@ async def test_a_press_whose_interaction_expired_is_answered_in_the_channel(
     chat = await dc.app.services.store.find_chat(TARGET)
     assert chat is not None
     assert chat.active
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+async def test_a_press_that_fetches_is_acknowledged_first(
+    dcx: DiscordHarness, in_place: bool
+) -> None:
+    how = ("1", "in-place") if in_place else ("1",)
+    reply = Reply(text="Refresh?", actions=(ActionRow((Action("Refresh", "slowpage", how),)),))
+    message = await posted(dcx, reply)
+    before = len(dcx.fake.channel_messages(CHANNEL))
+    responses = await dcx.press(message, "Refresh", permissions=MANAGE_CHANNELS)
+    assert responses[0]["type"] == 6  # DEFERRED_UPDATE_MESSAGE: no "thinking" placeholder
+    pressed = dcx.fake.message(CHANNEL, int(message["id"]))
+    assert pressed is not None
+    if in_place:
+        assert [r["kind"] for r in responses] == ["callback", "edit_original"]
+        assert pressed["content"] == "Slow Page 1, pressed: True"
+        assert component(pressed, "Next")
+    else:
+        assert [r["kind"] for r in responses] == ["callback", "followup"]
+        assert pressed["content"] == "Refresh?"
+        assert responses[1]["message"]["content"] == "Slow Page 1, pressed: True"
+    assert len(dcx.fake.channel_messages(CHANNEL)) == before
