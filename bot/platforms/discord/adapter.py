@@ -643,7 +643,8 @@ class DiscordPlatform:
                 if deferred:
                     await interaction.edit_original_response(**edit)
                 else:
-                    await interaction.response.edit_message(**edit)
+                    suppress = bool(kwargs.get("suppress_embeds"))
+                    await interaction.response.edit_message(**edit, suppress_embeds=suppress)
                 ids.append(str(interaction.message.id))
             elif index == 0 and not deferred:
                 response = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
