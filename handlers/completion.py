@@ -33,6 +33,7 @@ MAX_SUGGESTIONS = 25
 SUBSCRIPTIONS = "subscriptions"
 TIMEZONES = "timezones"
 TOPICS = "topics"
+SUBSCRIBE_TOPICS = "subscribe_topics"
 SETTINGS = "settings"
 SETTING_VALUES = "setting_values"
 
@@ -104,6 +105,16 @@ async def topics(
     return _ranked(((f"{t.name} — {t.title}", t.name) for t in catalogue.topics), typed)
 
 
+async def subscribe_topics(
+    services: Services, _target: ChatTarget, typed: str, _others: Mapping[str, str]
+) -> list[Suggestion]:
+    """/subscribe's topic form, "topic:world — World news" → "topic:world": the catalogue
+    found where a feed address is typed (an address typed matches none of them)."""
+    catalogue = services.settings.catalogue
+    forms = ((f"topic:{t.name} — {t.title}", f"topic:{t.name}") for t in catalogue.topics)
+    return _ranked(forms, typed)
+
+
 async def settings(
     _services: Services, _target: ChatTarget, typed: str, _others: Mapping[str, str]
 ) -> list[Suggestion]:
@@ -142,6 +153,7 @@ PROVIDERS: dict[str, Provider] = {
     SUBSCRIPTIONS: subscriptions,
     TIMEZONES: timezones,
     TOPICS: topics,
+    SUBSCRIBE_TOPICS: subscribe_topics,
     SETTINGS: settings,
     SETTING_VALUES: setting_values,
 }

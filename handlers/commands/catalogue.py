@@ -124,6 +124,7 @@ def add_catalogue_commands(registry: CommandRegistry) -> None:
                     "url",
                     "the feed's or the site's address, or topic:<name> from /browse",
                     ArgKind.URL,
+                    completes=completion.SUBSCRIBE_TOPICS,
                 ),
             ),
             details=f"{plain.details} /subscribe topic:<name> follows every feed of a topic.",

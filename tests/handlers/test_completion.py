@@ -78,6 +78,9 @@ async def test_zones_topics_and_settings(console_bot: ConsoleBot) -> None:
     assert [value for _, value in sentences] == ["1", "2", "3", "4", "5", "default"]
     topics = await complete(completion.TOPICS, services, HERE, "")
     assert [value for _, value in topics] == services.settings.catalogue.names
+    assert [v for _, v in await complete(completion.TOPICS, services, HERE, "SCI")] == ["science"]
+    forms = await complete(completion.SUBSCRIBE_TOPICS, services, HERE, "topic:w")
+    assert [value for _, value in forms] == ["topic:world"]
 
 
 def test_every_argument_names_a_known_provider(console_bot: ConsoleBot) -> None:

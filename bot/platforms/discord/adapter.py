@@ -332,7 +332,7 @@ class DiscordPlatform:
         if spec.admins_only:  # every use needs an admin: hide it from the others by default
             command.default_permissions = ADMIN_PERMISSIONS
         for arg in spec.args:
-            if arg.completes and arg.kind in (ArgKind.TEXT, ArgKind.INTEGER):
+            if arg.completes and arg.kind is not ArgKind.FILE:
                 command.autocomplete(arg.name)(self._suggester(spec, arg))
         return command
 

@@ -37,7 +37,14 @@ async def test_options_with_suggestions_are_registered_as_autocomplete(dc: Disco
     assert {o["name"]: o.get("autocomplete") for o in registered["timezone"]["options"]} == {
         "zone": True
     }
-    assert not registered["subscribe"]["options"][0].get("autocomplete")
+    assert not registered["schedule"]["options"][0].get("autocomplete")
+
+
+async def test_a_topic_is_offered_where_a_feed_address_is_typed(dc: DiscordHarness) -> None:
+    assert await suggested(dc, "subscribe", "url", "tech") == [
+        ("topic:technology — Technology", "topic:technology")
+    ]
+    assert await suggested(dc, "subscribe", "url", "https://example.org/feed") == []
 
 
 async def test_a_feed_is_offered_by_its_title_and_number(dc: DiscordHarness) -> None:
