@@ -280,3 +280,20 @@ async def test_a_press_that_fetches_is_acknowledged_first(
         assert pressed["content"] == "Refresh?"
         assert responses[1]["message"]["content"] == "Slow Page 1, pressed: True"
     assert len(dcx.fake.channel_messages(CHANNEL)) == before
+
+
+async def test_a_channel_the_operator_did_not_allow_runs_no_press_and_gets_no_suggestions(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    async with FakeDiscordAPI() as fake:
+        settings = settings_for(fake, tmp_path, allowed_chats=["discord:7777"])
+        async with started(fake, settings, clock) as h:
+            await subscribed(h, "BBC News")
+            message = await posted(h, CONFIRM)  # sent before the operator narrowed the list
+            [answer] = await h.press(message, "Unsubscribe", permissions=MANAGE_CHANNELS)
+            assert answer["ephemeral"]
+            assert "Unsubscribed" not in text_of([answer])
+            assert await titles(h) == ["BBC News"]
+            suggestions = await fake.autocomplete("unsubscribe", "target", "bb")
+            await suggestions.wait_response()
+            assert suggestions.choices == []
