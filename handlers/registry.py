@@ -51,7 +51,7 @@ def has_arguments(args: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    """"Anyone may show, some may change": which calls change something, and who may.
+    """ "Anyone may show, some may change": which calls change something, and who may.
 
     ``is_change`` tells a change from a look (by default: any argument is a change);
     ``what`` names what is changed for the refusal ("the schedule"); ``hint`` tells the
@@ -80,6 +80,8 @@ class ArgSpec:
     kind: ArgKind = ArgKind.TEXT
     required: bool = True
     rest: bool = False  # takes the rest of the line (several words)
+    # Names a provider of suggestions while the argument is typed (handlers.completion).
+    completes: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from bot.feeds.subscribing import WantedFeed, find_by_url
 from config.catalogue import Catalogue, Topic
+from handlers import completion
 from handlers.commands.bulk_add import add_feeds
 from handlers.context import CommandContext
 from handlers.model import Reply
@@ -100,7 +101,14 @@ def add_catalogue_commands(registry: CommandRegistry) -> None:
             name="browse",
             summary="Topics of recommended feeds you can follow in one go",
             handler=browse,
-            args=(ArgSpec("topic", "a topic name, e.g. world", required=False),),
+            args=(
+                ArgSpec(
+                    "topic",
+                    "a topic name, e.g. world",
+                    required=False,
+                    completes=completion.TOPICS,
+                ),
+            ),
             details="Follow every feed of a topic with /subscribe topic:<name>.",
         )
     )
@@ -116,6 +124,7 @@ def add_catalogue_commands(registry: CommandRegistry) -> None:
                     "url",
                     "the feed's or the site's address, or topic:<name> from /browse",
                     ArgKind.URL,
+                    completes=completion.SUBSCRIBE_TOPICS,
                 ),
             ),
             details=f"{plain.details} /subscribe topic:<name> follows every feed of a topic.",

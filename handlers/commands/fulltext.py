@@ -8,6 +8,7 @@ decision for the people running the bot (NEWSDIGEST_ADMINS; in the console, `con
 
 from __future__ import annotations
 
+from handlers import completion
 from handlers.context import CommandContext
 from handlers.lookup import parse_number
 from handlers.model import Reply
@@ -71,7 +72,12 @@ def add_fulltext_commands(registry: CommandRegistry) -> None:
                 "for all of them."
             ),
             args=(
-                ArgSpec("number", "the feed's number shown by /list", ArgKind.INTEGER),
+                ArgSpec(
+                    "number",
+                    "the feed's number shown by /list",
+                    ArgKind.INTEGER,
+                    completes=completion.SUBSCRIPTIONS,
+                ),
                 ArgSpec("state", "on or off; without it, shows the setting", required=False),
             ),
             details=(

@@ -7,6 +7,7 @@ name, and /export writes it as the OPML title, which /import reads back.
 
 from __future__ import annotations
 
+from handlers import completion
 from handlers.context import CommandContext
 from handlers.lookup import parse_number
 from handlers.model import Reply
@@ -47,7 +48,12 @@ def add_rename_commands(registry: CommandRegistry) -> None:
             summary="Give one of this chat's feeds your own name",
             handler=rename,
             args=(
-                ArgSpec("number", "the feed's number in /list", ArgKind.INTEGER),
+                ArgSpec(
+                    "number",
+                    "the feed's number in /list",
+                    ArgKind.INTEGER,
+                    completes=completion.SUBSCRIPTIONS,
+                ),
                 ArgSpec(
                     "name",
                     "the new name; leave it out to go back to the feed's own title",

@@ -16,6 +16,7 @@ from bot.delivery.schedule import (
     parse_schedule,
     parse_timezone,
 )
+from handlers import completion
 from handlers.commands.pause import paused_line
 from handlers.context import CommandContext
 from handlers.model import Reply
@@ -103,6 +104,13 @@ def add_schedule_commands(registry: CommandRegistry) -> None:
             handler=timezone_command,
             about_scheduled_digests=True,
             changes=Changes(what="the time zone"),
-            args=(ArgSpec("zone", "an IANA name such as Europe/Berlin", required=False),),
+            args=(
+                ArgSpec(
+                    "zone",
+                    "an IANA name such as Europe/Berlin",
+                    required=False,
+                    completes=completion.TIMEZONES,
+                ),
+            ),
         )
     )

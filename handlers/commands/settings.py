@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.chat_state import digest_settings_changes
 from bot.digest.chat_settings import SPECS, ChatSettings, SettingError, lookup
+from handlers import completion
 from handlers.context import CommandContext
 from handlers.model import Reply
 from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
@@ -64,8 +65,18 @@ def add_settings_commands(registry: CommandRegistry) -> None:
                 hint="Send /settings to see them.",
             ),
             args=(
-                ArgSpec("setting", f"one of {', '.join(SPECS)}", required=False),
-                ArgSpec("value", "the new value, or default", required=False),
+                ArgSpec(
+                    "setting",
+                    f"one of {', '.join(SPECS)}",
+                    required=False,
+                    completes=completion.SETTINGS,
+                ),
+                ArgSpec(
+                    "value",
+                    "the new value, or default",
+                    required=False,
+                    completes=completion.SETTING_VALUES,
+                ),
             ),
             details=(
                 "sentences 1-5 per summary; items up to the operator's cap; layout full or "

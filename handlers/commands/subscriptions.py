@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.schedule import chat_zone
 from bot.feeds.subscribing import find_by_url
 from bot.models import Feed, Subscription
+from handlers import completion
 from handlers.commands.pause import paused_line
 from handlers.context import CommandContext
 from handlers.lookup import parse_number
@@ -126,7 +127,13 @@ def add_subscription_commands(registry: CommandRegistry) -> None:
             name="unsubscribe",
             summary="Stop following a feed",
             handler=unsubscribe,
-            args=(ArgSpec("target", "the number shown by /list, or the feed's address"),),
+            args=(
+                ArgSpec(
+                    "target",
+                    "the number shown by /list, or the feed's address",
+                    completes=completion.SUBSCRIPTIONS,
+                ),
+            ),
             access=Access.CHAT_ADMIN,
         )
     )

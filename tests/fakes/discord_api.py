@@ -118,20 +118,35 @@ Incoming traffic
     42 has MANAGE_GUILD, 43 does not). An unknown user becomes a member without roles.
     Unknown commands, options or missing required options raise ``LookupError`` /
     ``ValueError`` in the test, since Discord's client would never send them.
+    ``await press(message, custom_id, *, values=None, user_id=42, permissions=None,
+    check=True)`` dispatches a MESSAGE_COMPONENT interaction (type 3): ``user_id`` presses
+    the button ``custom_id`` of a stored ``message`` (any message dict with its ``id`` and
+    ``channel_id``), or picks ``values`` in the select menu ``custom_id``; the interaction
+    carries the message as stored now. The component and the values must be in the
+    message, as Discord's client only sends those, unless ``check=False`` (a modified
+    client sending anything).
+    ``await autocomplete(name, focused, typed, options=None, *, guild_id=1000,
+    channel_id=2000, user_id=42, permissions=None)`` dispatches an
+    APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4): ``typed`` so far in the option
+    ``focused`` of /``name``, which must be registered with ``autocomplete``; the others as
+    given. ``FakeInteraction.choices`` is what the bot answered (callback type 8).
     ``await dispatch(event, data)`` sends any other gateway event (to the connections of
     the shard of ``data["guild_id"]``, see Sharding).
     ``await disconnect_gateway(code=4000, invalidate_session=False)`` drops the
     connection: the client resumes (``RESUMED``), or identifies again if invalidated.
 Interactions
-    :class:`FakeInteraction` has ``id``, ``token``, ``payload`` and ``responses``: dicts in
-    arrival order, each ``{"kind", "type", "data", "files", "message", "ephemeral"}`` with
-    ``kind`` one of ``callback`` (``type`` 4 message, 5 deferred, 9 modal; ``data`` the
-    callback's ``data``), ``followup``, ``edit_original``, ``delete_original``,
-    ``edit_followup``, ``delete_followup`` (``data`` the JSON body sent) and ``message``
-    the resulting message. ``await wait_response(timeout=10.0, count=None)`` returns
-    ``responses`` once the user would see an answer (a non-deferred callback, or a deferral
-    followed by a follow-up or an edit of the original), or once there are ``count``.
-    ``original`` and ``followups`` are the current messages.
+    :class:`FakeInteraction` has ``id``, ``token``, ``payload`` and ``responses``: dicts in arrival
+    order, each ``{"kind", "type", "data", "files", "message", "ephemeral"}`` with ``kind`` one of
+    ``callback`` (``type`` 4 message, 5 deferred, 9 modal; for a component press also 6 deferred
+    update and 7 update message, whose ``message`` is the pressed one (7 edits it: content, embeds,
+    components); 8 autocomplete result, the only one an autocomplete takes; ``data`` the callback's
+    ``data``), ``followup``, ``edit_original``, ``delete_original``, ``edit_followup``,
+    ``delete_followup`` (``data`` the JSON body sent) and ``message`` the resulting message. ``await
+    wait_response(timeout=10.0, count=None)`` returns ``responses`` once the user would see an
+    answer (a non-deferred callback, or a deferral followed by a follow-up or an edit of the
+    original), or once there are ``count``. ``original`` and ``followups`` are the current messages
+    (after a press's callback 6 or 7, ``original`` is the pressed message, and ``@original`` edits
+    it).
 Waiting, never sleeping
     ``await wait_for_call(method, path_pattern, count=1, timeout=10.0)``, ``await
     wait_until(predicate, timeout=10.0)`` (re-checked whenever the fake sees traffic) and
@@ -172,7 +187,9 @@ all embeds, http(s) URLs in embeds, well-formed ``allowed_mentions``; failures a
 by the fake); ``mentions``/``mention_everyone``/``mention_roles`` are computed from the
 content and ``allowed_mentions`` (absent: everything pings), so "no pings" is checkable on
 the answer too. Channel posts need VIEW_CHANNEL and SEND_MESSAGES (403 50001 / 50013).
-Interactions: a second callback is 400 40060; an unknown one 404 10062; follow-ups before
+Messages keep their ``components`` (buttons, select menus) as sent, and edits replace them.
+Interactions: a callback type the interaction does not take is 400 50035; a second callback
+is 400 40060; an unknown one 404 10062; follow-ups before
 the callback 404 10015; the first follow-up after a deferral (type 5) fills in the
 "thinking" original, keeping the deferral's ephemerality, as Discord does; callbacks answer
 ``{"interaction": ..., "resource": {"type", "message"}}`` when discord.py asks
@@ -578,6 +595,12 @@ def _file_index(field_name: str) -> str:
 
 # --------------------------------------------------------------------------- interactions
 
+BUTTON, STRING_SELECT = 2, 3
+# Which callbacks Discord takes for each interaction type: a command (2) a message,
+# a deferral or a modal; a component press (3) also "deferred update" (6) and "update
+# the pressed message" (7); an autocomplete (4) only its result (8).
+_CALLBACK_TYPES = {2: (4, 5, 9), 3: (4, 5, 6, 7, 9), 4: (8,)}
+
 
 class FakeInteraction:
     """An interaction the fake dispatched, and everything the bot answered to it."""
@@ -598,7 +621,14 @@ class FakeInteraction:
 
     @property
     def name(self) -> str:
-        return str(self.payload["data"]["name"])
+        data = self.payload["data"]
+        return str(data.get("name") or data.get("custom_id"))
+
+    @property
+    def choices(self) -> list[JSONDict]:
+        """What an autocomplete was answered with (callback type 8)."""
+        callback = self.callback
+        return list(callback["data"].get("choices") or []) if callback else []
 
     @property
     def acknowledged(self) -> bool:
@@ -624,7 +654,7 @@ class FakeInteraction:
         """Whether the user sees an answer: a message, a modal, or a filled-in deferral."""
         if self.callback_type is None:
             return False
-        if self.callback_type != 5:
+        if self.callback_type not in (5, 6):
             return True
         return any(
             r["kind"] in ("followup", "edit_original")
@@ -1146,7 +1176,6 @@ class FakeDiscordAPI:
             raise ValueError("empty command name")
         if user_id not in self._users or username:
             self.add_user(user_id, username or self._users.get(user_id, {}).get("username"))
-        user = copy.deepcopy(self._users[user_id])
         in_guild = not dm
         if in_guild:
             guild = self._guilds.get(int(guild_id))
@@ -1215,12 +1244,141 @@ class FakeDiscordAPI:
             data["resolved"] = resolved
         if guild_command:
             data["guild_id"] = str(guild_id)
+        return await self._deliver_interaction(
+            2,
+            data,
+            guild_id=guild_id if in_guild else None,
+            channel_id=channel_id,
+            user_id=user_id,
+            permissions=permissions,
+            locale=locale,
+        )
 
+    async def press(
+        self,
+        message: JSONDict,
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        user_id: int = DEFAULT_USER_ID,
+        permissions: int | None = None,
+        check: bool = True,
+    ) -> FakeInteraction:
+        """Dispatch a MESSAGE_COMPONENT interaction: ``user_id`` presses the button
+        ``custom_id`` of ``message`` (a message dict the fake holds), or picks ``values``
+        in its select menu ``custom_id``. The message is sent as it is stored now.
+        ``check=False`` sends a custom_id or values the message does not have (a modified
+        client); otherwise they must be there, as Discord's client only sends those.
+        """
+        await self.wait_ready()
+        channel_id = int(message["channel_id"])
+        stored = self._messages.get(channel_id, {}).get(int(message["id"]))
+        if stored is None:
+            raise LookupError(f"message {message['id']} is not in channel {channel_id}")
+        component = next(
+            (
+                item
+                for row in stored.get("components") or []
+                for item in row.get("components") or []
+                if item.get("custom_id") == custom_id
+            ),
+            None,
+        )
+        if check and component is None:
+            raise LookupError(f"message {message['id']} has no component {custom_id!r}")
+        kind = int(component["type"]) if component else (STRING_SELECT if values else BUTTON)
+        data: JSONDict = {"custom_id": custom_id, "component_type": kind}
+        if kind != BUTTON:
+            offered = [option["value"] for option in (component or {}).get("options") or []]
+            if check and not values:
+                raise ValueError("a select menu needs values")
+            if check and any(value not in offered for value in values or []):
+                raise ValueError(f"{values!r} are not all options of {custom_id!r}")
+            data["values"] = list(values or [])
+        _, guild_id = self._find_channel(channel_id)
+        if user_id not in self._users:
+            self.add_user(user_id)
+        if guild_id is not None and user_id not in self._guilds[guild_id]["members"]:
+            self.add_member(guild_id, user_id)
+        return await self._deliver_interaction(
+            3,
+            data,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            permissions=permissions,
+            message=stored,
+        )
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        typed: str,
+        options: dict[str, Any] | None = None,
+        *,
+        guild_id: int = DEFAULT_GUILD_ID,
+        channel_id: int = DEFAULT_CHANNEL_ID,
+        user_id: int = DEFAULT_USER_ID,
+        permissions: int | None = None,
+    ) -> FakeInteraction:
+        """Dispatch an APPLICATION_COMMAND_AUTOCOMPLETE interaction: ``typed`` so far in the
+        option ``focused`` of /``name`` (it must be registered with autocomplete), the
+        other options as given. The bot answers with callback type 8 (``choices``)."""
+        await self.wait_ready()
+        command, guild_command = self._registered_command(name, guild_id)
+        definitions = {o["name"]: o for o in command.get("options") or []}
+        definition = definitions.get(focused)
+        if definition is None or not definition.get("autocomplete"):
+            raise LookupError(f"/{name} has no option {focused!r} with autocomplete")
+        given = [
+            {"name": key, "type": definitions[key]["type"], "value": value}
+            for key, value in (options or {}).items()
+        ]
+        # The focused value is what was typed, a string even for a number option.
+        given.append({"name": focused, "type": definition["type"], "value": typed, "focused": True})
+        data: JSONDict = {
+            "id": command["id"],
+            "name": command["name"],
+            "type": command.get("type", 1),
+            "options": given,
+        }
+        if guild_command:
+            data["guild_id"] = str(guild_id)
+        if user_id not in self._users:
+            self.add_user(user_id)
+        if user_id not in self._guilds[guild_id]["members"]:
+            self.add_member(guild_id, user_id)
+        return await self._deliver_interaction(
+            4,
+            data,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            permissions=permissions,
+        )
+
+    async def _deliver_interaction(
+        self,
+        kind: int,
+        data: JSONDict,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        permissions: int | None,
+        locale: str = "en-US",
+        message: JSONDict | None = None,
+    ) -> FakeInteraction:
+        """Wrap ``data`` as an interaction of ``kind`` by ``user_id`` and dispatch it."""
+        in_guild = guild_id is not None
+        user = copy.deepcopy(self._users[user_id])
+        channel = self._dm_channel(user_id) if not in_guild else None
         interaction_id = self._ids.next()
         payload: JSONDict = {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
-            "type": 2,
+            "type": kind,
             "data": data,
             "channel_id": str(channel_id),
             "token": f"fake-interaction-{secrets.token_urlsafe(48)}",
@@ -1230,7 +1388,9 @@ class FakeDiscordAPI:
             "entitlement_sku_ids": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         }
-        if in_guild:
+        if message is not None:
+            payload["message"] = copy.deepcopy(message)
+        if guild_id is not None:
             member_permissions = (
                 self.member_permissions(guild_id, user_id) if permissions is None else permissions
             )
@@ -2498,14 +2658,15 @@ class FakeDiscordAPI:
             raise _APIError(400, 40060, "Interaction has already been acknowledged.")
         body = call.json if isinstance(call.json, dict) else {}
         rtype = body.get("type")
-        if rtype not in (4, 5, 9):
+        allowed = _CALLBACK_TYPES[int(interaction.payload["type"])]
+        if rtype not in allowed:
             raise _form_error(
                 {
                     "type": {
                         "_errors": [
                             {
-                                "code": "BASE_TYPE_CHOICES",
-                                "message": "Value must be one of {4, 5, 9}.",
+                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                "message": f"Value must be one of {set(allowed)}.",
                             }
                         ]
                     }
@@ -2528,6 +2689,40 @@ class FakeDiscordAPI:
             message = self._new_message(
                 channel_id, {}, {}, message_type=20, flags=flags, interaction=interaction
             )
+        elif rtype in (6, 7):  # the pressed message is the original: kept, or edited now
+            pressed = self._stored_message(channel_id, int(interaction.payload["message"]["id"]))
+            if rtype == 7:
+                data = self._validate(data, call.files, ["data"])
+                pressed = self._apply_edit(pressed, data, call.files)
+            message = pressed
+        elif rtype == 8:
+            choices = data.get("choices")
+            if not isinstance(choices, list) or len(choices) > 25:
+                raise _form_error(
+                    {
+                        "data": {
+                            "choices": {
+                                "_errors": [
+                                    {
+                                        "code": "BASE_TYPE_MAX_LENGTH",
+                                        "message": "Must be 25 or fewer in length.",
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                )
+            for index, choice in enumerate(choices):
+                name = choice.get("name") if isinstance(choice, dict) else None
+                if not isinstance(name, str) or not 1 <= len(name) <= 100:
+                    errors = {}
+                    _put_error(
+                        errors,
+                        ["data", "choices", index, "name"],
+                        "BASE_TYPE_BAD_LENGTH",
+                        "Must be between 1 and 100 in length.",
+                    )
+                    raise _form_error(errors)
         else:
             missing = [k for k in ("custom_id", "title", "components") if not data.get(k)]
             if missing:

@@ -370,6 +370,52 @@ async def test_interaction_misuse_is_refused(fake: FakeDiscordAPI, bot: Bot) -> 
     assert len(interaction.responses) == 1
 
 
+async def test_a_press_carries_the_message_and_takes_the_callbacks_a_press_may(
+    fake: FakeDiscordAPI, bot: Bot
+) -> None:
+    button = {"type": 2, "style": 1, "label": "Go", "custom_id": "go"}
+    menu = {
+        "type": 3,
+        "custom_id": "pick",
+        "options": [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}],
+    }
+    rows = [{"type": 1, "components": [button]}, {"type": 1, "components": [menu]}]
+    url = f"{fake.api_base}/channels/{DEFAULT_CHANNEL_ID}/messages"
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.post(url, json={"content": "Choose", "components": rows}) as response,
+    ):
+        message = await response.json()
+    assert fake.channel_messages(DEFAULT_CHANNEL_ID)[-1]["components"] == rows
+
+    with pytest.raises(LookupError):
+        await fake.press(message, "nope")
+    with pytest.raises(ValueError, match="not all options"):
+        await fake.press(message, "pick", values=["c"])
+    picked = await fake.press(message, "pick", values=["b"], user_id=OTHER_USER_ID)
+    assert picked.payload["type"] == 3
+    assert picked.payload["data"] == {"custom_id": "pick", "component_type": 3, "values": ["b"]}
+    assert picked.payload["message"]["id"] == message["id"]
+    assert picked.payload["member"]["user"]["id"] == str(OTHER_USER_ID)
+
+    pressed = await fake.press(message, "go")
+    callback = f"{fake.api_base}/interactions/{pressed.id}/{pressed.token}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(callback, json={"type": 8, "data": {"choices": []}}) as wrong:
+            assert (wrong.status, (await wrong.json())["code"]) == (400, 50035)
+        update = {"type": 7, "data": {"content": "Done", "components": []}}
+        async with session.post(callback, json=update) as response:
+            assert response.status == 204
+    edited = fake.message(DEFAULT_CHANNEL_ID, int(message["id"]))
+    assert edited is not None
+    assert (edited["content"], edited["components"]) == ("Done", [])
+    assert [r["type"] for r in pressed.responses] == [7]
+    assert pressed.is_answered()
+    forged = await fake.press(message, "anything", check=False)
+    assert forged.payload["data"] == {"custom_id": "anything", "component_type": 2}
+
+
 # --------------------------------------------------------------------------- channel messages
 
 

@@ -3,22 +3,26 @@
 A pytest plugin (tests/conftest.py registers it for every test): the fixture ``dc`` (the
 bot started against a running fake), and discord.py's endpoints put back to Discord's own
 after every test (the adapter points the library's globals at the fake). ``started``
-starts the bot with settings of a test's own; ``text_of`` reads what a slash command got.
+starts the bot with settings of a test's own (and commands of its own, ``extra``);
+``text_of`` reads what a slash command got; ``press`` presses a button or picks from a menu,
+``component`` finds one in a message by its label.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app.wiring import App, open_app
 from bot.platforms.discord.adapter import DiscordPlatform, use_endpoints
 from config.settings import Settings
+from handlers.registry import CommandSpec
 from tests.fakes.discord_api import FakeDiscordAPI
 from tests.support.clock import FakeClock
 from tests.support.settings import make_settings
@@ -46,6 +50,20 @@ class DiscordHarness:
         await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
         return interaction.responses
 
+    async def press(
+        self, message: dict, label: str, *, option: str | None = None, **kwargs: Any
+    ) -> list[dict]:
+        """Press the button ``label`` of ``message``, or pick ``option`` from the menu whose
+        placeholder is ``label``; the responses once the bot answered."""
+        found = component(message, label)
+        values = None
+        if option is not None:
+            values = [next(o["value"] for o in found["options"] if o["label"] == option)]
+        interaction = await self.fake.press(message, found["custom_id"], values=values, **kwargs)
+        await self.fake.wait_until(interaction.is_answered)
+        await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
+        return interaction.responses
+
 
 def settings_for(fake: FakeDiscordAPI, tmp_path: Path, **overrides: object) -> Settings:
     return make_settings(
@@ -59,9 +77,15 @@ def settings_for(fake: FakeDiscordAPI, tmp_path: Path, **overrides: object) -> S
 
 @asynccontextmanager
 async def started(
-    fake: FakeDiscordAPI, settings: Settings, clock: FakeClock
+    fake: FakeDiscordAPI,
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    extra: Sequence[CommandSpec] = (),
 ) -> AsyncIterator[DiscordHarness]:
     async with open_app(settings, clock=clock) as app:
+        for spec in extra:  # before the platform: slash commands are made at its start
+            app.registry.add(spec)
         platform = DiscordPlatform(settings, app.registry, app.services, guild_ready_timeout=0.1)
         await platform.start()
         try:
@@ -85,3 +109,12 @@ def text_of(responses: list[dict]) -> str:
         for embed in data.get("embeds") or []:
             parts += [embed.get("title", ""), embed.get("description", "")]
     return "\n".join(parts)
+
+
+def component(message: dict, label: str) -> dict:
+    """The button labelled ``label`` in a message, or the menu with that placeholder."""
+    for row in message.get("components") or []:
+        for item in row.get("components") or []:
+            if label in (item.get("label"), item.get("placeholder")):
+                return item
+    raise LookupError(f"no component {label!r} in {message.get('components')!r}")

@@ -19,6 +19,12 @@ DISCORD_API_BASE_URL / DISCORD_GATEWAY_URL. One Discord client per process, shar
 (discord.py's AutoShardedClient): the shard count Discord recommends, or
 DISCORD_SHARD_COUNT, and all shards or DISCORD_SHARD_IDS (see `sharding`). Sending needs
 no shard (REST), so any process delivers to any channel.
+
+Buttons and menus (a reply's actions) carry the signed command they stand for in their
+custom_id (bot.platforms.callbacks); a press is decoded from that alone — no view is kept
+in memory — and runs as if the presser had typed the command, so the buttons under a
+digest sent before a restart, or by another process, still work. Slash-command arguments
+offer suggestions as the user types (handlers.completion).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import contextlib
 import inspect
 import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,13 +54,20 @@ from bot.platforms.base import (
     PartsProgress,
     PlatformStartError,
 )
+from bot.platforms.callbacks import action_key, decode_action
 from bot.platforms.chunking import shorten
-from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
+from bot.platforms.discord.render import (
+    DiscordMessage,
+    attach_actions,
+    render_plain,
+    render_reply,
+)
 from bot.platforms.discord.sharding import IdentifyPacer, ShardPlan
 from bot.platforms.intake import CommandIntake
 from config.settings import Settings
+from handlers.completion import MAX_SUGGESTIONS, complete
 from handlers.model import Command, Document, Reply, User
-from handlers.registry import ArgKind, CommandRegistry, CommandSpec
+from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -76,6 +89,10 @@ FILE_HINT = "choose the file in the command's file option"
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
 # What a deferred interaction shows until its answer comes: to everyone, or to the asker.
 PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
+# A press acknowledged without a placeholder (DEFERRED_UPDATE_MESSAGE): the pressed
+# message stays as it is until the answer edits it or follows it.
+PRESS_PLACEHOLDER = "press"
+NOT_OURS = "This button is no longer valid."
 OPTION_TYPES: dict[ArgKind, type] = {
     ArgKind.TEXT: str,
     ArgKind.URL: str,
@@ -88,6 +105,26 @@ def use_endpoints(api_base_url: str | None, gateway_url: str | None) -> None:
     """Point discord.py at other REST/gateway servers (a proxy, or a test fake)."""
     Route.BASE = (api_base_url or DEFAULT_API_BASE).rstrip("/")
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url or DEFAULT_GATEWAY)
+
+
+class _Components(discord.ui.View):
+    """Components as render.py made them (JSON), sent as they are.
+
+    Why not discord.py's Button and Select items: those dispatch presses to callbacks of a
+    view kept in memory, lost on restart and unknown to other processes. A press is read
+    from its custom_id instead (`DiscordPlatform.on_interaction`), so this view is never
+    dispatchable and discord.py keeps nothing for it.
+    """
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__(timeout=None)
+        self._rows = rows
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._rows]
+
+    def is_dispatchable(self) -> bool:
+        return False
 
 
 def target_of(interaction: discord.Interaction) -> ChatTarget:
@@ -144,6 +181,8 @@ class DiscordPlatform:
         # measures what it reaches).
         self._pace = AsyncLimiter(1, 1 / (GLOBAL_REQUESTS_PER_SECOND + 2))
         self.intake = CommandIntake(services, platform=PLATFORM)
+        self.client.event(self.on_interaction)
+        self._action_key = action_key(settings.discord_bot_token.get_secret_value())
         self._turns = KeyedLocks()  # one reply at a time per channel, in order
 
     async def wait_idle(self) -> None:
@@ -292,7 +331,98 @@ class DiscordPlatform:
         )
         if spec.admins_only:  # every use needs an admin: hide it from the others by default
             command.default_permissions = ADMIN_PERMISSIONS
+        for arg in spec.args:
+            if arg.completes and arg.kind is not ArgKind.FILE:
+                command.autocomplete(arg.name)(self._suggester(spec, arg))
         return command
+
+    def _suggester(
+        self, spec: CommandSpec, arg: ArgSpec
+    ) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[Any]]]]:
+        """What Discord shows under an option as it is typed (handlers.completion)."""
+
+        async def suggest(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[Any]]:
+            target = target_of(interaction)
+            space_id = str(interaction.guild_id) if interaction.guild_id else None
+            if self.intake.refusal(target, space_id) is not None:
+                return []
+            others = {
+                other.name: str(value)
+                for other in spec.args
+                if (value := getattr(interaction.namespace, other.name, None)) is not None
+            }
+            try:
+                found = await complete(arg.completes, self.services, target, str(current), others)
+            except Exception:
+                log.exception("discord: no suggestions for /%s %s", spec.name, arg.name)
+                return []
+            choices: list[app_commands.Choice[Any]] = []
+            for label, value in found[:MAX_SUGGESTIONS]:
+                if arg.kind is ArgKind.INTEGER:
+                    if not value.isascii() or not value.isdigit():
+                        continue
+                    choices.append(app_commands.Choice(name=shorten(label, 100), value=int(value)))
+                elif value and len(value) <= 100:
+                    choices.append(app_commands.Choice(name=shorten(label, 100), value=value))
+            return choices
+
+        return suggest
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A button pressed or a menu entry picked (slash commands go through the tree)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        async with self.intake.handling():
+            try:
+                await self._on_press(interaction)
+            except discord.HTTPException:
+                log.exception("discord: could not answer a press in %s", interaction.channel_id)
+
+    async def _on_press(self, interaction: discord.Interaction) -> None:
+        """Run the command the pressed button stands for, as the presser typing it.
+
+        The same path as the slash command: the operator's allow-list, the chat resumed,
+        the presser's admin rights in this channel, the handler's access and rate checks
+        (`CommandRegistry.dispatch`). Only a custom_id the bot signed is run; anything
+        else is answered politely to the presser alone.
+        """
+        data: dict[str, Any] = dict(interaction.data or {})
+        values = data.get("values") or []
+        pressed = decode_action(
+            str(values[0] if values else data.get("custom_id", "")), self._action_key
+        )
+        target = target_of(interaction)
+        space_id = str(interaction.guild_id) if interaction.guild_id else None
+        refusal = self.intake.refusal(target, space_id)
+        if pressed is None or refusal is not None:
+            if pressed is None:
+                log.info("discord: a press in %s that is not ours", target)
+            reply = refusal or Reply.error(NOT_OURS)
+            await self._answer(interaction, target, reply, deferred=False, press=True)
+            return
+        spec = self.registry.get(pressed.command)
+        deferred = expired = False
+        if spec is not None and spec.fetches:
+            deferred = await self._defer(interaction, press=True)
+            expired = not deferred
+        await self.intake.on_contact(target)
+        command = Command(
+            platform=PLATFORM,
+            target=target,
+            user=User(str(interaction.user.id), interaction.user.name),
+            name=pressed.command,
+            args=pressed.args,
+            is_admin=self._is_admin(interaction),
+            space_id=space_id,
+            file_hint=FILE_HINT,
+            pressed=True,
+        )
+        reply = await self.registry.dispatch(self.services, command)
+        await self._answer(
+            interaction, target, reply, deferred=deferred, expired=expired, press=True
+        )
 
     async def _on_command(
         self, spec: CommandSpec, interaction: discord.Interaction, options: dict[str, Any]
@@ -345,10 +475,16 @@ class DiscordPlatform:
         await self._answer(interaction, target, reply, deferred=deferred, expired=expired)
 
     @staticmethod
-    async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> bool:
-        """Acknowledge the interaction ("thinking…"); False when it has expired already."""
+    async def _defer(
+        interaction: discord.Interaction, *, ephemeral: bool = False, press: bool = False
+    ) -> bool:
+        """Acknowledge the interaction ("thinking…"); False when it has expired already.
+
+        A press is acknowledged without a placeholder (DEFERRED_UPDATE_MESSAGE): its answer
+        then either replaces the pressed message or follows it.
+        """
         try:
-            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+            await interaction.response.defer(thinking=not press, ephemeral=ephemeral)
         except discord.NotFound as exc:
             if exc.code not in EXPIRED_INTERACTION:
                 raise
@@ -364,6 +500,7 @@ class DiscordPlatform:
         *,
         deferred: bool,
         expired: bool = False,
+        press: bool = False,
     ) -> None:
         """The interaction's answer, in the channel's turn (after what is being sent there).
 
@@ -371,12 +508,13 @@ class DiscordPlatform:
         (a long digest going out), the answer is deferred first and follows in turn. An
         interaction that expired (see `_respond_or_post`) is answered in the channel.
         """
-        placeholder = PUBLIC_PLACEHOLDER if deferred else None
+        placeholder = (PRESS_PLACEHOLDER if press else PUBLIC_PLACEHOLDER) if deferred else None
         if not deferred and not expired and self._turns.busy(self._turn_key(target)):
             # Shown only to the asker when the answer will be an error (ephemeral).
-            expired = not await self._defer(interaction, ephemeral=reply.is_error)
+            expired = not await self._defer(interaction, ephemeral=reply.is_error, press=press)
             if not expired:
                 placeholder = PRIVATE_PLACEHOLDER if reply.is_error else PUBLIC_PLACEHOLDER
+                placeholder = PRESS_PLACEHOLDER if press else placeholder
 
         async def respond(progress: PartsProgress | None) -> list[str]:
             async with self._turns.hold(self._turn_key(target)):
@@ -473,23 +611,42 @@ class DiscordPlatform:
     ) -> list[str]:
         """Successes are visible in the channel; errors only to the person who asked.
 
-        ``placeholder`` is the "thinking…" response a deferral left (public or private),
-        None when the interaction has not been answered yet. ``progress`` records each
-        message as it is accepted (an answer that fails half-way is resumed by the outbox).
+        ``placeholder`` is the "thinking…" response a deferral left (public or private,
+        or none for a press), None when the interaction has not been answered yet.
+        ``progress`` records each message as it is accepted (an answer that fails
+        half-way is resumed by the outbox). A press answered with ``replaces_pressed``
+        shows its first message in place of the pressed one (UPDATE_MESSAGE), the rest
+        after it.
         """
         progress = progress or PartsProgress()
-        messages = render_reply(reply)
+        messages = self._render(reply, render_reply)
         files = self._files(reply)
         ephemeral = reply.is_error
         if placeholder == PUBLIC_PLACEHOLDER and ephemeral:
             await interaction.delete_original_response()  # the "thinking…" was public
         deferred = placeholder is not None
+        replaces = (
+            reply.replaces_pressed
+            and not ephemeral
+            and interaction.type is discord.InteractionType.component
+            and interaction.message is not None
+            and placeholder in (None, PRESS_PLACEHOLDER)
+        )
         ids: list[str] = []
         for index, message in enumerate(messages):
             kwargs = self._message_kwargs(message, reply)
             if index == len(messages) - 1 and files:
                 kwargs["files"] = files
-            if index == 0 and not deferred:
+            if index == 0 and replaces:
+                assert interaction.message is not None
+                edit = self._edit_kwargs(kwargs)
+                if deferred:
+                    await interaction.edit_original_response(**edit)
+                else:
+                    suppress = bool(kwargs.get("suppress_embeds"))
+                    await interaction.response.edit_message(**edit, suppress_embeds=suppress)
+                ids.append(str(interaction.message.id))
+            elif index == 0 and not deferred:
                 response = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
                 ids.append(str(response.message_id or f"interaction:{interaction.id}"))
             else:  # an interaction's webhook always waits, so the message comes back
@@ -497,6 +654,23 @@ class DiscordPlatform:
                 ids.append(str(sent.id))
             await progress.accepted(ids[-1])
         return ids
+
+    @staticmethod
+    def _edit_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """send() arguments as an edit's: everything of the pressed message is replaced."""
+        return {
+            "content": kwargs.get("content"),
+            "embeds": kwargs.get("embeds", []),
+            "view": kwargs.get("view"),
+            "attachments": kwargs.get("files", []),
+            "allowed_mentions": NO_MENTIONS,
+        }
+
+    def _render(
+        self, reply: Reply, render: Callable[[Reply], list[DiscordMessage]]
+    ) -> list[DiscordMessage]:
+        """The reply's messages, its actions as components under the last one."""
+        return attach_actions(render(reply), reply.actions, self._action_key)
 
     @staticmethod
     def _files(reply: Reply) -> list[discord.File]:
@@ -523,6 +697,8 @@ class DiscordPlatform:
             kwargs["content"] = message.content
         if message.embeds:
             kwargs["embeds"] = [discord.Embed.from_dict(embed) for embed in message.embeds]
+        if message.components:
+            kwargs["view"] = _Components(message.components)
         return kwargs
 
     # -- outgoing (digests from the outbox) ------------------------------------------------
@@ -545,13 +721,13 @@ class DiscordPlatform:
         channel_id = int(target.thread_id or target.chat_id)
         channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
         try:
-            return await self._post(channel, render_reply(reply), reply, progress)
+            return await self._post(channel, self._render(reply, render_reply), reply, progress)
         except discord.Forbidden as exc:
             # The plain rendering splits differently: switch only before any part went out.
             if exc.code != MISSING_PERMISSIONS or reply.digest is None or progress.done:
                 raise
             log.info("discord: cannot embed in %s, sending plain text", target)
-            return await self._post(channel, render_plain(reply), reply, progress)
+            return await self._post(channel, self._render(reply, render_plain), reply, progress)
 
     @staticmethod
     async def _classified(

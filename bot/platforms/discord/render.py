@@ -6,16 +6,19 @@ outlets' versions of the story as an "Also" field of masked links), at most
 is split between stories, never inside one. Feed text is markdown-escaped so a title cannot
 format, link or hide anything, and mentions are neutralised by the adapter
 (``allowed_mentions`` none). ``render_plain`` is the fallback for channels where the bot may
-not embed links. Pure: this module does not import discord.
+not embed links. ``attach_actions`` puts a reply's actions (buttons, choice lists) under its
+last message as Discord components. Pure: this module does not import discord.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.models import LAYOUT_COMPACT, Digest, DigestItem
+from bot.models import LAYOUT_COMPACT, Action, ActionRow, ActionStyle, Digest, DigestItem
+from bot.platforms.callbacks import DISCORD_LIMIT, ActionTooLong, encode_action
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
 from bot.platforms.wording import ALSO_FIELD_NAME, ALSO_LABEL, error_head, more_links, more_stories
 from handlers.model import Reply, ReplyKind
@@ -33,6 +36,21 @@ MAX_ALSO_SOURCE = 100
 # What a story's description is trimmed to: a digest is for skimming.
 SUMMARY_LIMIT = 1000
 DIGEST_COLOUR = 0x2F80ED
+# Components: at most 5 rows per message, 5 buttons per row, 25 options per select menu
+# (a menu fills a row); labels and placeholders have limits of their own.
+ROWS_PER_MESSAGE = 5
+BUTTONS_PER_ROW = 5
+OPTIONS_PER_MENU = 25
+BUTTON_LABEL_LIMIT = 80
+OPTION_LABEL_LIMIT = 100
+PLACEHOLDER_LIMIT = 150
+ACTION_ROW, BUTTON, STRING_SELECT = 1, 2, 3
+PRIMARY, SECONDARY, DANGER = 1, 2, 4
+BUTTON_STYLES = {ActionStyle.PRIMARY: PRIMARY, ActionStyle.DANGER: DANGER}
+#: custom_id of a select menu; the action is in the value of the option picked.
+MENU_ID_PREFIX = "menu:"
+
+log = logging.getLogger(__name__)
 _MARKDOWN = re.compile(r"([\\*_~`|\[\]()<])")
 _LINE_START = re.compile(r"^(\s*)([#>-])", re.MULTILINE)
 _URL = re.compile(r"https?://[^\s<>]+")
@@ -60,6 +78,7 @@ class DiscordMessage:
 
     content: str = ""
     embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
 
 
 def embed_length(embed: dict[str, Any]) -> int:
@@ -201,3 +220,79 @@ def render_plain(reply: Reply) -> list[DiscordMessage]:
             lines.append(_more_line(reply.digest))
     groups = pack(lines, lambda g: len("\n\n".join(g)) <= CONTENT_LIMIT)
     return [DiscordMessage(content="\n\n".join(group)) for group in groups]
+
+
+def attach_actions(
+    messages: list[DiscordMessage], actions: tuple[ActionRow, ...], key: bytes
+) -> list[DiscordMessage]:
+    """``messages`` with the actions as components under the last one (none: unchanged).
+
+    A button's custom_id, or a menu option's value, is the signed action
+    (bot.platforms.callbacks), so a press is understood from what Discord sends back alone,
+    by any process and after any restart. Rows of more than 5 buttons continue on the
+    next row; what does not fit Discord's 5 rows or 25 options is left out (and logged),
+    as is an action too long to encode: a reply is never refused for its buttons.
+    """
+    components = render_components(actions, key)
+    if not components or not messages:
+        return messages
+    return [*messages[:-1], replace(messages[-1], components=components)]
+
+
+def render_components(actions: tuple[ActionRow, ...], key: bytes) -> list[dict[str, Any]]:
+    """Action rows as Discord's component JSON: button rows and string select menus."""
+    rows: list[dict[str, Any]] = []
+    used: set[str] = set()  # custom_ids and option values must be unique in a message
+    for row in actions:
+        fitting: list[tuple[Action, str]] = []
+        for action in row.actions:
+            data = _encoded(action, key)
+            if data and data not in used:
+                used.add(data)
+                fitting.append((action, data))
+        if row.placeholder is not None:
+            if fitting:
+                rows.append(_menu(row.placeholder, fitting, len(rows)))
+            continue
+        for start in range(0, len(fitting), BUTTONS_PER_ROW):
+            buttons = [_button(action, data) for action, data in fitting[start:][:BUTTONS_PER_ROW]]
+            rows.append({"type": ACTION_ROW, "components": buttons})
+    if len(rows) > ROWS_PER_MESSAGE:
+        log.warning("discord: %d rows of actions, showing %d", len(rows), ROWS_PER_MESSAGE)
+    return rows[:ROWS_PER_MESSAGE]
+
+
+def _encoded(action: Action, key: bytes) -> str | None:
+    try:
+        return encode_action(action, key, limit=DISCORD_LIMIT)
+    except (ActionTooLong, ValueError) as exc:
+        log.warning("discord: action left out: %s", exc)
+        return None
+
+
+def _button(action: Action, custom_id: str) -> dict[str, Any]:
+    return {
+        "type": BUTTON,
+        "style": BUTTON_STYLES.get(action.style, SECONDARY),
+        "label": shorten(action.label, BUTTON_LABEL_LIMIT) or "·",
+        "custom_id": custom_id,
+    }
+
+
+def _menu(placeholder: str, actions: list[tuple[Action, str]], index: int) -> dict[str, Any]:
+    if len(actions) > OPTIONS_PER_MENU:
+        log.warning("discord: %d choices in a menu, showing %d", len(actions), OPTIONS_PER_MENU)
+    options = [
+        {"label": shorten(action.label, OPTION_LABEL_LIMIT) or "·", "value": data}
+        for action, data in actions[:OPTIONS_PER_MENU]
+    ]
+    menu: dict[str, Any] = {
+        "type": STRING_SELECT,
+        "custom_id": f"{MENU_ID_PREFIX}{index}",
+        "options": options,
+        "min_values": 1,
+        "max_values": 1,
+    }
+    if placeholder:
+        menu["placeholder"] = shorten(placeholder, PLACEHOLDER_LIMIT)
+    return {"type": ACTION_ROW, "components": [menu]}
