@@ -107,3 +107,15 @@ async def test_a_feed_turning_to_hostile_pictures_polls_and_delivers_without_the
         async with h.app.services.store.session() as session:
             stored = set(await session.scalars(select(ArticleRow.image)))
         assert stored == {None, f"{PICTURE}?n=seed-1", f"{PICTURE}?n=seed-2"}
+
+
+async def test_the_console_shows_the_picture_address_under_the_story(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await subscribe_then_publish(console_bot, feed_server, pictured(1))
+    out = await console_bot.say("/digest")
+    assert "  https://news.example/seed-1\n" in out
+    assert f"  [image] {PICTURE}?n=seed-1" in out
+    await console_bot.say("/settings images off")
+    feed_server.serve("/feed.xml", rss_feed(pictured(2, 1), title="Pictures"))
+    assert "[image]" not in await console_bot.say("/digest")
