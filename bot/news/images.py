@@ -52,6 +52,12 @@ __all__ = [
 MAX_IMAGE_URL_CHARS = 2000
 #: How much of an item's HTML or an article page is searched for a picture.
 MAX_HTML_SCANNED = 200_000
+#: How many <img> tags of an item's HTML are considered before giving up.
+MAX_IMG_TAGS = 20
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+#: How many <meta> tags of an article page are read for its og:image.
+MAX_META_TAGS = 200
+_META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
 
 # Names that exist only inside a network (RFC 6761/6762/8375 and common practice).
 _PRIVATE_SUFFIXES = (
@@ -198,26 +204,39 @@ def json_item_image(item: Mapping[str, Any], base: str) -> str | None:
 
 
 def html_image(html: str, base: str) -> str | None:
-    """The first ``<img>`` of ``html`` that is a real picture, usable (see image_url), or None."""
-    if "<img" not in html.lower():
-        return None
-    parser = _ImageFinder(base)
-    try:
-        parser.feed(html[:MAX_HTML_SCANNED])
-        parser.close()
-    except Exception:  # untrusted markup: a picture is never worth a failure
-        pass
-    return parser.found
+    """The first ``<img>`` of ``html`` that is a real picture, usable (see image_url), or None.
+
+    Only the first ``MAX_IMG_TAGS`` tags in the first ``MAX_HTML_SCANNED`` characters are
+    looked at: a lead picture comes early, and a hostile item full of tags must cost a
+    poll next to nothing (each tag is found by one linear search, then parsed alone).
+    """
+    for number, match in enumerate(_IMG_TAG.finditer(html, 0, MAX_HTML_SCANNED)):
+        if number >= MAX_IMG_TAGS:
+            break
+        parser = _ImageFinder(base)
+        try:
+            parser.feed(match.group())
+            parser.close()
+        except Exception:  # untrusted markup: a picture is never worth a failure
+            continue
+        if parser.found:
+            return parser.found
+    return None
 
 
 def page_image(html: str, base: str) -> str | None:
-    """An article page's ``og:image`` (or ``twitter:image``), usable, or None."""
+    """An article page's ``og:image`` (or ``twitter:image``), usable, or None.
+
+    Only ``<meta>`` tags are parsed, each alone, at most ``MAX_META_TAGS`` of them.
+    """
     parser = _MetaImageFinder()
-    try:
-        parser.feed(html[:MAX_HTML_SCANNED])
-        parser.close()
-    except Exception:  # untrusted markup
-        pass
+    for number, match in enumerate(_META_TAG.finditer(html, 0, MAX_HTML_SCANNED)):
+        if number >= MAX_META_TAGS:
+            break
+        try:
+            parser.feed(match.group())
+        except Exception:  # untrusted markup
+            continue
     return _first_usable(parser.candidates, base)
 
 
