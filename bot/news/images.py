@@ -110,6 +110,8 @@ def image_url(value: object, base: str | None = None) -> str | None:
         host = urlsplit(normalised).hostname or ""
     except (FetchError, ValueError):
         return None
+    except Exception:  # whatever a stranger's address trips, it costs only the picture
+        return None
     if len(normalised) > MAX_IMAGE_URL_CHARS or not _public_host(host):
         return None
     return normalised
@@ -138,7 +140,12 @@ def entry_image(entry: Mapping[str, Any], base: str, feed_url: str) -> str | Non
     elements resolve against it. Pictures in the item's HTML resolve against an
     ``xml:base`` in force there, else against ``base`` too.
     """
-    return _first_usable(_entry_candidates(entry), base) or _entry_html_image(entry, base, feed_url)
+    try:
+        return _first_usable(_entry_candidates(entry), base) or _entry_html_image(
+            entry, base, feed_url
+        )
+    except Exception:  # a picture never costs the item, let alone the feed
+        return None
 
 
 def _entry_candidates(entry: Mapping[str, Any]) -> Iterator[object]:
@@ -190,14 +197,15 @@ def _entry_html_image(entry: Mapping[str, Any], base: str, feed_url: str) -> str
 
 def json_item_image(item: Mapping[str, Any], base: str) -> str | None:
     """A JSON Feed item's ``image``, else its ``banner_image``, else a picture in its HTML."""
-    found = _first_usable((item.get("image"), item.get("banner_image")), base)
-    if found:
+    try:
+        found = _first_usable((item.get("image"), item.get("banner_image")), base)
+        for key in ("content_html", "summary"):
+            value = item.get(key)
+            if not found and isinstance(value, str):
+                found = html_image(value, base)
         return found
-    for key in ("content_html", "summary"):
-        value = item.get(key)
-        if isinstance(value, str) and (found := html_image(value, base)):
-            return found
-    return None
+    except Exception:  # a picture never costs the item, let alone the feed
+        return None
 
 
 # --- HTML -------------------------------------------------------------------------------
