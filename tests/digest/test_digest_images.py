@@ -4,10 +4,14 @@ TEST_DATABASE_URL, PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.digest.composer import stories_digest, without_images
+from bot.digest.stories import Story
+from bot.models import StoredArticle
 from bot.store.tables import ArticleRow
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot, harness
@@ -119,3 +123,27 @@ async def test_the_console_shows_the_picture_address_under_the_story(
     await console_bot.say("/settings images off")
     feed_server.serve("/feed.xml", rss_feed(pictured(2, 1), title="Pictures"))
     assert "[image]" not in await console_bot.say("/digest")
+
+
+def _article(n: int, source: str, image: str | None) -> StoredArticle:
+    when = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    return StoredArticle(
+        id=n,
+        title=f"Quake {n}",
+        link=f"https://{source}.example/{n}",
+        source=source,
+        published=when,
+        first_seen=when,
+        summary=["A quake."],
+        text="A quake.",
+        image=image,
+    )
+
+
+def test_a_story_without_a_picture_takes_another_outlets() -> None:
+    lone = Story(best=_article(1, "a", None), others=(_article(2, "b", f"{PICTURE}?b"),))
+    own = Story(best=_article(3, "c", f"{PICTURE}?c"), others=(_article(4, "d", f"{PICTURE}?d"),))
+    bare = Story(best=_article(5, "e", None))
+    digest = stories_digest([lone, own, bare])
+    assert [item.image for item in digest.items] == [f"{PICTURE}?b", f"{PICTURE}?c", None]
+    assert [item.image for item in without_images(digest).items] == [None, None, None]
