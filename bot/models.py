@@ -18,7 +18,8 @@ class ParsedArticle:
 
     ``text`` is clean plain text (HTML stripped, boilerplate removed): the summariser's
     input. ``guid`` is ``None`` when the feed gives no stable id; the store then falls back
-    to the normalised link.
+    to the normalised link. ``image`` is the item's lead picture, an absolute http(s)
+    address the platforms may be given (bot.news.images), or None.
     """
 
     title: str
@@ -28,6 +29,7 @@ class ParsedArticle:
     author: str | None
     text: str
     language: str | None = None
+    image: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class DigestItem:
     published: datetime | None
     summary: list[str]
     also: list[AlsoLink] = field(default_factory=list)
+    image: str | None = None  # the story's lead picture; None when the chat turned images off
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,7 @@ class NewArticle:
     summary: list[str]
     language: str | None
     entry_link_key: str | None = None
+    image: str | None = None  # the lead picture (bot.news.images)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +211,7 @@ class StoredArticle:
     text: str
     language: str | None = None  # what the summariser needs to re-summarise for a chat
     subscription_id: int | None = None  # the subscription it is shown under (its filters)
+    image: str | None = None  # the lead picture (bot.news.images)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Why its own module: a composed digest is written to the database before it is sent, and
 must render the same after a restart or an upgrade. Rows written by older versions lack
-later fields (layouts, "also" links, delivery options), so reading fills in what a row
+later fields (layouts, "also" links, delivery options, pictures), so reading fills in what a row
 from before them meant. ``PAYLOAD_VERSION`` is written into every new row so a future
 change of shape can tell the generations apart.
 """
@@ -69,6 +69,7 @@ def digest_to_dict(digest: Digest) -> dict[str, Any]:
                         "published": item.published.isoformat() if item.published else None,
                         "summary": list(item.summary),
                         "also": [{"source": a.source, "link": a.link} for a in item.also],
+                        "image": item.image,
                     }
                     for item in section.items
                 ],
@@ -76,6 +77,14 @@ def digest_to_dict(digest: Digest) -> dict[str, Any]:
             for section in digest.sections
         ],
     }
+
+
+def _image(value: object) -> str | None:
+    """A stored item's picture; anything but an http(s) address (a hand-edited or damaged
+    row) is no picture rather than a failed delivery."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return value
+    return None
 
 
 def digest_from_dict(data: dict[str, Any]) -> Digest:
@@ -102,6 +111,7 @@ def digest_from_dict(data: dict[str, Any]) -> Digest:
                             AlsoLink(source=a["source"], link=a.get("link"))
                             for a in item.get("also", [])
                         ],
+                        image=_image(item.get("image")),  # absent before pictures
                     )
                     for item in section["items"]
                 ],

@@ -43,6 +43,9 @@ class ChatSettings:
     previews: bool
     silent: bool
     algorithm: str
+    # Stories' pictures (a Discord embed's thumbnail, the lead story's on Telegram). On
+    # unless a chat turns them off; not an operator setting.
+    images: bool = True
 
     @classmethod
     def defaults_from(cls, settings: Settings) -> ChatSettings:
@@ -221,6 +224,14 @@ SPECS: dict[str, SettingSpec] = {
             _parse_choice("algorithm", _algorithms),
             _coerce_choice(_algorithms),
             lambda _d: ", ".join(_algorithms()),
+        ),
+        SettingSpec(
+            "images",
+            "stories' pictures in digests (full layout)",
+            _parse_switch("images"),
+            _coerce_switch,
+            lambda _d: "on or off",
+            _on_off,
         ),
     )
 }

@@ -95,12 +95,27 @@ def stories_digest(
                 published=article.published,
                 summary=list(article.summary),
                 also=also_links(story),
+                # Another outlet's picture of the same event beats none.
+                image=article.image or next((a.image for a in story.others if a.image), None),
             )
         )
     return Digest(
         title=title,
         sections=[DigestSection(source=name, items=items) for name, items in sections.items()],
         more_count=more_count,
+    )
+
+
+def without_images(digest: Digest) -> Digest:
+    """The digest with no story pictures: a chat that turned ``images`` off, or the
+    compact layout (linked titles only). Decided when the digest is composed, so a
+    delivery retried from the outbox looks the same."""
+    return replace(
+        digest,
+        sections=[
+            replace(section, items=[replace(item, image=None) for item in section.items])
+            for section in digest.sections
+        ],
     )
 
 
@@ -317,6 +332,8 @@ class DigestComposer:
             regroup(stories, shown), title=title, more_count=more_count + waiting
         )
         digest = replace(digest, layout=prefs.layout, notes=notes)
+        if not prefs.images or prefs.layout == LAYOUT_COMPACT:
+            digest = without_images(digest)
         return digest, [article.id for article in shown] + dropped
 
     async def _screen(

@@ -35,6 +35,7 @@ from bot.news.fulltext import (
     ArticlePageFetcher,
     full_text_or_teaser,
     is_teaser,
+    page_lead_image,
 )
 from bot.news.language import detect_language
 from bot.news.links import entry_key, normalise_link
@@ -376,11 +377,13 @@ class FeedIngestor:
         for key, article in fresh:
             language = article.language or feed_language
             text = article.text
+            image = article.image
             page = pages.get(article.link) if article.link else None
             if page is not None:
                 text = full_text_or_teaser(text, page, link=article.link)
                 # A teaser is too short to identify its language; the page is not.
                 language = language or detect_language(text)
+                image = image or page_lead_image(page)
             summary = (
                 cap_characters(
                     self.summariser.summarise(
@@ -407,6 +410,7 @@ class FeedIngestor:
                     text=text,
                     summary=summary,
                     language=language,
+                    image=image,
                 )
             )
         return prepared

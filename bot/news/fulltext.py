@@ -37,6 +37,7 @@ import regex
 
 from bot.news.discover import looks_like_html
 from bot.news.fetch import Fetcher, FetchError, FetchResult
+from bot.news.images import page_image
 
 __all__ = [
     "DEFAULT_MIN_WORDS",
@@ -49,6 +50,7 @@ __all__ = [
     "full_text_or_teaser",
     "is_html_page",
     "is_teaser",
+    "page_lead_image",
     "word_count",
 ]
 
@@ -158,6 +160,22 @@ def full_text_or_teaser(teaser: str, page: FetchResult | None, *, link: str | No
         )
         return teaser
     return text
+
+
+def page_lead_image(page: FetchResult | None) -> str | None:
+    """The picture an article page announces for sharing (``og:image``), when usable.
+
+    For a teaser item that carried no picture of its own: the page was fetched for its
+    text anyway. Pages that are not HTML have none. CPU-bound; call from a worker thread.
+    """
+    if page is None or not is_html_page(page.content, page.content_type):
+        return None
+    charset = _charset(page.content_type) or "utf-8"
+    try:
+        html = page.content.decode(charset, "replace")
+    except LookupError:
+        html = page.content.decode("utf-8", "replace")
+    return page_image(html, page.url)
 
 
 class ArticlePageFetcher:

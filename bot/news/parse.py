@@ -33,6 +33,7 @@ from bot.models import ParsedArticle, ParsedFeed
 from bot.news.clean import clean_title, html_to_text
 from bot.news.dates import parse_date
 from bot.news.feed_boilerplate import strip_feed_boilerplate
+from bot.news.images import entry_image, json_item_image
 from bot.news.language import article_language, clean_tag
 
 __all__ = [
@@ -420,15 +421,17 @@ def _article_from_entry(
 ) -> ParsedArticle:
     text = _capped(_entry_text(entry), MAX_ITEM_TEXT_CHARS)
     title = _entry_title(entry, text)
+    link = _entry_link(entry, feed_url)
     return ParsedArticle(
         title=title,
-        link=_entry_link(entry, feed_url),
+        link=link,
         guid=_clean_str(entry.get("id")),
         # Read from the text, not feedparser's guess (bot.news.dates says why).
         published=parse_date(entry.get("published")) or parse_date(entry.get("updated")),
         author=_entry_author(entry),
         text=text,
         language=article_language(_entry_language(entry), feed_language, f"{title}\n{text}"),
+        image=entry_image(entry, link or feed_url, feed_url),
     )
 
 
@@ -663,6 +666,7 @@ def _article_from_json_item(
         author=_json_author(item) or feed_author,
         text=text,
         language=article_language(item.get("language"), feed_language, f"{title}\n{text}"),
+        image=json_item_image(item, link or base),
     )
 
 

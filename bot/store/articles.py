@@ -24,6 +24,7 @@ from bot.models import (
 from bot.store.base import StoreBase, insert_ignoring_duplicates
 from bot.store.tables import (
     AUTHOR_CHARS,
+    IMAGE_URL_CHARS,
     LANGUAGE_CHARS,
     TITLE_CHARS,
     ArticleRow,
@@ -197,6 +198,7 @@ class ArticlesRepository(StoreBase):
             summary="\n".join(article.summary),
             language=article.language,
             created_at=now,
+            image=article.image,
         )
         try:
             async with session.begin_nested():
@@ -295,6 +297,7 @@ class ArticlesRepository(StoreBase):
                 text=row.text,
                 language=row.language,
                 subscription_id=ref.subscription_id,
+                image=row.image,
             )
             for ref in refs
             if (row := rows.get(ref.id)) is not None
@@ -317,7 +320,18 @@ def _storable(article: NewArticle) -> NewArticle:
         text=clean_text(article.text),
         summary=[clean_text(sentence) for sentence in article.summary],
         language=verbatim_or_none(article.language, LANGUAGE_CHARS),
+        image=_storable_image(article.image),
     )
+
+
+def _storable_image(image: str | None) -> str | None:
+    """The picture's address as stored: cleaned; dropped when too long or no longer a
+    single web address after cleaning (a control character removed mid-URL joins pieces
+    the parser judged apart), so only what bot.news.images passed is ever shown."""
+    cleaned = verbatim_or_none(image, IMAGE_URL_CHARS)
+    if cleaned is None or cleaned != image or not cleaned.startswith(("http://", "https://")):
+        return None
+    return cleaned
 
 
 async def add_seen(

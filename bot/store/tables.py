@@ -52,6 +52,7 @@ ETAG_CHARS = 512
 LAST_MODIFIED_CHARS = 128
 CUSTOM_TITLE_CHARS = 256
 ERROR_CHARS = 2000
+IMAGE_URL_CHARS = 2000  # an image address is dropped, never cut (bot.news.images)
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 IdType = BigInteger().with_variant(Integer(), "sqlite")
@@ -172,6 +173,7 @@ class ArticleRow(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    image: Mapped[str | None] = mapped_column(Text)  # the lead picture's address
 
 
 class FeedEntryRow(Base):

@@ -80,7 +80,8 @@ def add_settings_commands(registry: CommandRegistry) -> None:
             ),
             details=(
                 "sentences 1-5 per summary; items up to the operator's cap; layout full or "
-                "compact; previews on/off; silent on/off; algorithm: the summariser."
+                "compact; previews on/off; silent on/off; algorithm: the summariser; "
+                "images on/off: stories' pictures."
             ),
         )
     )

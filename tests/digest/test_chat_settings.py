@@ -42,7 +42,7 @@ from tests.support.console import ConsoleBot, console_bot_with
 from tests.support.feeds import SEED_TITLE, FeedServer, rss_feed, seed_items
 from tests.support.settings import make_settings
 
-NAMES = ("sentences", "items", "layout", "previews", "silent", "algorithm")
+NAMES = ("sentences", "items", "layout", "previews", "silent", "algorithm", "images")
 OTHER_ALGORITHM = "lexrank" if DEFAULT_ALGORITHM != "lexrank" else "luhn"
 
 
@@ -87,6 +87,7 @@ async def test_settings_shows_every_setting_with_its_default_and_valid_values(
     assert "silent: off (default)" in out
     assert f"algorithm: {DEFAULT_ALGORITHM} (default)" in out
     assert ", ".join(sorted(ALGORITHMS)) in out
+    assert "images: on (default)" in out
     assert "/settings <name> <value>" in out
 
 
@@ -100,6 +101,7 @@ async def test_settings_shows_every_setting_with_its_default_and_valid_values(
         ("previews", "on", "previews: on"),
         ("silent", "yes", "silent: on"),
         ("algorithm", "LuHn", "algorithm: luhn"),
+        ("images", "OFF", "images: off"),
     ],
 )
 async def test_each_setting_can_be_changed_and_reset(
@@ -134,6 +136,7 @@ async def test_unknown_setting_lists_the_settings(console_bot: ConsoleBot) -> No
         ("layout", "tiny", "layout must be one of: full, compact."),
         ("previews", "maybe", "previews must be on or off."),
         ("silent", "sometimes", "silent must be on or off."),
+        ("images", "some", "images must be on or off."),
         ("algorithm", "gpt", "algorithm must be one of: " + ", ".join(sorted(ALGORITHMS))),
     ],
 )

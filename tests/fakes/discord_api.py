@@ -171,6 +171,8 @@ Scripted behaviour
     argument (seconds as a float or a ``datetime``; default ``time.monotonic``), also
     ``RecordedCall.at``. ``privileged_intents_allowed = False`` closes the gateway with
     4014 when the client asks for members, presences or message content.
+    ``refuse_image(url)`` answers every message whose embed thumbnail or image is ``url``
+    with 400 50035 naming that field (``embeds.N.thumbnail.url``).
 
 Behaviour modelled on Discord
 -----------------------------
@@ -749,6 +751,8 @@ class FakeDiscordAPI:
         self.application_flags = 0
         self.heartbeat_interval_ms = 41_250
         self.privileged_intents_allowed = True
+        # Image addresses refused in embeds (refuse_image): 400 50035 naming the field.
+        self.refused_images: set[str] = set()
         self.enforce_limits = enforce_limits
         self.limits = RateLimits()
         self.clock: Callable[[], float | datetime] = clock or time.monotonic
@@ -1113,6 +1117,12 @@ class FakeDiscordAPI:
         )
 
     # ------------------------------------------------------------------ scripting
+
+    def refuse_image(self, url: str) -> None:
+        """Answer every message or interaction response whose embed thumbnail or image is
+        ``url`` with 400 50035 "Invalid Form Body" naming that field, as Discord does for
+        an address it will not take."""
+        self.refused_images.add(url)
 
     def fail_next(
         self,
@@ -2345,11 +2355,28 @@ class FakeDiscordAPI:
             )
         errors: JSONDict = {}
         _check_message_fields(errors, payload, prefix)
+        self._check_refused_images(errors, payload, prefix)
         if errors:
             raise _form_error(errors)
         if any(len(content) > ATTACHMENT_SIZE_LIMIT for _, content in files.values()):
             raise _APIError(413, 40005, "Request entity too large")
         return payload
+
+    def _check_refused_images(self, errors: JSONDict, payload: JSONDict, prefix: list[Any]) -> None:
+        """Embeds whose thumbnail or image is a refused address (``refuse_image``)."""
+        embeds = payload.get("embeds")
+        if not self.refused_images or not isinstance(embeds, list):
+            return
+        for index, embed in enumerate(embeds):
+            for key in ("thumbnail", "image"):
+                media = embed.get(key) if isinstance(embed, dict) else None
+                if isinstance(media, dict) and media.get("url") in self.refused_images:
+                    _put_error(
+                        errors,
+                        [*prefix, "embeds", index, key, "url"],
+                        "URL_TYPE_INVALID_URL",
+                        "Not a well formed URL.",
+                    )
 
     def _attachments_for(
         self,

@@ -66,6 +66,9 @@ Scripted behaviour
     ``parse_mode=HTML`` fail with 400 "can't parse entities". ``restrict_posting(chat_id,
     description=...)`` makes every message sent to that chat fail with 400 and Telegram's
     wording for a bot that lost the right to post (until ``allow_posting(chat_id)``);
+    ``refuse_image(url, description=...)`` makes every ``sendMessage`` whose
+    ``link_preview_options.url`` is ``url``, and every ``sendPhoto`` of it, fail with 400
+    (default "failed to get HTTP URL content");
     ``hold_next(method, after=0)`` keeps the next call to ``method`` waiting, unanswered,
     until ``release()`` and then answers 502 with nothing sent (a process that died
     mid-send). ``enforce_limits = True``
@@ -149,6 +152,7 @@ _NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 RESTRICTED_DESCRIPTION = "Bad Request: not enough rights to send text messages to the chat"
+IMAGE_REFUSED_DESCRIPTION = "Bad Request: failed to get HTTP URL content"
 _HTML_REJECTED = "Bad Request: can't parse entities: Can't find end tag corresponding to start tag"
 
 
@@ -507,6 +511,7 @@ class FakeTelegramAPI:
         self.downloads: list[str] = []
         self.chat_admins: dict[int, list[int]] = {}
         self.reject_html_entities = False
+        self.refused_images: dict[str, str] = {}  # image URL → the 400 description
         self.enforce_limits = enforce_limits
         self.limits = RateLimits()
         self.clock: Callable[[], float | datetime] = clock or time.monotonic
@@ -686,6 +691,11 @@ class FakeTelegramAPI:
         self._failures.append(
             _Failure(method.lower(), error_code, description, parameters, chat_id, times, after)
         )
+
+    def refuse_image(self, url: str, description: str = IMAGE_REFUSED_DESCRIPTION) -> None:
+        """Every ``sendMessage`` whose link preview is ``url`` (``link_preview_options.url``),
+        and every ``sendPhoto`` of that URL, fails with 400 ``description``."""
+        self.refused_images[url] = description
 
     def restrict_posting(self, chat_id: ChatKey, description: str = RESTRICTED_DESCRIPTION) -> None:
         """Every message to the chat gets 400 ``description`` until ``allow_posting``."""
@@ -1284,6 +1294,9 @@ class FakeTelegramAPI:
 
     def _send_message(self, call: RecordedCall) -> JSONDict:
         chat_id = self._chat_key(call.params.get("chat_id"))
+        preview_url = (call.params.get("link_preview_options") or {}).get("url")
+        if preview_url in self.refused_images:
+            raise _APIError(400, self.refused_images[preview_url])
         text, entities = self._message_text(call)
         message = self._outgoing_message(call, chat_id)
         message["text"] = text
@@ -1304,6 +1317,9 @@ class FakeTelegramAPI:
 
     def _send_photo(self, call: RecordedCall) -> JSONDict:
         chat_id = self._chat_key(call.params.get("chat_id"))
+        photo = call.params.get("photo")
+        if isinstance(photo, str) and photo in self.refused_images:
+            raise _APIError(400, self.refused_images[photo])
         stored = self._input_file(call, "photo", "photos")
         message = self._outgoing_message(call, chat_id)
         message["photo"] = [

@@ -211,6 +211,28 @@ async def test_invalid_commands_are_refused_like_discord(fake: FakeDiscordAPI) -
     assert fake.registered_commands() == []
 
 
+async def test_a_refused_image_fails_the_message_naming_the_field(fake: FakeDiscordAPI) -> None:
+    headers = {"Authorization": f"Bot {fake.token}"}
+    fake.refuse_image("https://img.example.com/refused.jpg")
+    url = f"{fake.api_base}/channels/2000/messages"
+    refused = {
+        "embeds": [{"title": "a"}, {"thumbnail": {"url": "https://img.example.com/refused.jpg"}}]
+    }
+    fine = {"embeds": [{"title": "b", "thumbnail": {"url": "https://img.example.com/fine.jpg"}}]}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=refused, headers=headers) as r:
+            body = await r.json()
+            assert r.status == 400
+        async with session.post(url, json=fine, headers=headers) as r:
+            assert r.status == 200
+    assert body["code"] == 50035
+    assert body["errors"]["embeds"]["1"]["thumbnail"]["url"]["_errors"][0]["code"] == (
+        "URL_TYPE_INVALID_URL"
+    )
+    [message] = fake.channel_messages(2000)
+    assert message["embeds"][0]["thumbnail"] == {"url": "https://img.example.com/fine.jpg"}
+
+
 async def test_wrong_token_fails_login(fake: FakeDiscordAPI) -> None:
     client = discord.Client(intents=discord.Intents.default())
     with pytest.raises(discord.LoginFailure):

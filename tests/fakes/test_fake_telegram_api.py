@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from telegram import Bot, BotCommand, ChatMemberAdministrator, ChatMemberOwner, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
@@ -443,3 +450,19 @@ async def test_application_answers_a_command_end_to_end(fake: FakeTelegramAPI) -
     last_poll = fake.calls_to("getUpdates")[-1]
     assert last_poll.params["timeout"] == 0
     assert fake.pending_updates == []
+
+
+async def test_refused_image_urls_fail_previews_and_photos(fake: FakeTelegramAPI, bot: Bot) -> None:
+    picture = "https://img.example.com/refused.jpg"
+    fake.refuse_image(picture)
+    with pytest.raises(BadRequest, match="Failed to get http url content"):
+        await bot.send_message(1001, "x", link_preview_options=LinkPreviewOptions(url=picture))
+    with pytest.raises(BadRequest, match="Failed to get http url content"):
+        await bot.send_photo(1001, picture)
+    other = LinkPreviewOptions(url="https://img.example.com/fine.jpg", prefer_large_media=True)
+    await bot.send_message(1001, "y", link_preview_options=other)
+    [sent] = fake.sent_messages(1001)
+    assert sent["link_preview_options"] == {
+        "url": "https://img.example.com/fine.jpg",
+        "prefer_large_media": True,
+    }

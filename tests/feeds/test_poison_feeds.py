@@ -147,6 +147,18 @@ POISONS: dict[str, Callable[[], Poison]] = {
         json_feed([json_item(date_published="9999-12-31T23:59:59-23:59")])
     ),
     "entity-bomb": lambda: Poison(entity_bomb(), content_type="application/rss+xml"),
+    "picture-addresses-refused": lambda: Poison(
+        json_feed(
+            [
+                json_item(id="v-2", image="https://img.example/a\u0000b.jpg"),
+                json_item(id="v-3", image="https://img.example/\ud800.jpg"),
+                json_item(id="v-4", image="https://img.example/" + "p" * 5000),
+                json_item(id="v-5", image="http://127.0.0.1:5432/x.png"),
+                json_item(id="v-6", image="javascript:alert(1)", banner_image="data:,x"),
+                json_item(id="v-7", image=["not", "text"], content_html="<img src='//[::1]/'>"),
+            ]
+        )
+    ),
 }
 
 

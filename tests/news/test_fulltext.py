@@ -394,6 +394,22 @@ async def test_teaser_item_is_summarised_from_its_article_page(bbc_bot: Bot) -> 
     assert all(line in article.text for line in article.summary)
 
 
+async def test_a_teaser_without_a_picture_takes_its_pages_og_image(bbc_bot: Bot) -> None:
+    [article] = await bbc_bot.poll()
+    assert article.image == "https://ichef.bbci.co.uk/images/ic/1024x576/p07b8nx5.jpg"
+
+
+async def test_the_items_own_picture_beats_the_pages(
+    database_url: str, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    feed_server.serve("/news/assange.html", page_html(BBC), "text/html; charset=utf-8")
+    item = teaser_item(feed_server, 1, "/news/assange.html")
+    item["thumbnail"] = "https://img.example.com/own.jpg"
+    async with start_bot(database_url, clock, feed_server, [item]) as bot:
+        [article] = await bot.poll()
+    assert article.image == "https://img.example.com/own.jpg"
+
+
 async def test_language_of_an_undeclared_teaser_comes_from_its_page(
     database_url: str, clock: FakeClock, feed_server: FeedServer
 ) -> None:

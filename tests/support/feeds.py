@@ -141,20 +141,27 @@ def seed_items(*numbers: int) -> list[dict[str, str]]:
 
 
 def rss_feed(items: list[dict[str, str]], *, title: str = "Test Feed") -> str:
-    """A small RSS 2.0 document; each item dict may have guid, title, link, description."""
+    """A small RSS 2.0 document; each item dict may have guid, title, link, description,
+    and thumbnail (a media:thumbnail address, written as given, attribute-escaped)."""
     parts = []
     for item in items:
         guid = f'<guid isPermaLink="false">{item["guid"]}</guid>' if "guid" in item else ""
+        thumbnail = (
+            f'<media:thumbnail url="{html.escape(item["thumbnail"], quote=True)}"/>'
+            if "thumbnail" in item
+            else ""
+        )
         parts.append(
             "<item>"
             f"<title>{item.get('title', 'Untitled')}</title>"
-            f"<link>{item.get('link', '')}</link>{guid}"
+            f"<link>{item.get('link', '')}</link>{guid}{thumbnail}"
             f"<description><![CDATA[{item.get('description', '')}]]></description>"
             f"<pubDate>{item.get('pubDate', 'Thu, 15 Jan 2026 08:00:00 +0000')}</pubDate>"
             "</item>"
         )
     return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>'
         f"<title>{title}</title><link>https://example.test/</link>"
         f"<description>test</description>{''.join(parts)}</channel></rss>"
     )

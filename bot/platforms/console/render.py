@@ -1,7 +1,8 @@
 """Plain-text rendering of replies and digests, for the terminal (pure: no I/O).
 
 Digests read grouped by source, each story with its summary wrapped to the terminal and
-its link on a line of its own; errors are marked so they stand out.
+its link (and picture's address, "[image] …") on lines of their own; errors are marked so
+they stand out.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
                 )
             if item.link:
                 out.append(f"  {item.link}")
+            if safe_href(item.image):
+                out.append(f"  [image] {item.image}")
             for index, also in enumerate(item.also):  # the story as other outlets told it
                 label = f"  {ALSO_LABEL} " if index == 0 else " " * (len(ALSO_LABEL) + 3)
                 href = safe_href(also.link)

@@ -59,8 +59,10 @@ from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import (
     DiscordMessage,
     attach_actions,
+    has_thumbnails,
     render_plain,
     render_reply,
+    without_thumbnails,
 )
 from bot.platforms.discord.sharding import IdentifyPacer, ShardPlan
 from bot.platforms.intake import CommandIntake
@@ -634,24 +636,30 @@ class DiscordPlatform:
         )
         ids: list[str] = []
         for index, message in enumerate(messages):
-            kwargs = self._message_kwargs(message, reply)
-            if index == len(messages) - 1 and files:
-                kwargs["files"] = files
-            if index == 0 and replaces:
-                assert interaction.message is not None
-                edit = self._edit_kwargs(kwargs)
-                if deferred:
-                    await interaction.edit_original_response(**edit)
-                else:
-                    suppress = bool(kwargs.get("suppress_embeds"))
-                    await interaction.response.edit_message(**edit, suppress_embeds=suppress)
-                ids.append(str(interaction.message.id))
-            elif index == 0 and not deferred:
-                response = await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-                ids.append(str(response.message_id or f"interaction:{interaction.id}"))
-            else:  # an interaction's webhook always waits, so the message comes back
+
+            async def respond(message: DiscordMessage, index: int = index) -> str:
+                kwargs = self._message_kwargs(message, reply)
+                if index == len(messages) - 1 and files:
+                    kwargs["files"] = files
+                if index == 0 and replaces:
+                    assert interaction.message is not None
+                    edit = self._edit_kwargs(kwargs)
+                    if deferred:
+                        await interaction.edit_original_response(**edit)
+                    else:
+                        suppress = bool(kwargs.get("suppress_embeds"))
+                        await interaction.response.edit_message(**edit, suppress_embeds=suppress)
+                    return str(interaction.message.id)
+                if index == 0 and not deferred:
+                    response = await interaction.response.send_message(
+                        ephemeral=ephemeral, **kwargs
+                    )
+                    return str(response.message_id or f"interaction:{interaction.id}")
+                # an interaction's webhook always waits, so the message comes back
                 sent = await interaction.followup.send(ephemeral=ephemeral, **kwargs)
-                ids.append(str(sent.id))
+                return str(sent.id)
+
+            ids.append(await _pictures_optional(message, respond))
             await progress.accepted(ids[-1])
         return ids
 
@@ -766,11 +774,35 @@ class DiscordPlatform:
         for index, message in enumerate(messages):
             if progress.skips(index):
                 continue
-            kwargs = self._message_kwargs(message, reply)
-            if index == len(messages) - 1 and files:
-                kwargs["files"] = files
-            async with self._pace:
-                sent = await channel.send(**kwargs)
-            ids.append(str(sent.id))
+
+            async def post(message: DiscordMessage, index: int = index) -> str:
+                kwargs = self._message_kwargs(message, reply)
+                if index == len(messages) - 1 and files:
+                    kwargs["files"] = files
+                async with self._pace:
+                    sent = await channel.send(**kwargs)
+                return str(sent.id)
+
+            ids.append(await _pictures_optional(message, post))
             await progress.accepted(ids[-1])
         return ids
+
+
+async def _pictures_optional(
+    message: DiscordMessage, send: Callable[[DiscordMessage], Awaitable[str]]
+) -> str:
+    """Send ``message``; when Discord refuses a story's picture, send it again without them.
+
+    A digest never fails because of a picture: Discord answers 400 naming the embed's
+    ``thumbnail`` (an address it will not take), and the same message goes out with no
+    thumbnails. Nothing was posted by the refused request, so nothing is repeated.
+    """
+    try:
+        return await send(message)
+    except discord.HTTPException as exc:
+        if exc.status != 400 or not has_thumbnails(message):
+            raise
+        if "thumbnail" not in (exc.text or "").lower():
+            raise
+        log.info("discord: a story picture was refused (%s); sending without pictures", exc.text)
+        return await send(without_thumbnails(message))

@@ -1,7 +1,8 @@
 """Neutral replies and digests → Discord messages: content plus embeds, within every limit.
 
-One embed per story (clickable title, summary as description, source as author, the other
-outlets' versions of the story as an "Also" field of masked links), at most
+One embed per story (clickable title, summary as description, source as author, the
+story's picture as thumbnail, the other outlets' versions of the story as an "Also" field
+of masked links), at most
 10 embeds and 6000 embed characters per message, content at most 2000 characters; a digest
 is split between stories, never inside one. Feed text is markdown-escaped so a title cannot
 format, link or hide anything, and mentions are neutralised by the adapter
@@ -106,10 +107,24 @@ def story_embed(item: DigestItem) -> dict[str, Any]:
         embed["description"] = shorten(description, DESCRIPTION_LIMIT)
     if item.published:
         embed["timestamp"] = item.published.isoformat()
+    image = safe_href(item.image)
+    if image and len(image) <= 2048:  # Discord fetches it (through its media proxy)
+        embed["thumbnail"] = {"url": image}
     also = _also_links(item, FIELD_VALUE_LIMIT)
     if also:
         embed["fields"] = [{"name": ALSO_FIELD_NAME, "value": also, "inline": False}]
     return embed
+
+
+def without_thumbnails(message: DiscordMessage) -> DiscordMessage:
+    """The message with its stories' pictures left out: what is sent again when Discord
+    refuses one of them, so the digest still arrives."""
+    embeds = [{k: v for k, v in embed.items() if k != "thumbnail"} for embed in message.embeds]
+    return DiscordMessage(content=message.content, embeds=embeds)
+
+
+def has_thumbnails(message: DiscordMessage) -> bool:
+    return any("thumbnail" in embed for embed in message.embeds)
 
 
 def _also_links(item: DigestItem, budget: int) -> str:

@@ -45,8 +45,8 @@ from bot.platforms.base import (
     PlatformStartError,
 )
 from bot.platforms.intake import CommandIntake
-from bot.platforms.telegram.errors import bad_request_problem
-from bot.platforms.telegram.render import TelegramMessage, render_reply
+from bot.platforms.telegram.errors import bad_request_problem, picture_refused
+from bot.platforms.telegram.render import TelegramMessage, lead_image, render_reply
 from bot.platforms.telegram.webhook import webhook_secret
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -389,10 +389,13 @@ class TelegramPlatform:
         async with self._turns.hold((target.chat_id, target.thread_id)):
             ids = []
             messages = render_reply(reply)
+            picture = lead_image(reply)
             for index, message in enumerate(messages):
                 if progress.skips(index):
                     continue
-                sent_id, target = await self._send_message(target, message, silent, previews)
+                sent_id, target = await self._send_message(
+                    target, message, silent, previews, picture if index == 0 else None
+                )
                 ids.append(sent_id)
                 await progress.accepted(sent_id)
             if reply.document is not None and not progress.skips(len(messages)):
@@ -402,35 +405,65 @@ class TelegramPlatform:
             return ids
 
     async def _send_message(
-        self, target: ChatTarget, message: TelegramMessage, silent: bool, previews: bool
+        self,
+        target: ChatTarget,
+        message: TelegramMessage,
+        silent: bool,
+        previews: bool,
+        picture: str | None = None,
     ) -> tuple[str, ChatTarget]:
+        """Send one message: HTML, else its plain twin when Telegram cannot parse the markup.
+
+        ``picture`` (the lead story's, on a digest's first message) is shown as the link
+        preview, large and above the text, whatever ``previews`` says. When Telegram
+        refuses it, the same message is sent again without it: a digest never fails
+        because of a picture, and the refused request posted nothing.
+        """
         variants: list[tuple[str, str | None]] = [
             (message.html, ParseMode.HTML),
             (message.plain, None),
         ]
-        for attempt, (text, parse_mode) in enumerate(variants):
+        attempt = 0
+        while True:
+            text, parse_mode = variants[attempt]
+            options = (
+                LinkPreviewOptions(url=picture, prefer_large_media=True, show_above_text=True)
+                if picture
+                else LinkPreviewOptions(is_disabled=not previews)
+            )
 
             def send(
-                t: ChatTarget, text: str = text, mode: str | None = parse_mode
+                t: ChatTarget,
+                text: str = text,
+                mode: str | None = parse_mode,
+                options: LinkPreviewOptions = options,
             ) -> Awaitable[Message]:
                 return self.application.bot.send_message(
                     chat_id=int(t.chat_id),
                     text=text,
                     parse_mode=mode,
                     message_thread_id=int(t.thread_id) if t.thread_id else None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=not previews),
+                    link_preview_options=options,
                     disable_notification=silent,
                 )
 
             try:
                 sent = await self._with_retries(target, send)
             except BadRequest as exc:
+                if picture and picture_refused(exc.message):
+                    log.info(
+                        "telegram: picture refused for %s (%s), sending without it",
+                        target,
+                        exc.message,
+                    )
+                    picture = None
+                    continue
                 if attempt == 0 and "can't parse entities" in exc.message.lower():
                     log.warning("telegram: markup rejected for %s, resending as text", target)
+                    attempt = 1
                     continue
                 raise DeliveryError(target, DeliveryProblem.REJECTED, exc.message) from exc
             return str(sent.message_id), target_of(sent)
-        raise AssertionError("unreachable: the plain-text variant returns or raises")
 
     async def _send_document(self, target: ChatTarget, document: Document, silent: bool) -> str:
         try:

@@ -1,4 +1,5 @@
-"""Which Telegram "Bad Request" answers are about the chat rather than the message.
+"""Which Telegram "Bad Request" answers are about the chat rather than the message, and
+which are about a story's picture only.
 
 Telegram answers 403 Forbidden when a user blocked the bot or it was kicked, but a bot
 that is still a member and lost the right to post (a restricted member, an admin of a
@@ -38,3 +39,26 @@ def bad_request_problem(description: str) -> DeliveryProblem | None:
     if any(fragment in text for fragment in _GONE):
         return DeliveryProblem.GONE
     return None
+
+
+#: Lower-case fragments of Bot API descriptions refusing a picture or link preview Telegram
+#: could not fetch or use: the message is fine without it.
+_PICTURE_REFUSED = (
+    "wrong file identifier/http url specified",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "webpage_media_empty",
+    "webpage_curl_failed",
+    "wrong remote file identifier",
+    "image_process_failed",
+    "photo_invalid_dimensions",
+    "media_empty",
+    "link preview",
+)
+
+
+def picture_refused(description: str) -> bool:
+    """Whether a 400 refused the picture shown with a message (its link preview), so the
+    same message can go out without it."""
+    text = description.lower()
+    return any(fragment in text for fragment in _PICTURE_REFUSED)

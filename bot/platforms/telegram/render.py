@@ -171,5 +171,12 @@ def render_reply(reply: Reply, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMe
     return _pack(text_blocks + _blocks_for_digest(reply.digest, limit), limit, SEPARATOR)
 
 
+def lead_image(reply: Reply) -> str | None:
+    """The picture of a digest's lead story, shown as the first message's link preview
+    (None when the lead story has none, or the chat turned images off)."""
+    items = reply.digest.items if reply.digest is not None else []
+    return safe_href(items[0].image) if items else None
+
+
 def render_digest(digest: Digest, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMessage]:
     return _pack(_blocks_for_digest(digest, limit), limit, SEPARATOR)
