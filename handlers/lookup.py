@@ -25,7 +25,7 @@ def parse_number(text: str) -> int | None:
 # A subscription by its stable id, as buttons carry it: "id:12". Numbers shift when a feed
 # is removed; a button made before must still name the feed it was made for.
 REF_PREFIX = "id:"
-_REF = re.compile(r"id:([0-9]{1,18})")
+_REF = re.compile(r"id:([0-9]{1,19})")  # a BIGINT has 19 digits
 GONE = "That feed is no longer followed in this chat. Send /list to see the current feeds."
 
 

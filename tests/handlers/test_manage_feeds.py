@@ -155,3 +155,21 @@ async def test_settings_options_change_the_setting(console_bot: ConsoleBot) -> N
     prefs = console_bot.app.services.composer.settings_for(chat)
     assert prefs.previews is True
     assert prefs.layout == "compact"
+
+
+async def test_hostile_feed_references_are_refused_and_change_nothing(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    await _follow(console_bot, feed_server, "Alpha")
+    for word in ("id:9223372036854775807", "id:0", "id:" + "9" * 18):
+        for command in ("/mute", "/unmute", "/feed", "/unsubscribe"):
+            assert "no longer followed in this chat" in await console_bot.say(f"{command} {word}")
+    for word in ("id:" + "9" * 20, "id:-1", "id:①", "\x00", "#" * 5000, "id:1\u202e"):
+        for command in ("/mute", "/feed", "/unsubscribe"):
+            out = await console_bot.say(f"{command} {word}")
+            assert out.startswith("Error:"), out
+    out = await console_bot.say("/unsubscribe 1 id:9223372036854775807 " + "9" * 18)
+    assert "Unsubscribed from Alpha." not in out
+    assert "Unsubscribed from 1 feeds:" in out
+    assert f"Not found, so nothing removed for: id:9223372036854775807, {'9' * 18}." in out
+    assert await _titles(console_bot) == []
