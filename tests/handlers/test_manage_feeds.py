@@ -60,6 +60,8 @@ async def test_unsubscribe_all_needs_confirmation(
     out = await console_bot.say(_option(out, "Cancel"))  # back to the list, nothing removed
     assert "Subscriptions (2):" in out
     out = await console_bot.say("/unsubscribe all")
+    assert "There is no option 3: choose 1 to 2." in await console_bot.say("3")
+    assert await _titles(console_bot) == ["Alpha", "Beta"]
     out = await console_bot.say(_option(out, "Unsubscribe from all"))
     assert "Unsubscribed from all 2 feeds." in out
     assert await _titles(console_bot) == []

@@ -112,16 +112,21 @@ async def test_list_pages_with_previous_and_next(
 async def test_show_more_under_a_capped_digest_posts_the_rest(
     tg: TelegramHarness, feed_server: FeedServer
 ) -> None:
-    await _follow(tg, feed_server, "Busy")
-    await tg.command("/settings items 2")
-    feed_server.serve("/Busy.xml", rss_feed(stories(1, 2, 3, 4, prefix="Busy"), title="Busy"))
+    await _follow(tg, feed_server, "Busy")  # Busy 1 is the backlog, marked read
+    cap = tg.app.settings.digest_max_items
+    numbers = range(1, cap + 3)  # one page of stories and two more, long enough to split
+    feed_server.serve(
+        "/Busy.xml", rss_feed(stories(*numbers, prefix="Busy", words=70), title="Busy")
+    )
     first = await tg.command("/digest")
-    assert "1 more" in first[-1]["text"]  # Busy 4 and 3 shown; Busy 1 was the backlog
+    assert "… and 1 more" in first[-1]["text"]
+    assert len(first) > 1
+    assert all("reply_markup" not in message for message in first[:-1])  # under the last
     assert "Show more" in tg.buttons(tg.last_message_id())
     calls = await tg.press(tg.last_message_id(), "Show more")
     sent = [call.params["text"] for call in calls if call.method == "sendMessage"]
-    assert any(">Busy 2</a>" in text for text in sent), sent
-    assert not any(">Busy 3</a>" in text for text in sent)
+    assert any(">Busy 2</a>" in text for text in sent), sent  # the oldest, left over
+    assert not any(f">Busy {cap + 2}</a>" in text for text in sent)
     assert "editMessageText" not in _methods(calls)  # a digest is a new message
 
 
