@@ -95,9 +95,13 @@ class ConsolePlatform:
         parsed = parse_command_line(line)
         if pressed is not None:
             parsed = (pressed.command, pressed.args)
-        if pressed is None and self.options and line[1:].isascii() and line[1:].isdigit():
-            reply = Reply.error(f"There is no option {line[1:]}: choose 1 to {len(self.options)}.")
-        elif parsed is None:
+        options = self.options
+        if pressed is None and options and line[1:].isascii() and line[1:].isdigit():
+            reply = Reply.error(f"There is no option {line[1:]}: choose 1 to {len(options)}.")
+            await self.send(self.target, reply)
+            self.options = options  # a mistyped number: the options still stand
+            return reply
+        if parsed is None:
             reply = Reply.error("That is not a command. Type /help.")
         else:
             name, args = parsed
