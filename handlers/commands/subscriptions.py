@@ -3,6 +3,10 @@
 Every bad input gets a specific reply and changes nothing: a subscription is written only
 after the feed was fetched and parsed, so a typo never leaves a dead feed behind (the rules
 are bot.feeds.subscribing's; this module words their outcomes).
+
+/list pages its feeds and offers each one's /feed card; a press names a feed by its
+subscription id (handlers.lookup), never by the number /list showed, which shifts when a
+feed is removed.
 """
 
 from __future__ import annotations
