@@ -190,3 +190,22 @@ async def test_a_stale_button_never_acts_on_another_feed(
     answer = _answer(calls)
     assert "no longer followed in this chat" in answer["text"]
     assert await _titles(tg) == ["Gamma"]
+
+
+async def test_a_press_in_a_chat_the_operator_did_not_allow_runs_nothing(
+    fake: FakeTelegramAPI, tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = settings_for(fake, tmp_path, allowed_chats=["telegram:1001"])
+    async with started(fake, settings, clock) as tg:
+        key = action_key(fake.token)
+        data = encode_action(Action("x", "settings", ("previews", "on")), key, limit=TELEGRAM_LIMIT)
+        calls = await tg.press_data(data, message_id=1, chat_id=GROUP)  # a signed button
+        answer = _answer(calls)
+        assert answer["show_alert"] is True
+        assert _methods(calls) == ["answerCallbackQuery"]  # no admin look-up, no message
+        chat = await tg.app.services.store.get_or_create_chat(ChatTarget("telegram", str(GROUP)))
+        assert tg.app.services.composer.settings_for(chat).previews is False
+        calls = await tg.press_data(data, message_id=1)  # allowed, on a message too old to see
+        assert "previews set to on." in " ".join(
+            str(c.params.get("text")) for c in calls if c.method == "sendMessage"
+        )
