@@ -154,12 +154,16 @@ class Feed:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A chat's subscription as listed to users: ``position`` is the number users type."""
+    """A chat's subscription as listed to users: ``position`` is the number users type.
+
+    ``muted``: the chat keeps following the feed but its stories stay out of digests.
+    """
 
     id: int
     position: int
     feed: Feed
     custom_title: str | None
+    muted: bool = False
 
     @property
     def display_title(self) -> str:

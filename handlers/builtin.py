@@ -5,6 +5,7 @@ from handlers.commands.catalogue import add_catalogue_commands
 from handlers.commands.digest import add_digest_commands
 from handlers.commands.filters import add_filter_commands
 from handlers.commands.fulltext import add_fulltext_commands
+from handlers.commands.manage import add_manage_commands
 from handlers.commands.opml import add_opml_commands
 from handlers.commands.pause import add_pause_commands
 from handlers.commands.rename import add_rename_commands
@@ -20,6 +21,7 @@ def build_registry() -> CommandRegistry:
     registry = CommandRegistry()
     add_basic_commands(registry)
     add_subscription_commands(registry)
+    add_manage_commands(registry)
     add_catalogue_commands(registry)  # extends /subscribe: after it
     add_rename_commands(registry)
     add_filter_commands(registry)

@@ -12,7 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.models import Chat, Subscription
-from handlers.lookup import parse_number, subscription_by_number
+from handlers.lookup import (
+    parse_number,
+    parse_ref,
+    subscription_by_number,
+    subscription_by_ref,
+)
 from handlers.model import Command
 from handlers.services import Services
 
@@ -37,7 +42,11 @@ class CommandContext:
         return self._subscriptions
 
     async def subscription(self, text: str) -> tuple[Subscription | None, str | None]:
-        """The subscription a typed number ("3", "#3") names, or a complaint to show."""
+        """The subscription a typed number ("3", "#3") or a button's id ("id:12") names, or
+        a complaint to show."""
+        subscription_id = parse_ref(text)
+        if subscription_id is not None:
+            return subscription_by_ref(await self.subscriptions(), subscription_id)
         number = parse_number(text)
         if number is None:
             return None, f"{text} is not a subscription number. Send /list to see the numbers."

@@ -22,6 +22,37 @@ def parse_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# A subscription by its stable id, as buttons carry it: "id:12". Numbers shift when a feed
+# is removed; a button made before must still name the feed it was made for.
+REF_PREFIX = "id:"
+_REF = re.compile(r"id:([0-9]{1,19})")  # a BIGINT has 19 digits
+GONE = "That feed is no longer followed in this chat. Send /list to see the current feeds."
+
+
+def subscription_ref(subscription: Subscription) -> str:
+    """How an action names a subscription: by its id, which never shifts (see _REF)."""
+    return f"{REF_PREFIX}{subscription.id}"
+
+
+def parse_ref(text: str) -> int | None:
+    """The subscription id in ``text`` ("id:12"), or None when it is not one."""
+    match = _REF.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
+def names_subscription(text: str) -> bool:
+    """Whether ``text`` is a list number or a button's id: what commands taking a feed accept."""
+    return parse_number(text) is not None or parse_ref(text) is not None
+
+
+def subscription_by_ref(
+    subscriptions: list[Subscription], subscription_id: int
+) -> tuple[Subscription | None, str | None]:
+    """(the subscription with this id, None), or (None, the polite "it is gone")."""
+    match = next((sub for sub in subscriptions if sub.id == subscription_id), None)
+    return (match, None) if match is not None else (None, GONE)
+
+
 def subscription_by_number(
     subscriptions: list[Subscription], number: int
 ) -> tuple[Subscription | None, str | None]:

@@ -2,8 +2,8 @@
 
 Why its own module: a composed digest is written to the database before it is sent, and
 must render the same after a restart or an upgrade. Rows written by older versions lack
-later fields (layouts, "also" links, delivery options, pictures), so reading fills in what a row
-from before them meant. ``PAYLOAD_VERSION`` is written into every new row so a future
+later fields (layouts, "also" links, delivery options, pictures, actions), so reading fills
+in what a row from before them meant. ``PAYLOAD_VERSION`` is written into every new row so a future
 change of shape can tell the generations apart.
 """
 
@@ -15,6 +15,9 @@ from typing import Any
 
 from bot.models import (
     LAYOUT_FULL,
+    Action,
+    ActionRow,
+    ActionStyle,
     AlsoLink,
     Digest,
     DigestItem,
@@ -36,6 +39,7 @@ def reply_to_payload(reply: Reply) -> dict[str, Any]:
         "digest": digest_to_dict(reply.digest) if reply.digest is not None else None,
         "silent": reply.silent,
         "previews": reply.previews,
+        "actions": [actions_to_dict(row) for row in reply.actions],
     }
 
 
@@ -48,6 +52,39 @@ def payload_to_reply(payload: Mapping[str, Any]) -> Reply:
         digest=digest_from_dict(digest) if digest else None,
         silent=bool(payload.get("silent", False)),  # absent in rows from older versions
         previews=bool(payload.get("previews", False)),
+        actions=tuple(actions_from_dict(row) for row in payload.get("actions") or ()),
+    )
+
+
+def actions_to_dict(row: ActionRow) -> dict[str, Any]:
+    """A row of buttons (or a choice list) as JSON: a digest's "Show more" must survive
+    the outbox."""
+    return {
+        "placeholder": row.placeholder,
+        "actions": [
+            {
+                "label": action.label,
+                "command": action.command,
+                "args": list(action.args),
+                "style": action.style.value,
+            }
+            for action in row.actions
+        ],
+    }
+
+
+def actions_from_dict(data: Mapping[str, Any]) -> ActionRow:
+    return ActionRow(
+        actions=tuple(
+            Action(
+                label=str(action["label"]),
+                command=str(action["command"]),
+                args=tuple(str(arg) for arg in action.get("args", ())),
+                style=ActionStyle(action.get("style", ActionStyle.NORMAL.value)),
+            )
+            for action in data.get("actions", ())
+        ),
+        placeholder=data.get("placeholder"),
     )
 
 

@@ -41,6 +41,8 @@ from bot.keyed_locks import KeyedLocks
 from bot.models import (
     LAYOUT_COMPACT,
     LAYOUT_FULL,
+    Action,
+    ActionRow,
     ArticleRef,
     Chat,
     Digest,
@@ -59,6 +61,9 @@ from bot.news.summarise import (
 from bot.store.repository import Store, StoriesAlreadyShownError
 
 log = logging.getLogger(__name__)
+
+#: Under a capped digest ("… and N more"): the rest now, as /digest would show them.
+SHOW_MORE = (ActionRow((Action("Show more", "digest"),)),)
 
 DEFAULT_TITLE = "Your news digest"
 #: Compositions tried when other processes keep showing the chosen stories first; each
@@ -183,6 +188,8 @@ class DigestComposer:
             lines=digest.notes,
             silent=prefs.silent,
             previews=prefs.previews,
+            # Pressing it is typing /digest: the next stories, through the same checks.
+            actions=SHOW_MORE if digest.more_count else (),
         )
 
     async def commit_next(

@@ -252,6 +252,7 @@ class ArticlesRepository(StoreBase):
             .where(
                 SubscriptionRow.chat_pk == chat_pk,
                 FeedEntryRow.id > SubscriptionRow.start_entry_id,
+                SubscriptionRow.muted.is_(False),  # unmuting moves start_entry_id past these
                 ~seen,
             )
             .order_by(FeedEntryRow.id)

@@ -203,6 +203,8 @@ async def _forgettable_entries(
         .where(
             SubscriptionRow.feed_id == ranked.c.feed_id,
             SubscriptionRow.start_entry_id < ranked.c.id,
+            # Unmuting moves start_entry_id past what is stored: a muted chat never sees it.
+            SubscriptionRow.muted.is_(False),
             ~seen_by_subscriber,
         )
         .exists()

@@ -6,6 +6,8 @@ when a chat subscribes is never dumped into its first digest.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -26,7 +28,6 @@ from bot.store.values import clean_text, clipped
 
 
 class SubscriptionsRepository(StoreBase):
-
     async def subscribe(
         self, chat_pk: int, feed_id: int, *, custom_title: str | None = None
     ) -> tuple[Subscription, bool]:
@@ -76,7 +77,11 @@ class SubscriptionsRepository(StoreBase):
             )
             return [
                 Subscription(
-                    id=sub.id, position=index, feed=feed_model(feed), custom_title=sub.custom_title
+                    id=sub.id,
+                    position=index,
+                    feed=feed_model(feed),
+                    custom_title=sub.custom_title,
+                    muted=sub.muted,
                 )
                 for index, (sub, feed) in enumerate(rows.all(), start=1)
             ]
@@ -88,6 +93,52 @@ class SubscriptionsRepository(StoreBase):
             )
             await session.commit()
             return bool(affected_rows(result))
+
+    async def unsubscribe_many(self, chat_pk: int, subscription_ids: Iterable[int]) -> set[int]:
+        """Remove these subscriptions of this chat at once; returns the ids that were there.
+
+        Why the chat in the condition: the ids come from a chat's own list (or a button
+        made from it), and must never reach another chat's subscriptions.
+        """
+        wanted = set(subscription_ids)
+        if not wanted:
+            return set()
+        async with self.session() as session:
+            present = set(
+                await session.scalars(
+                    select(SubscriptionRow.id).where(
+                        SubscriptionRow.chat_pk == chat_pk, SubscriptionRow.id.in_(wanted)
+                    )
+                )
+            )
+            if present:
+                await session.execute(
+                    delete(SubscriptionRow).where(SubscriptionRow.id.in_(present))
+                )
+            await session.commit()
+            return present
+
+    async def set_muted(self, subscription_id: int, muted: bool) -> bool:
+        """Mute or unmute a subscription; False when it no longer exists.
+
+        Unmuting moves the watermark to the feed's newest entry, as a new subscription
+        does: what arrived while the feed was muted stays out of the next digest, so
+        unmuting does not flood the chat.
+        """
+        async with self.session() as session:
+            row = await session.get(SubscriptionRow, subscription_id)
+            if row is None:
+                return False
+            if row.muted != muted and not muted:
+                newest = await session.scalar(
+                    select(func.coalesce(func.max(FeedEntryRow.id), 0)).where(
+                        FeedEntryRow.feed_id == row.feed_id
+                    )
+                )
+                row.start_entry_id = max(row.start_entry_id, int(newest or 0))
+            row.muted = muted
+            await session.commit()
+            return True
 
     async def rename_subscription(self, subscription_id: int, title: str | None) -> bool:
         """Set the title a chat sees for a feed (None: back to the feed's own title)."""
@@ -138,4 +189,3 @@ class SubscriptionsRepository(StoreBase):
             )
             await session.commit()
             return bool(affected_rows(result))
-

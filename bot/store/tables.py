@@ -38,6 +38,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -139,6 +140,9 @@ class SubscriptionRow(Base):
     )
     custom_title: Mapped[str | None] = mapped_column(String(256))
     start_entry_id: Mapped[int] = mapped_column(IdType, default=0)
+    # Muted: still polled, left out of digests; unmuting moves start_entry_id past what
+    # arrived meanwhile, so it does not all come at once.
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

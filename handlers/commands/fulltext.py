@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from handlers import completion
 from handlers.context import CommandContext
-from handlers.lookup import parse_number
+from handlers.lookup import names_subscription
 from handlers.model import Reply
 from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
@@ -19,7 +19,7 @@ _STATES = {"on": True, "off": False}
 
 async def fulltext_command(ctx: CommandContext) -> Reply:
     services, command = ctx.services, ctx.command
-    if parse_number(command.args[0]) is None:
+    if not names_subscription(command.args[0]):
         return Reply.error(
             f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
             "Usage: /fulltext <n> on|off",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers import completion
 from handlers.context import CommandContext
-from handlers.lookup import parse_number
+from handlers.lookup import names_subscription
 from handlers.model import Reply
 from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
@@ -18,7 +18,7 @@ MAX_TITLE = 100  # a source name, not a paragraph: it heads a digest section
 
 async def rename(ctx: CommandContext) -> Reply:
     command = ctx.command
-    if parse_number(command.args[0]) is None:
+    if not names_subscription(command.args[0]):
         return Reply.error(
             f"{command.args[0]} is not a subscription number. Send /list to see the numbers.",
             "Usage: /rename <number> <new name>",

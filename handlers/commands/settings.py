@@ -8,12 +8,24 @@ bot.digest.chat_settings so the composer and the platforms read exactly what was
 from __future__ import annotations
 
 from bot.chat_state import digest_settings_changes
-from bot.digest.chat_settings import SPECS, ChatSettings, SettingError, lookup
+from bot.digest.chat_settings import (
+    MAX_SENTENCES,
+    MIN_SENTENCES,
+    SPECS,
+    ChatSettings,
+    SettingError,
+    lookup,
+)
+from bot.models import LAYOUTS
+from bot.news.summarise import ALGORITHMS
 from handlers import completion
 from handlers.context import CommandContext
-from handlers.model import Reply
+from handlers.model import Action, ActionRow, Reply
 from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 
+SWITCHES = ("previews", "silent")
+SENTENCE_CHOICES = tuple(str(n) for n in range(MIN_SENTENCES, MAX_SENTENCES + 1))
+ALGORITHM_CHOICES = tuple(sorted(ALGORITHMS))
 HOW_TO_CHANGE = "Change one with /settings <name> <value>; <value> default restores the default."
 
 
@@ -34,8 +46,7 @@ async def settings_command(ctx: CommandContext) -> Reply:
     defaults = services.composer.defaults
     current = services.composer.settings_for(chat)
     if not command.args:
-        lines = [_line(name, current, defaults) for name in SPECS]
-        return Reply.info("Settings for this chat's digests:", *lines, HOW_TO_CHANGE)
+        return _overview("Settings for this chat's digests:", current, defaults, pressed=False)
     try:
         spec = lookup(command.args[0])
     except SettingError as exc:
@@ -50,7 +61,55 @@ async def settings_command(ctx: CommandContext) -> Reply:
         chat.pk, changes=digest_settings_changes(changed.overrides(defaults))
     )
     note = " (the default)" if getattr(changed, spec.name) == getattr(defaults, spec.name) else ""
-    return Reply.success(f"{spec.name} set to {changed.display(spec.name)}{note}.")
+    done = f"{spec.name} set to {changed.display(spec.name)}{note}."
+    if command.pressed:  # the settings message the button was on, updated in place
+        return _overview(done, changed, defaults, pressed=True)
+    return Reply.success(done)
+
+
+def _overview(head: str, current: ChatSettings, defaults: ChatSettings, *, pressed: bool) -> Reply:
+    lines = [_line(name, current, defaults) for name in SPECS]
+    return Reply(
+        text=head,
+        lines=(*lines, HOW_TO_CHANGE),
+        actions=settings_actions(current),
+        replaces_pressed=pressed,
+    )
+
+
+def settings_actions(current: ChatSettings) -> tuple[ActionRow, ...]:
+    """On/off settings as toggles, enumerated ones as choice lists (the current value
+    marked); numbers without a short list of values (items) are typed."""
+    toggles = tuple(
+        Action(
+            f"{name.capitalize()}: {current.display(name)} → {'off' if value else 'on'}",
+            "settings",
+            (name, "off" if value else "on"),
+        )
+        for name in SWITCHES
+        if isinstance(value := getattr(current, name), bool)
+    )
+    rows = [ActionRow(toggles)]
+    for name, placeholder, values in (
+        ("layout", "Layout…", LAYOUTS),
+        ("sentences", "Sentences per summary…", SENTENCE_CHOICES),
+        ("algorithm", "Summary algorithm…", ALGORITHM_CHOICES),
+    ):
+        chosen = current.display(name)
+        rows.append(
+            ActionRow(
+                tuple(
+                    Action(
+                        f"{name}: {value}" + (" ✓" if value == chosen else ""),
+                        "settings",
+                        (name, value),
+                    )
+                    for value in values
+                ),
+                placeholder=placeholder,
+            )
+        )
+    return tuple(rows)
 
 
 def add_settings_commands(registry: CommandRegistry) -> None:

@@ -3,6 +3,10 @@
 Every bad input gets a specific reply and changes nothing: a subscription is written only
 after the feed was fetched and parsed, so a typo never leaves a dead feed behind (the rules
 are bot.feeds.subscribing's; this module words their outcomes).
+
+/list pages its feeds and offers each one's /feed card; a press names a feed by its
+subscription id (handlers.lookup), never by the number /list showed, which shifts when a
+feed is removed.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from bot.models import Feed, Subscription
 from handlers import completion
 from handlers.commands.pause import paused_line
 from handlers.context import CommandContext
-from handlers.lookup import parse_number
-from handlers.model import Reply
+from handlers.lookup import GONE, names_subscription, parse_number, subscription_ref
+from handlers.model import Action, ActionRow, ActionStyle, Reply, ReplyKind
 from handlers.quota import quota_reached
 from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
 
@@ -59,43 +63,201 @@ async def subscribe(ctx: CommandContext) -> Reply:
     return Reply.success(f"Subscribed to {title}.", *lines)
 
 
+CONFIRM = "confirm"
+ALL = "all"
+PAGE_SIZE = 10  # feeds per /list page: a choice list of ten still fits a phone's screen
+MAX_LABEL = 40  # a feed's name on a button; the number before it tells feeds apart
+
+
 async def unsubscribe(ctx: CommandContext) -> Reply:
+    """One feed, several ("1 3 5"), or all of them (after a confirmation).
+
+    A press of a feed's Unsubscribe button asks first (Confirm / Cancel); typing the
+    command is deliberate enough. Numbers are read against one listing, so "1 3 5" removes
+    the feeds /list numbered 1, 3 and 5, not whatever shifted into place after the first.
+    """
     current = await ctx.subscriptions()
     if not current:
         return Reply.error("This chat has no subscriptions.")
-    wanted = ctx.args[0]
-    match: Subscription | None
-    if parse_number(wanted) is not None:
-        match, complaint = await ctx.subscription(wanted)
-        if match is None:
-            return Reply.error(complaint or "No such subscription.")
-    else:
-        match = find_by_url(current, wanted)
+    words = list(ctx.args)
+    confirmed = len(words) > 1 and words[-1].lower() == CONFIRM
+    if confirmed:
+        words = words[:-1]
+    pressed = ctx.command.pressed
+    if [word.lower() for word in words] == [ALL]:
+        if not confirmed:
+            return _confirm_all(current, pressed=pressed)
+        gone = await ctx.services.store.unsubscribe_many(ctx.chat.pk, [s.id for s in current])
+        return Reply(
+            text=f"Unsubscribed from all {len(gone)} feeds.",
+            kind=ReplyKind.SUCCESS,
+            lines=("Add feeds again with /subscribe <url>.",),
+            replaces_pressed=pressed,
+        )
+    if len(words) == 1 and not names_subscription(words[0]):
+        match = find_by_url(current, words[0])
         if match is None:
             return Reply.error(
-                f"No subscription matches {wanted}. Send /list, then /unsubscribe <number>."
+                f"No subscription matches {words[0]}. Send /list, then /unsubscribe <number>."
             )
-    await ctx.services.store.unsubscribe(match.id)
-    return Reply.success(f"Unsubscribed from {match.display_title}.", f"Feed: {match.feed.url}")
+        return await _remove(ctx, [match], [])
+    if not all(names_subscription(word) for word in words):
+        bad = next(word for word in words if not names_subscription(word))
+        return Reply.error(
+            f"{bad} is not a subscription number. Send /list to see the numbers.",
+            "Usage: /unsubscribe <number> [more numbers…], /unsubscribe <url> or /unsubscribe all",
+        )
+    matches: list[Subscription] = []
+    unknown: list[str] = []
+    for word in words:
+        match, complaint = await ctx.subscription(word)
+        if match is None:
+            if len(words) == 1:
+                return Reply.error(complaint or "No such subscription.")
+            unknown.append(word)
+        elif match not in matches:
+            matches.append(match)
+    if not matches:
+        return Reply.error(
+            f"There is no subscription {_numbers(unknown)}: this chat has {len(current)}. "
+            "Send /list to see the numbers."
+        )
+    if pressed and not confirmed and len(matches) == 1:
+        return _confirm_one(matches[0])
+    return await _remove(ctx, matches, unknown)
+
+
+async def _remove(ctx: CommandContext, matches: list[Subscription], unknown: list[str]) -> Reply:
+    gone = await ctx.services.store.unsubscribe_many(ctx.chat.pk, [sub.id for sub in matches])
+    removed = [sub for sub in matches if sub.id in gone]
+    pressed = ctx.command.pressed
+    back = (ActionRow((Action("Back to the list", "list"),)),) if pressed else ()
+    if not removed:  # removed meanwhile (another admin, another button)
+        return Reply(text=GONE, kind=ReplyKind.ERROR, actions=back, replaces_pressed=pressed)
+    if len(removed) == 1 and not unknown:
+        sub = removed[0]
+        return Reply(
+            text=f"Unsubscribed from {sub.display_title}.",
+            kind=ReplyKind.SUCCESS,
+            lines=(f"Feed: {sub.feed.url}",),
+            actions=back,
+            replaces_pressed=pressed,
+        )
+    lines = [f"• {sub.display_title}" for sub in removed]
+    if unknown:
+        lines.append(f"Not found, so nothing removed for: {_numbers(unknown)}.")
+    return Reply(
+        text=f"Unsubscribed from {len(removed)} feeds:",
+        kind=ReplyKind.SUCCESS,
+        lines=tuple(lines),
+        actions=back,
+        replaces_pressed=pressed,
+    )
+
+
+def _numbers(words: list[str]) -> str:
+    return ", ".join(words)
+
+
+def confirm_one_actions(sub: Subscription) -> tuple[ActionRow, ...]:
+    """Confirm / Cancel under "Unsubscribe from X?": both name the feed by its id."""
+    ref = subscription_ref(sub)
+    return (
+        ActionRow(
+            (
+                Action("Unsubscribe", "unsubscribe", (ref, CONFIRM), ActionStyle.DANGER),
+                Action("Cancel", "feed", (ref,)),
+            )
+        ),
+    )
+
+
+def confirm_all_actions() -> tuple[ActionRow, ...]:
+    return (
+        ActionRow(
+            (
+                Action("Unsubscribe from all", "unsubscribe", (ALL, CONFIRM), ActionStyle.DANGER),
+                Action("Cancel", "list"),
+            )
+        ),
+    )
+
+
+def _confirm_one(sub: Subscription) -> Reply:
+    return Reply(
+        text=f"Unsubscribe from {sub.display_title}?",
+        lines=(f"Feed: {sub.feed.url}",),
+        actions=confirm_one_actions(sub),
+        replaces_pressed=True,
+    )
+
+
+def _confirm_all(current: list[Subscription], *, pressed: bool) -> Reply:
+    return Reply(
+        text=f"Unsubscribe from all {len(current)} feeds of this chat?",
+        lines=("Send /unsubscribe all confirm, or press the button, to go ahead.",),
+        actions=confirm_all_actions(),
+        replaces_pressed=pressed,
+    )
 
 
 async def list_subscriptions(ctx: CommandContext) -> Reply:
     current = await ctx.subscriptions()
     if not current:
         return Reply.info("No subscriptions yet. Add one with /subscribe <url>.")
+    pages = max(1, -(-len(current) // PAGE_SIZE))
+    page = 1
+    if ctx.args:
+        number = parse_number(ctx.args[0])
+        if number is None:
+            return Reply.error(f"{ctx.args[0]} is not a page number.", "Usage: /list [page]")
+        page = min(max(number, 1), pages)  # a stale Next after removals: the last page
+    shown = current[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     services = ctx.services
-    latest = await services.store.latest_entries([sub.feed.id for sub in current])
+    latest = await services.store.latest_entries([sub.feed.id for sub in shown])
     zone = chat_zone(ctx.chat, services.settings.default_timezone)
     lines = []
-    for sub in current:
-        lines.append(f"{sub.position}. {sub.display_title} — {sub.feed.url}")
-        lines.append(f"   {_health(sub.feed, latest.get(sub.feed.id), zone)}")
+    for sub in shown:
+        muted = " (muted)" if sub.muted else ""
+        lines.append(f"{sub.position}. {sub.display_title}{muted} — {sub.feed.url}")
+        lines.append(f"   {health_line(sub.feed, latest.get(sub.feed.id), zone)}")
+    if pages > 1:
+        lines.append(f"Page {page} of {pages}. /list <page> shows another.")
     if paused := paused_line(ctx.chat, ctx.services):
         lines.append(paused)
-    return Reply.info(f"Subscriptions ({len(current)}):", *lines)
+    return Reply(
+        text=f"Subscriptions ({len(current)}):",
+        lines=tuple(lines),
+        actions=list_actions(shown, page=page, pages=pages),
+        replaces_pressed=ctx.command.pressed,
+    )
 
 
-def _health(feed: Feed, latest: datetime | None, zone: ZoneInfo) -> str:
+def feed_label(sub: Subscription) -> str:
+    """A feed on a button: its number and name, short enough for a phone."""
+    label = f"{sub.position}. {' '.join(sub.display_title.split())}"
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
+
+
+def list_actions(shown: list[Subscription], *, page: int, pages: int) -> tuple[ActionRow, ...]:
+    """A "Manage feed…" choice of the page's feeds, then Previous / Next when paged."""
+    rows = [
+        ActionRow(
+            tuple(Action(feed_label(sub), "feed", (subscription_ref(sub),)) for sub in shown),
+            placeholder="Manage feed…",
+        )
+    ]
+    paging = []
+    if page > 1:
+        paging.append(Action("◀ Previous", "list", (str(page - 1),)))
+    if page < pages:
+        paging.append(Action("Next ▶", "list", (str(page + 1),)))
+    if paging:
+        rows.append(ActionRow(tuple(paging)))
+    return tuple(rows)
+
+
+def health_line(feed: Feed, latest: datetime | None, zone: ZoneInfo) -> str:
     """One line on how a feed is doing: disabled, failing, or when it last brought news."""
 
     def when(moment: datetime) -> str:
@@ -130,13 +292,30 @@ def add_subscription_commands(registry: CommandRegistry) -> None:
             args=(
                 ArgSpec(
                     "target",
-                    "the number shown by /list, or the feed's address",
+                    "the numbers shown by /list, the feed's address, or all",
                     completes=completion.SUBSCRIPTIONS,
+                    rest=True,
                 ),
             ),
             access=Access.CHAT_ADMIN,
+            details=(
+                "Several at once: /unsubscribe 1 3 5. Everything: /unsubscribe all, then "
+                "/unsubscribe all confirm."
+            ),
         )
     )
     registry.add(
-        CommandSpec(name="list", summary="Show this chat's feeds", handler=list_subscriptions)
+        CommandSpec(
+            name="list",
+            summary="Show this chat's feeds",
+            handler=list_subscriptions,
+            args=(
+                ArgSpec(
+                    "page",
+                    f"which page of {PAGE_SIZE} feeds to show",
+                    ArgKind.INTEGER,
+                    required=False,
+                ),
+            ),
+        )
     )

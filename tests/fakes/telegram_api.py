@@ -40,7 +40,10 @@ Incoming traffic
     ``file_name``, ``content`` bytes, ``mime_type``: attached to the message, the text
     becomes its caption) and ``reply_to_document`` (the message replies to an earlier message
     carrying that document). Files attached this way can be fetched with ``getFile`` and
-    downloaded. ``send_callback_query(data, ...)`` queues an inline-button press.
+    downloaded. ``send_callback_query(data, ...)`` queues an inline-button press (from
+    ``user_id`` on ``message_id`` in ``chat_id``, the stored message with its
+    ``reply_markup``); ``answerCallbackQuery`` accepts each press's id once (text at most
+    200 characters), and ``answered_callbacks`` maps the ids answered to their params.
     ``register_file(content, file_name=..., mime_type=...)`` stores a file for raw updates
     (use ``.as_document()`` in the message). ``pending_updates`` lists the updates not yet
     confirmed through ``getUpdates``' ``offset``.
@@ -119,6 +122,7 @@ ChatKey = int | str  # a chat id or a channel's @username
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_ANSWER = 200
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 # Parameters that are plain strings even when they look like JSON ("[1/3] digest", "42").
@@ -524,6 +528,8 @@ class FakeTelegramAPI:
         self._next_update_id = 10_001
         self._next_file = 1
         self._next_callback = 1
+        self._open_callbacks: set[str] = set()  # pressed, not answered yet
+        self.answered_callbacks: dict[str, JSONDict] = {}
         self._message_ids: dict[int, int] = {}
         self._messages: dict[tuple[int, int], JSONDict] = {}
         self._chats: dict[int, JSONDict] = {}
@@ -557,6 +563,7 @@ class FakeTelegramAPI:
             "getchat": self._get_chat,
             "getchatadministrators": self._get_chat_administrators,
             "getchatmember": self._get_chat_member,
+            "answercallbackquery": self._answer_callback_query,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -836,6 +843,7 @@ class FakeTelegramAPI:
             "message": message,
         }
         self._next_callback += 1
+        self._open_callbacks.add(query["id"])
         return self.push_update({"callback_query": query})
 
     # ------------------------------------------------------------------ incoming helpers
@@ -1372,6 +1380,20 @@ class FakeTelegramAPI:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
         return copy.deepcopy(message)
+
+    def _answer_callback_query(self, call: RecordedCall) -> bool:
+        """Each press is answered once, with at most 200 characters, as Telegram wants."""
+        query_id = str(call.params.get("callback_query_id", ""))
+        if query_id not in self._open_callbacks:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = call.params.get("text")
+        if isinstance(text, str) and len(text) > MAX_CALLBACK_ANSWER:
+            raise _APIError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self._open_callbacks.discard(query_id)
+        self.answered_callbacks[query_id] = dict(call.params)
+        return True
 
     def _delete_message(self, call: RecordedCall) -> bool:
         chat_id, message = self._lookup(call, "message to delete not found")

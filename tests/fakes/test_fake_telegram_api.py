@@ -239,7 +239,14 @@ async def test_edit_and_delete_follow_telegram(fake: FakeTelegramAPI, bot: Bot) 
     with pytest.raises(BadRequest, match="Message to delete not found"):
         await bot.delete_message(1001, sent.message_id)
     assert await bot.send_chat_action(1001, "typing") is True
-    assert await bot.answer_callback_query("123") is True
+    press = fake.take_update(fake.send_callback_query("data", message_id=sent.message_id))
+    query_id = press["callback_query"]["id"]
+    assert await bot.answer_callback_query(query_id, text="Done") is True
+    assert fake.answered_callbacks[query_id]["text"] == "Done"
+    with pytest.raises(BadRequest, match="query id is invalid"):
+        await bot.answer_callback_query(query_id)  # once per press
+    with pytest.raises(BadRequest, match="query id is invalid"):
+        await bot.answer_callback_query("123")
 
 
 async def test_unknown_methods_succeed_and_a_wrong_token_is_refused(fake: FakeTelegramAPI) -> None:

@@ -68,7 +68,13 @@ async def test_zones_topics_and_settings(console_bot: ConsoleBot) -> None:
     assert await complete(completion.TIMEZONES, services, HERE, "\x00" * 3) == []
     assert len(await complete(completion.TIMEZONES, services, HERE, "")) == MAX_SUGGESTIONS
     settings = await complete(completion.SETTINGS, services, HERE, "s")
-    assert [value for _, value in settings] == ["sentences", "silent", "items", "previews"]
+    assert [value for _, value in settings] == [
+        "sentences",
+        "silent",
+        "items",
+        "previews",
+        "images",
+    ]
     assert [v for _, v in await complete(completion.SETTING_VALUES, services, HERE, "o", {})] == []
     switch = await complete(completion.SETTING_VALUES, services, HERE, "", {"setting": "silent"})
     assert [value for _, value in switch] == ["on", "off", "default"]

@@ -84,6 +84,27 @@ async def test_a_story_a_subscribed_chat_has_not_seen_is_never_forgotten(store: 
     assert [a.id for a in await store.unseen_articles(away.pk)] == sorted(ids[1:], reverse=True)
 
 
+async def test_a_muted_subscription_does_not_hold_the_prune(store: Store) -> None:
+    """Unmuting skips what came while muted, so a muted chat can never be shown it."""
+    reader = await store.get_or_create_chat(ChatTarget("console", "reader"))
+    muting = await store.get_or_create_chat(ChatTarget("console", "muting"))
+    feed = await store.get_or_create_feed("https://a.example/feed")
+    await store.subscribe(reader.pk, feed.id)
+    muted, _ = await store.subscribe(muting.pk, feed.id)
+    assert await store.set_muted(muted.id, True)
+    ids = await store.store_articles(
+        feed.id, [new_article(n, published=LONG_AGO) for n in range(1, 6)], now=LONG_AGO
+    )
+    await store.mark_seen(reader.pk, ids, now=LONG_AGO)
+
+    report = await store.prune(POLICY, now=NOW)
+
+    assert report.entries == 3  # all but the newest two, although "muting" never saw them
+    assert await store.set_muted(muted.id, False)
+    assert await store.unseen_refs(muting.pk) == []  # and unmuting shows none of them
+    assert not await store.set_muted(10**12, True)  # no such subscription
+
+
 async def test_stories_from_before_a_chat_subscribed_do_not_hold_the_prune(store: Store) -> None:
     feed_id = await feed_with(
         store,

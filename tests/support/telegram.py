@@ -22,7 +22,7 @@ import pytest
 from bot.app.wiring import App, open_app
 from bot.platforms.telegram.adapter import TelegramPlatform, build_rate_limiter
 from config.settings import Settings
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, RecordedCall
 from tests.support.clock import FakeClock
 from tests.support.settings import make_settings
 
@@ -55,6 +55,44 @@ class TelegramHarness:
         await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
         calls = [c for c in self.fake.calls if c.method in ("sendMessage", "sendDocument")]
         return [c.params for c in calls[before:] if c.ok]
+
+    def last_message_id(self, chat_id: int = 1001) -> int:
+        """The id of the bot's latest message in a chat (what a test presses buttons on)."""
+        sent = [
+            c for c in self.fake.calls_to("sendMessage") if c.ok and c.params["chat_id"] == chat_id
+        ]
+        return int(sent[-1].result["message_id"])
+
+    def buttons(self, message_id: int, chat_id: int = 1001) -> dict[str, str]:
+        """The inline buttons under a message as the fake keeps it: label → callback_data."""
+        message = self.fake.message(chat_id, message_id) or {}
+        rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+        return {button["text"]: button["callback_data"] for row in rows for button in row}
+
+    async def press(
+        self, message_id: int, label: str, *, chat_id: int = 1001, user_id: int = ADMIN
+    ) -> list[RecordedCall]:
+        """Press the button whose label starts with ``label``; returns the calls it made."""
+        found = [
+            data
+            for text, data in self.buttons(message_id, chat_id).items()
+            if text.startswith(label)
+        ]
+        assert found, f"no button {label!r} in {list(self.buttons(message_id, chat_id))}"
+        return await self.press_data(
+            found[0], message_id=message_id, chat_id=chat_id, user_id=user_id
+        )
+
+    async def press_data(
+        self, data: str, *, message_id: int, chat_id: int = 1001, user_id: int = ADMIN
+    ) -> list[RecordedCall]:
+        """Send a press with this callback_data; wait until it is answered and handled."""
+        before = len(self.fake.calls)
+        answers = len(self.fake.calls_to("answerCallbackQuery"))
+        self.fake.send_callback_query(data, message_id=message_id, chat_id=chat_id, user_id=user_id)
+        await self.fake.wait_until(lambda: len(self.fake.calls_to("answerCallbackQuery")) > answers)
+        await asyncio.wait_for(self.platform.wait_idle(), timeout=30)
+        return self.fake.calls[before:]
 
 
 def settings_for(fake: FakeTelegramAPI, tmp_path: Path, **overrides: object) -> Settings:

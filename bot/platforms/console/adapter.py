@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.models import ChatTarget
+from bot.models import Action, ChatTarget
 from bot.platforms.base import PartsProgress
-from bot.platforms.console.render import render_reply_text
+from bot.platforms.console.render import numbered_actions, render_reply_text
 from bot.platforms.intake import CommandIntake
 from handlers.model import Command, Document, Reply, User
 from handlers.parsing import parse_command_line
@@ -29,6 +29,7 @@ NO_SCHEDULER_NOTE = (
     "Note: the console runs no scheduler, so this chat gets no scheduled digests; "
     "/digest shows the news here. Telegram and Discord chats get theirs from the running bot."
 )
+OPTIONS_HINT = "Type a number to choose."
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
@@ -58,6 +59,8 @@ class ConsolePlatform:
         self.user = user
         self.download_dir = download_dir or Path.cwd()
         self.intake = CommandIntake(services, platform=self.name)
+        # The numbered options of the last reply: typing a number presses one.
+        self.options: list[Action] = []
 
     async def start(self) -> None:
         self._write("Type /help for the commands, /quit to leave.")
@@ -68,8 +71,13 @@ class ConsolePlatform:
     async def send(
         self, target: ChatTarget, reply: Reply, *, progress: PartsProgress | None = None
     ) -> list[str]:
-        """Print the reply; one write, so there is no part to resume (``progress``)."""
-        self._write(render_reply_text(reply))
+        """Print the reply and its numbered options; one write, so there is no part to
+        resume (``progress``). The options replace those of the previous reply."""
+        text = render_reply_text(reply)
+        self.options, lines = numbered_actions(reply.actions)
+        if lines:
+            text += "\n" + "\n".join([*lines, OPTIONS_HINT])
+        self._write(text)
         if reply.document is not None:
             path = self.download_dir / reply.document.filename
             await asyncio.to_thread(path.write_bytes, reply.document.content)
@@ -81,9 +89,18 @@ class ConsolePlatform:
         line = line.strip()
         if not line:
             return None
+        pressed = self._pressed(line)
         if not line.startswith("/"):
             line = "/" + line
         parsed = parse_command_line(line)
+        if pressed is not None:
+            parsed = (pressed.command, pressed.args)
+        options = self.options
+        if pressed is None and options and line[1:].isascii() and line[1:].isdigit():
+            reply = Reply.error(f"There is no option {line[1:]}: choose 1 to {len(options)}.")
+            await self.send(self.target, reply)
+            self.options = options  # a mistyped number: the options still stand
+            return reply
         if parsed is None:
             reply = Reply.error("That is not a command. Type /help.")
         else:
@@ -102,6 +119,7 @@ class ConsolePlatform:
                     is_admin=True,  # the person at the terminal owns this chat
                     attachment=attachment,
                     file_hint=FILE_HINT,
+                    pressed=pressed is not None,
                 )
                 reply = self._with_console_note(
                     self.registry.get(name),
@@ -111,6 +129,13 @@ class ConsolePlatform:
             self.target, reply, lambda progress: self.send(self.target, reply, progress=progress)
         )
         return reply
+
+    def _pressed(self, line: str) -> Action | None:
+        """The option a typed number picks from the last reply's, else None (a command)."""
+        if not line.isascii() or not line.isdigit() or not self.options:
+            return None
+        index = int(line) - 1
+        return self.options[index] if 0 <= index < len(self.options) else None
 
     async def _attach_file(
         self, name: str, args: tuple[str, ...]

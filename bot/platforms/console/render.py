@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.models import LAYOUT_COMPACT, Digest, Reply, ReplyKind
+from bot.models import LAYOUT_COMPACT, Action, ActionRow, Digest, Reply, ReplyKind
 from bot.platforms.chunking import safe_href
 from bot.platforms.wording import ALSO_LABEL, error_head, more_stories
 
@@ -55,3 +55,23 @@ def render_reply_text(reply: Reply) -> str:
     if reply.document is not None:
         parts.append(f"[file {reply.document.filename}, {len(reply.document.content)} bytes]")
     return "\n".join(parts)
+
+
+def numbered_actions(rows: tuple[ActionRow, ...]) -> tuple[list[Action], list[str]]:
+    """A reply's actions numbered from 1 (what typing the number runs) and the lines that
+    show them: a row of buttons on one line, a choice list under its placeholder."""
+    actions: list[Action] = []
+    lines: list[str] = []
+    for row in rows:
+        labels = []
+        for action in row.actions:
+            actions.append(action)
+            labels.append(f"[{len(actions)}] {action.label}")
+        if not labels:
+            continue
+        if row.placeholder:
+            lines.append(row.placeholder)
+            lines += [f"  {label}" for label in labels]
+        else:
+            lines.append("  ".join(labels))
+    return actions, lines

@@ -22,7 +22,20 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Chat, InputFile, LinkPreviewOptions, Message, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram import (
+    User as TelegramUser,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -33,20 +46,39 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, filters
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    filters,
+)
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
 from bot.keyed_locks import KeyedLocks
-from bot.models import ChatTarget
+from bot.models import Action, ChatTarget
 from bot.platforms.base import (
     DeliveryError,
     DeliveryProblem,
     PartsProgress,
     PlatformStartError,
 )
+from bot.platforms.callbacks import (
+    TELEGRAM_LIMIT,
+    ActionTooLong,
+    action_key,
+    decode_action,
+    encode_action,
+)
 from bot.platforms.intake import CommandIntake
 from bot.platforms.telegram.errors import bad_request_problem, picture_refused
-from bot.platforms.telegram.render import TelegramMessage, lead_image, render_reply
+from bot.platforms.telegram.render import (
+    TelegramMessage,
+    keyboard_rows,
+    lead_image,
+    render_reply,
+)
 from bot.platforms.telegram.webhook import webhook_secret
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -65,6 +97,10 @@ PER_CHAT_INTERVAL = 1.05  # a little over a second: arrival times jitter
 ADMIN_CACHE_SECONDS = 60.0
 MAX_FLOOD_WAITS = 8
 MAX_NETWORK_RETRIES = 3
+# Telegram shows at most 200 characters in a callback query's answer.
+MAX_ANSWER = 200
+NOT_VALID = "This button is no longer valid."
+UPDATES = ["message", "channel_post", "callback_query"]
 FILE_HINT = "send the file with /import as its caption, or reply /import to it"
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -155,7 +191,11 @@ class TelegramPlatform:
                 self._on_command_message,
             )
         )
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_error_handler(self._on_error)
+        # Buttons are signed with a key from the token: every gateway accepts every
+        # other's, and buttons keep working across restarts (bot.platforms.callbacks).
+        self._action_key = action_key(settings.telegram_bot_token.get_secret_value())
 
     async def wait_idle(self) -> None:
         """Until no command is being handled (used by shutdown and tests)."""
@@ -195,13 +235,13 @@ class TelegramPlatform:
                 url_path=urlsplit(self.settings.telegram_webhook_url).path.lstrip("/"),
                 webhook_url=self.settings.telegram_webhook_url,
                 secret_token=secret,
-                allowed_updates=["message", "channel_post"],
+                allowed_updates=UPDATES,
             )
             log.info("telegram: @%s receiving updates by webhook", self.bot_username)
         else:
             await updater.start_polling(
                 timeout=self.poll_timeout,
-                allowed_updates=["message", "channel_post"],
+                allowed_updates=UPDATES,
                 error_callback=self._on_polling_error,
             )
             log.info("telegram: @%s receiving updates by long polling", self.bot_username)
@@ -291,6 +331,126 @@ class TelegramPlatform:
         reply = await self.registry.dispatch(self.services, command, say_now=say_now)
         await self._reply_safely(target, reply)
 
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async with self.intake.handling():
+            query = update.callback_query
+            if query is not None:
+                await self._handle_press(query)
+
+    async def _handle_press(self, query: CallbackQuery) -> None:
+        """A press is its command typed by the presser, in the chat of the message.
+
+        The query is always answered (it stops the button's spinner): a press the bot did
+        not sign gets a polite alert and runs nothing; a refusal or an error short enough
+        is shown as an alert instead of a message the whole group sees. With
+        ``replaces_pressed`` the pressed message is edited, else the answer is sent.
+        """
+        pressed = decode_action(query.data or "", self._action_key)
+        message = query.message
+        if pressed is None or message is None:
+            log.info("telegram: a press the bot did not make (%r)", (query.data or "")[:64])
+            await self._answer_query(query, NOT_VALID, alert=True)
+            return
+        # Telegram sends an inaccessible message (too old) without its thread or text.
+        accessible = message if isinstance(message, Message) else None
+        target = target_of(accessible) if accessible else ChatTarget(PLATFORM, str(message.chat.id))
+        refusal = self.intake.refusal(target)
+        if refusal is not None:
+            await self._answer_query(query, refusal.text, alert=True)
+            return
+        await self.intake.on_contact(target)
+        user = query.from_user
+        command = Command(
+            platform=PLATFORM,
+            target=target,
+            user=User(id=str(user.id), name=user.username or user.full_name),
+            name=pressed.command,
+            args=pressed.args,
+            is_admin=await self._user_is_admin(message.chat, user),
+            file_hint=FILE_HINT,
+            pressed=True,
+        )
+        spec = self.registry.get(pressed.command)
+        answered = False
+        if spec is not None and spec.fetches:  # may take longer than the client waits
+            await self._answer_query(query)
+            answered = True
+            await self._typing(target)
+
+        async def say_now(text: str) -> None:
+            await self._reply_safely(target, Reply.info(text))
+
+        reply = await self.registry.dispatch(self.services, command, say_now=say_now)
+        if not answered:
+            if reply.is_error and not reply.actions and len(_alert_text(reply)) <= MAX_ANSWER:
+                await self._answer_query(query, _alert_text(reply), alert=True)
+                return
+            await self._answer_query(query)
+        if reply.replaces_pressed and accessible and await self._edit(target, accessible, reply):
+            return
+        await self._reply_safely(target, reply)
+
+    async def _answer_query(
+        self, query: CallbackQuery, text: str | None = None, *, alert: bool = False
+    ) -> None:
+        """Answer a press; an answer that fails (too late, network) is only logged."""
+        try:
+            await query.answer(text=text[:MAX_ANSWER] if text else None, show_alert=alert)
+        except (BadRequest, NetworkError) as exc:
+            log.info("telegram: could not answer a press: %s", exc)
+
+    async def _edit(self, target: ChatTarget, message: Message, reply: Reply) -> bool:
+        """Show ``reply`` in place of the pressed message; False when it cannot be (a
+        digest, a file, more than one message, or Telegram refused): then it is sent."""
+        if reply.digest is not None or reply.document is not None or reply.delivery_id:
+            return False
+        rendered = render_reply(reply)
+        if len(rendered) != 1:
+            return False
+        markup = self._markup(reply)
+        async with self._turns.hold((target.chat_id, target.thread_id)):
+            for text, mode in ((rendered[0].html, ParseMode.HTML), (rendered[0].plain, None)):
+                try:
+                    await self.application.bot.edit_message_text(
+                        chat_id=message.chat.id,
+                        message_id=message.message_id,
+                        text=text,
+                        parse_mode=mode,
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                    return True
+                except BadRequest as exc:
+                    if "not modified" in exc.message.lower():
+                        return True  # the same press twice: it already shows this
+                    if "can't parse entities" in exc.message.lower():
+                        continue
+                    log.info("telegram: could not edit a pressed message: %s", exc)
+                    return False
+                except (Forbidden, NetworkError) as exc:
+                    log.info("telegram: could not edit a pressed message: %s", exc)
+                    return False
+        return False
+
+    def _markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        """The reply's actions as an inline keyboard (None without actions)."""
+        rows = keyboard_rows(reply.actions, self._encode)
+        if not rows:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                for row in rows
+            ]
+        )
+
+    def _encode(self, action: Action) -> str | None:
+        try:
+            return encode_action(action, self._action_key, limit=TELEGRAM_LIMIT)
+        except (ActionTooLong, ValueError) as exc:  # a handler's bug: drop the one button
+            log.error("telegram: button left out: %s", exc)
+            return None
+
     async def _reply_safely(self, target: ChatTarget, reply: Reply) -> None:
         await self.intake.answer(
             target, reply, lambda progress: self.send(target, reply, progress=progress)
@@ -324,7 +484,12 @@ class TelegramPlatform:
             return True
         if message.sender_chat is not None and message.sender_chat.id == chat.id:
             return True  # a channel post, or an anonymous group admin
-        user = message.from_user
+        return await self._user_is_admin(chat, message.from_user)
+
+    async def _user_is_admin(self, chat: Chat, user: TelegramUser | None) -> bool:
+        """Whether this person administers this chat (or operates the bot)."""
+        if chat.type == ChatType.PRIVATE:
+            return True
         if user is None:
             return False
         if self.settings.is_bot_admin(PLATFORM, str(user.id)):
@@ -390,11 +555,18 @@ class TelegramPlatform:
             ids = []
             messages = render_reply(reply)
             picture = lead_image(reply)
+            markup = self._markup(reply)
             for index, message in enumerate(messages):
                 if progress.skips(index):
                     continue
+                last = index == len(messages) - 1  # the buttons go under the whole reply
                 sent_id, target = await self._send_message(
-                    target, message, silent, previews, picture if index == 0 else None
+                    target,
+                    message,
+                    silent,
+                    previews,
+                    picture=picture if index == 0 else None,
+                    markup=markup if last else None,
                 )
                 ids.append(sent_id)
                 await progress.accepted(sent_id)
@@ -411,13 +583,15 @@ class TelegramPlatform:
         silent: bool,
         previews: bool,
         picture: str | None = None,
+        markup: InlineKeyboardMarkup | None = None,
     ) -> tuple[str, ChatTarget]:
         """Send one message: HTML, else its plain twin when Telegram cannot parse the markup.
 
         ``picture`` (the lead story's, on a digest's first message) is shown as the link
         preview, large and above the text, whatever ``previews`` says. When Telegram
         refuses it, the same message is sent again without it: a digest never fails
-        because of a picture, and the refused request posted nothing.
+        because of a picture, and the refused request posted nothing. ``markup`` (the
+        reply's buttons) goes on the reply's last message.
         """
         variants: list[tuple[str, str | None]] = [
             (message.html, ParseMode.HTML),
@@ -445,6 +619,7 @@ class TelegramPlatform:
                     message_thread_id=int(t.thread_id) if t.thread_id else None,
                     link_preview_options=options,
                     disable_notification=silent,
+                    reply_markup=markup,
                 )
 
             try:
@@ -531,6 +706,11 @@ class TelegramPlatform:
         self._next_send_at[chat_id] = max(ready_at, now) + PER_CHAT_INTERVAL
         if ready_at > now:
             await self.sleep(ready_at - now)
+
+
+def _alert_text(reply: Reply) -> str:
+    """A refusal or error as one alert (Telegram shows a press's answer as a pop-up)."""
+    return "\n".join((reply.text, *reply.lines))
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -10,9 +10,10 @@ the telegram library: it is pure and tested on its own.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.models import LAYOUT_COMPACT, Digest, DigestItem
+from bot.models import LAYOUT_COMPACT, Action, ActionRow, Digest, DigestItem
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
 from bot.platforms.wording import ALSO_LABEL, error_head, more_links, more_stories
 from handlers.model import Reply, ReplyKind
@@ -180,3 +181,31 @@ def lead_image(reply: Reply) -> str | None:
 
 def render_digest(digest: Digest, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMessage]:
     return _pack(_blocks_for_digest(digest, limit), limit, SEPARATOR)
+
+
+#: Button text: Telegram shows about this much of a label on a phone.
+MAX_BUTTON_LABEL = 64
+
+
+def keyboard_rows(
+    rows: tuple[ActionRow, ...], encode: Callable[[Action], str | None]
+) -> list[list[tuple[str, str]]]:
+    """A reply's actions as rows of inline buttons: (label, callback_data).
+
+    A row of buttons stays one row; a choice list becomes a column, one button per row
+    (Telegram has no menu, and a column of full names reads better on a phone than
+    squeezed ones). ``encode`` gives the callback_data, or None for an action that cannot
+    be carried: that button is left out rather than the whole reply.
+    """
+    keyboard: list[list[tuple[str, str]]] = []
+    for row in rows:
+        buttons = []
+        for action in row.actions:
+            data = encode(action)
+            if data is not None:
+                buttons.append((shorten(action.label, MAX_BUTTON_LABEL), data))
+        if row.placeholder is not None:
+            keyboard += [[button] for button in buttons]
+        elif buttons:
+            keyboard.append(buttons)
+    return keyboard

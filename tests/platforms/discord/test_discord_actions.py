@@ -98,7 +98,7 @@ CONFIRM = Reply(
     actions=(
         ActionRow(
             (
-                Action("Unsubscribe", "unsubscribe", ("1",), ActionStyle.DANGER),
+                Action("Unsubscribe", "unsubscribe", ("1", "confirm"), ActionStyle.DANGER),
                 Action("Keep it", "list"),
             )
         ),
@@ -131,7 +131,7 @@ async def test_actions_are_buttons_and_a_menu_under_the_last_message(dc: Discord
     key = action_key(dc.fake.token)
     pressed = decode_action(buttons["components"][0]["custom_id"], key)
     assert pressed is not None
-    assert (pressed.command, pressed.args) == ("unsubscribe", ("1",))
+    assert (pressed.command, pressed.args) == ("unsubscribe", ("1", "confirm"))
     [select] = menu["components"]
     assert select["type"] == 3
     assert select["placeholder"] == "Layout"
@@ -155,7 +155,7 @@ async def test_pressing_a_confirmation_runs_the_command_as_the_presser(
     await subscribed(dc, "BBC News", "City News")
     message = await posted(dc, CONFIRM)
     [answer] = await dc.press(message, "Unsubscribe", permissions=MANAGE_CHANNELS)
-    assert answer["type"] == 4
+    assert answer["type"] == 7  # the confirmation is replaced by its outcome
     assert not answer["ephemeral"]
     assert "Unsubscribed from BBC News" in text_of([answer])
     assert await titles(dc) == ["City News"]

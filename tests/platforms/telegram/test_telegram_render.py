@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.models import Digest, DigestItem, DigestSection
-from bot.platforms.telegram.render import MESSAGE_LIMIT, render_digest, render_reply
+from bot.models import Action, ActionRow, Digest, DigestItem, DigestSection
+from bot.platforms.telegram.render import (
+    MAX_BUTTON_LABEL,
+    MESSAGE_LIMIT,
+    keyboard_rows,
+    render_digest,
+    render_reply,
+)
 from handlers.model import Reply
 from tests.support.telegram import check_markup
 
@@ -85,3 +91,22 @@ def test_reply_with_a_short_digest_is_one_message_text_first() -> None:
     [message] = render_reply(reply)
     assert message.plain.startswith("2 new stories.\n\nD")
     assert "Story 1" in message.html
+
+
+def test_keyboard_rows_stay_rows_choice_lists_become_a_column() -> None:
+    buttons = ActionRow((Action("Prev", "list", ("1",)), Action("Next", "list", ("3",))))
+    choice = ActionRow(
+        (Action("1. A", "feed", ("id:1",)), Action("2. " + "B" * 100, "feed", ("id:2",))),
+        placeholder="Manage feed…",
+    )
+    broken = ActionRow((Action("Too long", "x"),))
+
+    def encode(action: Action) -> str | None:
+        return None if action.command == "x" else f"{action.command}:{','.join(action.args)}"
+
+    rows = keyboard_rows((choice, buttons, broken), encode)
+    assert rows[0] == [("1. A", "feed:id:1")]
+    assert rows[1][0][1] == "feed:id:2"
+    assert len(rows[1][0][0]) <= MAX_BUTTON_LABEL
+    assert rows[2] == [("Prev", "list:1"), ("Next", "list:3")]
+    assert len(rows) == 3  # the row whose only button cannot be carried is left out
