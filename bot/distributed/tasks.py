@@ -32,6 +32,28 @@ PRUNE = "newsdigest.prune"
 #: Where a job finds the process's own code (``additional_context`` of the worker).
 RUNTIME = "newsdigest"
 
+#: The queueing locks of ``poll feed`` and ``digest`` jobs start with these.
+POLL_NAME_PREFIX = "poll:feed:"
+DIGEST_NAME_PREFIX = "digest:chat:"
+
+#: Every queueing lock of one kind of job that is waiting or running. A job that runs
+#: keeps its name on its row (procrastinate's unique index covers waiting jobs only).
+_NAMES_IN_QUEUE = """
+SELECT queueing_lock FROM procrastinate_jobs
+WHERE status IN ('todo', 'doing') AND starts_with(queueing_lock, %(prefix)s)
+"""
+
+
+def poll_name(feed_id: int) -> str:
+    """The queueing lock of the ``poll feed`` job of ``feed_id``."""
+    return f"{POLL_NAME_PREFIX}{feed_id}"
+
+
+def digest_name(chat_pk: int, slot: datetime | None) -> str:
+    """The queueing lock of a chat's digest job for ``slot`` (None: its instant one)."""
+    when = "instant" if slot is None else slot.isoformat()
+    return f"{DIGEST_NAME_PREFIX}{chat_pk}:{when}"
+
 
 class Runtime(Protocol):
     """What a process offers the jobs it runs (bot.distributed.jobs)."""
@@ -80,7 +102,7 @@ class JobQueue:
 
     async def poll_feed(self, feed_id: int) -> bool:
         return await self._defer(
-            POLL_FEED, f"poll:feed:{feed_id}", lock=f"feed:{feed_id}", feed_id=feed_id
+            POLL_FEED, poll_name(feed_id), lock=f"feed:{feed_id}", feed_id=feed_id
         )
 
     async def compose_digest(self, chat_pk: int, slot: datetime | None) -> bool:
@@ -88,7 +110,7 @@ class JobQueue:
         when = None if slot is None else slot.isoformat()
         return await self._defer(
             COMPOSE_DIGEST,
-            f"digest:chat:{chat_pk}:{when or 'instant'}",
+            digest_name(chat_pk, slot),
             lock=f"chat:{chat_pk}",
             chat_pk=chat_pk,
             slot=when,
@@ -100,6 +122,19 @@ class JobQueue:
 
     async def prune(self) -> bool:
         return await self._defer(PRUNE, "prune", lock="prune")
+
+    async def names_in_queue(self, prefix: str) -> set[str]:
+        """The names (queueing locks) starting with ``prefix`` of the jobs waiting or
+        running, in one query.
+
+        Why: a tick with thousands of due feeds whose jobs are already queued would
+        otherwise try each again and be refused one by one by the queueing lock (an
+        INSERT and a round trip per feed). A job running now is left alone too: it is
+        doing the work (a stalled one is queued again by the recovery tick). The
+        queueing lock stays the guarantee against two processes ticking together.
+        """
+        rows = await self.app.connector.execute_query_all_async(_NAMES_IN_QUEUE, prefix=prefix)
+        return {row["queueing_lock"] for row in rows}
 
     async def _defer(self, task: str, name: str, *, lock: str, **kwargs: int | str | None) -> bool:
         """True when this call queued the job, False when one was already waiting."""
