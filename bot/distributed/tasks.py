@@ -29,6 +29,9 @@ COMPOSE_DIGEST = "newsdigest.compose_digest"
 DELIVER = "newsdigest.deliver"
 PRUNE = "newsdigest.prune"
 
+#: The name under which the retention job's periods are recorded (one defer per period).
+RETENTION_PERIOD = "retention"
+
 #: Where a job finds the process's own code (``additional_context`` of the worker).
 RUNTIME = "newsdigest"
 
@@ -90,7 +93,7 @@ def register_tasks(app: procrastinate.App) -> None:
         await _runtime(context).deliver()
 
     @app.task(name=PRUNE, queue=WORK_QUEUE, pass_context=True)
-    async def prune(context: procrastinate.JobContext) -> None:
+    async def prune(context: procrastinate.JobContext, timestamp: int | None = None) -> None:
         await _runtime(context).prune()
 
 
@@ -120,8 +123,26 @@ class JobQueue:
         """Ask the gateway to send the outbox now (it also sends it on its own timer)."""
         return await self._defer(DELIVER, "deliver", lock="deliver")
 
-    async def prune(self) -> bool:
-        return await self._defer(PRUNE, "prune", lock="prune")
+    async def prune(self, period_start: int) -> bool:
+        """The retention job of the period that began at ``period_start`` (Unix time),
+        unless a process queued it already; True when this call queued it.
+
+        Why not the queueing lock alone: it keeps one prune *waiting*, so workers whose
+        timers run at different moments would each queue one per period, one after the
+        other. procrastinate's record of periodic defers (unique per task and timestamp)
+        lets one process of the deployment queue it per period, ever.
+        """
+        deferrer = self.app.configure_task(
+            PRUNE, queueing_lock="prune", lock="prune", allow_unknown=False
+        )
+        job = deferrer.make_new_job(timestamp=period_start)
+        try:
+            job_id = await self.app.job_manager.defer_periodic_job(
+                job, periodic_id=RETENTION_PERIOD, defer_timestamp=period_start
+            )
+        except AlreadyEnqueued:  # the last period's is still waiting: it will do
+            return False
+        return job_id is not None
 
     async def names_in_queue(self, prefix: str) -> set[str]:
         """The names (queueing locks) starting with ``prefix`` of the jobs waiting or

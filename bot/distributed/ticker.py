@@ -36,6 +36,9 @@ from bot.distributed.tasks import (
 
 log = logging.getLogger(__name__)
 
+#: How often a worker looks whether the retention job of the current period is queued
+#: (a period is hours long: this bounds how late into it the prune runs).
+PRUNE_CHECK_SECONDS = 600.0
 #: A tick, its interval in seconds, and whether it also runs at start.
 Tick = tuple[Callable[[], Awaitable[object]], float, bool]
 
@@ -119,7 +122,15 @@ class RoleTicker:
         return queued
 
     async def defer_prune(self) -> bool:
-        return await self.queue.prune()
+        """The retention job of the current period (``prune_every_seconds`` long, counted
+        from the Unix epoch), unless any process queued it; True when this tick did.
+
+        However many workers tick, and whenever each started, the store is pruned once
+        per period, soon after the period begins.
+        """
+        every = self.scheduler.prune_every_seconds
+        now = self.scheduler.clock().timestamp()
+        return await self.queue.prune(int(now // every * every))
 
     async def deliver(self) -> None:
         await self.scheduler.deliver()
@@ -130,14 +141,14 @@ class RoleTicker:
     # -- running ---------------------------------------------------------------------------
 
     async def start_worker(self) -> None:
-        """Poll, digest and recovery ticks (and a prune job every few hours)."""
+        """Poll, digest and recovery ticks (and a prune job once per period, for all)."""
         scheduler = self.scheduler
         await self._start(
             [
                 (self.recover_stalled, self.recover_every_seconds, True),
                 (self.defer_due_polls, scheduler.poll_every_seconds, True),
                 (self.defer_due_digests, scheduler.digest_check_seconds, True),
-                (self.defer_prune, scheduler.prune_every_seconds, False),
+                (self.defer_prune, min(scheduler.prune_every_seconds, PRUNE_CHECK_SECONDS), False),
             ]
         )
 

@@ -8,10 +8,12 @@ drains the jobs with the existing poller and composer; a gateway's delivery job 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from bot.distributed.app import psycopg_conninfo
 from bot.distributed.tasks import DELIVERY_QUEUE, WORK_QUEUE
@@ -134,3 +136,32 @@ async def test_a_tick_leaves_queued_digests_alone(
             assert await tick.defer_due_digests() == 0
             assert await jobs_ever_inserted(pg_url) == tried
             assert await job_count(queue.app, "todo") == 1
+
+
+async def test_two_ticking_processes_prune_once_per_period(
+    pg_url: str, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.delivery.scheduler")
+    async with (
+        harness(pg_url, clock, tmp_path) as h,
+        job_queue(pg_url) as one,
+        job_queue(pg_url) as two,
+    ):
+        first, second = ticker(h, one), ticker(h, two)
+        pruned = 0
+        # 09:00 to 11:50 in one 6-hour period (00:00, 06:00, 12:00 … UTC): workers
+        # started at different moments tick at different times, and jobs run between.
+        for _ in range(18):
+            queued = await asyncio.gather(first.defer_prune(), second.defer_prune())
+            pruned += sum(queued)
+            await drain(one, h.scheduler, WORK_QUEUE)
+            clock.advance(minutes=10)
+        assert pruned == 1
+        assert caplog.text.count("retention: removed") == 1
+        # 12:00 now: the next period
+        assert sorted(await asyncio.gather(first.defer_prune(), second.defer_prune())) == [
+            False,
+            True,
+        ]
+        await drain(two, h.scheduler, WORK_QUEUE)
+        assert caplog.text.count("retention: removed") == 2
