@@ -34,12 +34,21 @@ from bot.news.links import (
     title_key,
 )
 
+#: How many of the entries a feed stored under one link its history holds (the newest).
+#: Why a bound: a podcast's show page, linked by every episode for years, would be read
+#: whole at each new episode. Why this many: an item the feed shows again is among the
+#: newest it stored under its link, since a document holds at most 200 items (the
+#: parser's cap), so 400 leaves a margin for feeds that reorder or bring back old items.
+#: Whether a link is shared only needs two.
+CARRIED_PER_LINK = 400
+
 
 @dataclass(frozen=True, slots=True)
 class FeedHistory:
     """What identity needs to know about a feed beyond the document in hand."""
 
-    #: normalised link → the entries this feed stored before under it
+    #: normalised link → the entries this feed stored before under it (the newest
+    #: CARRIED_PER_LINK, oldest first)
     carried: Mapping[str, Sequence[CarriedEntry]]
     #: normalised link → how many items of the current document carry it
     in_document: Counter[str]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.feeds.identity import (
+    CARRIED_PER_LINK,
     FeedHistory,
     document_links,
     known_by_link,
@@ -324,7 +325,9 @@ class FeedIngestor:
         """What this feed carried before under the links of the items not known by key."""
         links = (normalise_link(article.link) for _, article in unknown)
         return FeedHistory(
-            carried=await self.store.carried_links(feed.id, (key for key in links if key)),
+            carried=await self.store.carried_links(
+                feed.id, (key for key in links if key), newest=CARRIED_PER_LINK
+            ),
             in_document=document_links(parsed.articles),
             site_key=normalise_link(parsed.site_url or feed.site_url),
         )
