@@ -90,6 +90,23 @@ def known_by_link(article: ParsedArticle, history: FeedHistory) -> bool:
     return recognised_entry(article, history) is not None
 
 
+def sort_unknown(
+    unknown: Iterable[tuple[str, ParsedArticle]], history: FeedHistory
+) -> tuple[list[tuple[str, ParsedArticle]], dict[str, str]]:
+    """The items whose entry key is unknown, told apart in one pass: those new to the
+    feed, and (old entry key → the item's current key) for those recognised by their
+    link (see :func:`renamed_entries`). Each item's link is judged once."""
+    fresh: list[tuple[str, ParsedArticle]] = []
+    renamed: dict[str, str] = {}
+    for key, article in unknown:
+        entry = recognised_entry(article, history)
+        if entry is None:
+            fresh.append((key, article))
+        elif not entry.entry_key.startswith("guid:"):
+            renamed[entry.entry_key] = key
+    return fresh, renamed
+
+
 def renamed_entries(
     unknown: Iterable[tuple[str, ParsedArticle]], history: FeedHistory
 ) -> dict[str, str]:
@@ -99,12 +116,7 @@ def renamed_entries(
     shared: from then on the title must match, and it must match the corrected one. An
     entry stored under an id keeps it (the feed may give ids again).
     """
-    renamed: dict[str, str] = {}
-    for key, article in unknown:
-        entry = recognised_entry(article, history)
-        if entry is not None and not entry.entry_key.startswith("guid:"):
-            renamed[entry.entry_key] = key
-    return renamed
+    return sort_unknown(unknown, history)[1]
 
 
 def merge_key(article: ParsedArticle, history: FeedHistory) -> str | None:
