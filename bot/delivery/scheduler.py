@@ -199,14 +199,14 @@ class BotScheduler:
     async def digest_tick(self) -> None:
         await self.enqueue_due_digests()
         # `instant` chats that were busy when their stories came, read again by key (not
-        # every chat listed to find them): paused, gone or moved off a running platform
-        # meanwhile, they get nothing.
+        # every chat listed to find them). One a platform refused meanwhile waits until it
+        # talks to the bot again; one gone, or off the running platforms, is forgotten.
         for chat_pk in list(self._instant_retry):
             chat = await self.store.get_chat(chat_pk)
-            if chat is None or not chat.active or not self._serves(chat):
+            if chat is None or not self._serves(chat):
                 self._instant_retry.discard(chat_pk)
-                continue
-            await self._instant_or_retry(chat)
+            elif chat.active:
+                await self._instant_or_retry(chat)
         await self.deliver()
 
     def _serves(self, chat: Chat) -> bool:
