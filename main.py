@@ -289,9 +289,13 @@ async def cmd_run(settings: Settings, role: str = "all") -> int:
         return 2
     from bot.app.runner import run_role
     from bot.platforms.base import PlatformStartError
+    from bot.store.deployment import DeploymentConflictError
 
     try:
         return await run_role(settings, role)
+    except DeploymentConflictError as exc:  # the roles and --role all on one database
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     except PlatformStartError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -19,8 +19,18 @@ from config.settings import Settings
 
 REDACTED = "***"
 # Libraries whose INFO lines would drown the bot's own (APScheduler writes two per job and
-# tick: about 11,500 a day); they speak at WARNING and above unless asked for DEBUG.
-NOISY_LOGGERS = ("alembic", "apscheduler", "httpx", "httpcore", "aiosqlite", "asyncio")
+# tick: about 11,500 a day; procrastinate two per job, one per deferred job: a worker's
+# every feed poll); they speak at WARNING and above (a failed job is an ERROR) unless
+# asked for DEBUG.
+NOISY_LOGGERS = (
+    "alembic",
+    "apscheduler",
+    "httpx",
+    "httpcore",
+    "aiosqlite",
+    "asyncio",
+    "procrastinate",
+)
 
 
 class SecretRedactor(logging.Filter):

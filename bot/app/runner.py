@@ -21,6 +21,7 @@ from bot.delivery.scheduler import BotScheduler
 from bot.platforms.base import Platform, PlatformStartError
 from bot.platforms.registry import build_platforms as configured_adapters
 from bot.platforms.registry import configured_platforms
+from bot.store.deployment import ROLES, SINGLE, deployment_kind
 from config.settings import Settings
 from handlers.access import may_receive_digests
 
@@ -60,9 +61,12 @@ def build_platforms(app: App) -> list[Platform]:
 
 
 async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
-    """Serve until ``stop`` is set or the process gets SIGINT/SIGTERM; 0 on a clean exit."""
+    """Serve until ``stop`` is set or the process gets SIGINT/SIGTERM; 0 on a clean exit.
+
+    Refuses (DeploymentConflictError) while gateway or worker roles run on the database.
+    """
     stop = _stop_on_signals(stop)
-    async with open_app(settings) as app:
+    async with open_app(settings) as app, deployment_kind(app.services.store.engine, SINGLE):
         platforms = build_platforms(app)
         if not platforms:
             log.error("no platform could be started")
@@ -92,14 +96,16 @@ async def run_role(
     """One role of a distributed bot (bot.distributed.roles); "all" is :func:`run_platforms`.
 
     The gateway starts the platforms as the single process does; the worker starts none
-    and works for the chats of the configured platforms.
+    and works for the chats of the configured platforms. Neither starts while a process
+    of role "all" runs on the database, nor that one beside them (bot.store.deployment:
+    DeploymentConflictError).
     """
     if role == "all":
         return await run_platforms(settings, stop=stop)
     from bot.distributed.roles import WORKER, serve
 
     stop = _stop_on_signals(stop)
-    async with open_app(settings) as app:
+    async with open_app(settings) as app, deployment_kind(app.services.store.engine, ROLES):
         health = functools.partial(start_health, app)
         if role == WORKER:
             serving = [spec.name for spec in configured_platforms(settings)]

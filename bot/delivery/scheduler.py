@@ -101,22 +101,21 @@ class BotScheduler:
             await self.deliver()
         return report
 
-    async def enqueue_instant_digests(self, only: Collection[int] | None = None) -> int:
-        """Chats on `instant` get what the last poll brought, batched into one message.
-
-        ``only``: just these chats (those skipped earlier because they were busy).
-        """
+    async def enqueue_instant_digests(self) -> int:
+        """Chats on `instant` get what the last poll brought, batched into one message."""
         enqueued = 0
         for chat in await self.store.list_chats(platforms=self.platforms):
-            if only is not None and chat.pk not in only:
-                continue
-            self._instant_retry.discard(chat.pk)
-            outcome = await self.instant_digest(chat)
-            if outcome is Enqueued.COMMITTED:
+            if await self._instant_or_retry(chat) is Enqueued.COMMITTED:
                 enqueued += 1
-            elif outcome is Enqueued.BUSY:
-                self._instant_retry.add(chat.pk)
         return enqueued
+
+    async def _instant_or_retry(self, chat: Chat) -> Enqueued:
+        """The chat's instant digest; when it is busy, it is tried again next tick."""
+        self._instant_retry.discard(chat.pk)
+        outcome = await self.instant_digest(chat)
+        if outcome is Enqueued.BUSY:
+            self._instant_retry.add(chat.pk)
+        return outcome
 
     async def instant_digest(self, chat: Chat) -> Enqueued:
         """One `instant` chat's new stories into the outbox; NOTHING when it has none (or
@@ -199,9 +198,19 @@ class BotScheduler:
 
     async def digest_tick(self) -> None:
         await self.enqueue_due_digests()
-        if self._instant_retry:
-            await self.enqueue_instant_digests(only=set(self._instant_retry))
+        # `instant` chats that were busy when their stories came, read again by key (not
+        # every chat listed to find them). One a platform refused meanwhile waits until it
+        # talks to the bot again; one gone, or off the running platforms, is forgotten.
+        for chat_pk in list(self._instant_retry):
+            chat = await self.store.get_chat(chat_pk)
+            if chat is None or not self._serves(chat):
+                self._instant_retry.discard(chat_pk)
+            elif chat.active:
+                await self._instant_or_retry(chat)
         await self.deliver()
+
+    def _serves(self, chat: Chat) -> bool:
+        return self.platforms is None or chat.target.platform in self.platforms
 
     async def prune(self) -> PruneReport:
         """Forget what no chat can be shown any more; one log line with what went."""

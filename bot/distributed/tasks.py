@@ -29,8 +29,33 @@ COMPOSE_DIGEST = "newsdigest.compose_digest"
 DELIVER = "newsdigest.deliver"
 PRUNE = "newsdigest.prune"
 
+#: The name under which the retention job's periods are recorded (one defer per period).
+RETENTION_PERIOD = "retention"
+
 #: Where a job finds the process's own code (``additional_context`` of the worker).
 RUNTIME = "newsdigest"
+
+#: The queueing locks of ``poll feed`` and ``digest`` jobs start with these.
+POLL_NAME_PREFIX = "poll:feed:"
+DIGEST_NAME_PREFIX = "digest:chat:"
+
+#: Every queueing lock of one kind of job that is waiting or running. A job that runs
+#: keeps its name on its row (procrastinate's unique index covers waiting jobs only).
+_NAMES_IN_QUEUE = """
+SELECT queueing_lock FROM procrastinate_jobs
+WHERE status IN ('todo', 'doing') AND starts_with(queueing_lock, %(prefix)s)
+"""
+
+
+def poll_name(feed_id: int) -> str:
+    """The queueing lock of the ``poll feed`` job of ``feed_id``."""
+    return f"{POLL_NAME_PREFIX}{feed_id}"
+
+
+def digest_name(chat_pk: int, slot: datetime | None) -> str:
+    """The queueing lock of a chat's digest job for ``slot`` (None: its instant one)."""
+    when = "instant" if slot is None else slot.isoformat()
+    return f"{DIGEST_NAME_PREFIX}{chat_pk}:{when}"
 
 
 class Runtime(Protocol):
@@ -68,7 +93,7 @@ def register_tasks(app: procrastinate.App) -> None:
         await _runtime(context).deliver()
 
     @app.task(name=PRUNE, queue=WORK_QUEUE, pass_context=True)
-    async def prune(context: procrastinate.JobContext) -> None:
+    async def prune(context: procrastinate.JobContext, timestamp: int | None = None) -> None:
         await _runtime(context).prune()
 
 
@@ -80,7 +105,7 @@ class JobQueue:
 
     async def poll_feed(self, feed_id: int) -> bool:
         return await self._defer(
-            POLL_FEED, f"poll:feed:{feed_id}", lock=f"feed:{feed_id}", feed_id=feed_id
+            POLL_FEED, poll_name(feed_id), lock=f"feed:{feed_id}", feed_id=feed_id
         )
 
     async def compose_digest(self, chat_pk: int, slot: datetime | None) -> bool:
@@ -88,7 +113,7 @@ class JobQueue:
         when = None if slot is None else slot.isoformat()
         return await self._defer(
             COMPOSE_DIGEST,
-            f"digest:chat:{chat_pk}:{when or 'instant'}",
+            digest_name(chat_pk, slot),
             lock=f"chat:{chat_pk}",
             chat_pk=chat_pk,
             slot=when,
@@ -98,8 +123,39 @@ class JobQueue:
         """Ask the gateway to send the outbox now (it also sends it on its own timer)."""
         return await self._defer(DELIVER, "deliver", lock="deliver")
 
-    async def prune(self) -> bool:
-        return await self._defer(PRUNE, "prune", lock="prune")
+    async def prune(self, period_start: int) -> bool:
+        """The retention job of the period that began at ``period_start`` (Unix time),
+        unless a process queued it already; True when this call queued it.
+
+        Why not the queueing lock alone: it keeps one prune *waiting*, so workers whose
+        timers run at different moments would each queue one per period, one after the
+        other. procrastinate's record of periodic defers (unique per task and timestamp)
+        lets one process of the deployment queue it per period, ever.
+        """
+        deferrer = self.app.configure_task(
+            PRUNE, queueing_lock="prune", lock="prune", allow_unknown=False
+        )
+        job = deferrer.make_new_job(timestamp=period_start)
+        try:
+            job_id = await self.app.job_manager.defer_periodic_job(
+                job, periodic_id=RETENTION_PERIOD, defer_timestamp=period_start
+            )
+        except AlreadyEnqueued:  # the last period's is still waiting: it will do
+            return False
+        return job_id is not None
+
+    async def names_in_queue(self, prefix: str) -> set[str]:
+        """The names (queueing locks) starting with ``prefix`` of the jobs waiting or
+        running, in one query.
+
+        Why: a tick with thousands of due feeds whose jobs are already queued would
+        otherwise try each again and be refused one by one by the queueing lock (an
+        INSERT and a round trip per feed). A job running now is left alone too: it is
+        doing the work (a stalled one is queued again by the recovery tick). The
+        queueing lock stays the guarantee against two processes ticking together.
+        """
+        rows = await self.app.connector.execute_query_all_async(_NAMES_IN_QUEUE, prefix=prefix)
+        return {row["queueing_lock"] for row in rows}
 
     async def _defer(self, task: str, name: str, *, lock: str, **kwargs: int | str | None) -> bool:
         """True when this call queued the job, False when one was already waiting."""

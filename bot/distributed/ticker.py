@@ -2,10 +2,14 @@
 
 A worker's tick turns what is due into jobs — one per due feed, one per due digest slot
 — and any number of workers may tick at the same moment: the queueing locks keep one job
-per name waiting. A gateway's tick sends the outbox (it holds the platforms), as the
-single process does. Both roles look for jobs whose worker stopped beating (killed,
-frozen, its machine gone) and put them back in the queue: that is procrastinate's
-stalled-job recovery, run on our clock.
+per name waiting. A tick first reads, in one query, the names of the jobs already waiting
+or running, and defers only the others: with thousands of due feeds queued behind a slow
+worker, a tick costs one query instead of an INSERT refused per feed.
+
+A gateway's tick sends the outbox (it holds the platforms), as the single process does.
+Both roles look for jobs whose worker stopped beating (killed, frozen, its machine gone)
+and put them back in the queue: that is procrastinate's stalled-job recovery, run on our
+clock.
 
 The tick methods read the injected clock only through the scheduler, so tests call them
 directly, as they do with BotScheduler's.
@@ -22,10 +26,19 @@ from procrastinate.jobs import Status
 
 from bot.delivery.scheduler import BotScheduler
 from bot.delivery.timers import Timers
-from bot.distributed.tasks import JobQueue
+from bot.distributed.tasks import (
+    DIGEST_NAME_PREFIX,
+    POLL_NAME_PREFIX,
+    JobQueue,
+    digest_name,
+    poll_name,
+)
 
 log = logging.getLogger(__name__)
 
+#: How often a worker looks whether the retention job of the current period is queued
+#: (a period is hours long: this bounds how late into it the prune runs).
+PRUNE_CHECK_SECONDS = 600.0
 #: A tick, its interval in seconds, and whether it also runs at start.
 Tick = tuple[Callable[[], Awaitable[object]], float, bool]
 
@@ -72,21 +85,36 @@ class RoleTicker:
     # -- the ticks -------------------------------------------------------------------------
 
     async def defer_due_polls(self) -> int:
-        """A ``poll feed`` job for every due feed; returns how many this tick queued."""
+        """A ``poll feed`` job for every due feed not already queued or running; returns
+        how many this tick queued."""
         scheduler = self.scheduler
         due = await scheduler.store.due_feed_ids(scheduler.clock(), platforms=scheduler.platforms)
+        if not due:
+            return 0
+        in_queue = await self.queue.names_in_queue(POLL_NAME_PREFIX)
         queued = 0
         for feed_id in due:
-            if await self.queue.poll_feed(feed_id):
+            if poll_name(feed_id) not in in_queue and await self.queue.poll_feed(feed_id):
                 queued += 1
-        if due:
-            log.info("poll tick: %d feeds due, %d jobs queued", len(due), queued)
+        log.info(
+            "poll tick: %d feeds due, %d already queued, %d jobs queued",
+            len(due),
+            sum(poll_name(feed_id) in in_queue for feed_id in due),
+            queued,
+        )
         return queued
 
     async def defer_due_digests(self) -> int:
-        """A ``digest for chat at slot`` job for every due slot; returns how many queued."""
+        """A ``digest for chat at slot`` job for every due slot not already queued or
+        running; returns how many this tick queued."""
+        due = await self.scheduler.due_digest_slots()
+        if not due:
+            return 0
+        in_queue = await self.queue.names_in_queue(DIGEST_NAME_PREFIX)
         queued = 0
-        for chat, slot in await self.scheduler.due_digest_slots():
+        for chat, slot in due:
+            if digest_name(chat.pk, slot) in in_queue:
+                continue
             if await self.queue.compose_digest(chat.pk, slot):
                 queued += 1
         if queued:
@@ -94,7 +122,15 @@ class RoleTicker:
         return queued
 
     async def defer_prune(self) -> bool:
-        return await self.queue.prune()
+        """The retention job of the current period (``prune_every_seconds`` long, counted
+        from the Unix epoch), unless any process queued it; True when this tick did.
+
+        However many workers tick, and whenever each started, the store is pruned once
+        per period, soon after the period begins.
+        """
+        every = self.scheduler.prune_every_seconds
+        now = self.scheduler.clock().timestamp()
+        return await self.queue.prune(int(now // every * every))
 
     async def deliver(self) -> None:
         await self.scheduler.deliver()
@@ -105,14 +141,14 @@ class RoleTicker:
     # -- running ---------------------------------------------------------------------------
 
     async def start_worker(self) -> None:
-        """Poll, digest and recovery ticks (and a prune job every few hours)."""
+        """Poll, digest and recovery ticks (and a prune job once per period, for all)."""
         scheduler = self.scheduler
         await self._start(
             [
                 (self.recover_stalled, self.recover_every_seconds, True),
                 (self.defer_due_polls, scheduler.poll_every_seconds, True),
                 (self.defer_due_digests, scheduler.digest_check_seconds, True),
-                (self.defer_prune, scheduler.prune_every_seconds, False),
+                (self.defer_prune, min(scheduler.prune_every_seconds, PRUNE_CHECK_SECONDS), False),
             ]
         )
 

@@ -34,12 +34,21 @@ from bot.news.links import (
     title_key,
 )
 
+#: How many of the entries a feed stored under one link its history holds (the newest).
+#: Why a bound: a podcast's show page, linked by every episode for years, would be read
+#: whole at each new episode. Why this many: an item the feed shows again is among the
+#: newest it stored under its link, since a document holds at most 200 items (the
+#: parser's cap), so 400 leaves a margin for feeds that reorder or bring back old items.
+#: Whether a link is shared only needs two.
+CARRIED_PER_LINK = 400
+
 
 @dataclass(frozen=True, slots=True)
 class FeedHistory:
     """What identity needs to know about a feed beyond the document in hand."""
 
-    #: normalised link → the entries this feed stored before under it
+    #: normalised link → the entries this feed stored before under it (the newest
+    #: CARRIED_PER_LINK, oldest first)
     carried: Mapping[str, Sequence[CarriedEntry]]
     #: normalised link → how many items of the current document carry it
     in_document: Counter[str]
@@ -81,6 +90,23 @@ def known_by_link(article: ParsedArticle, history: FeedHistory) -> bool:
     return recognised_entry(article, history) is not None
 
 
+def sort_unknown(
+    unknown: Iterable[tuple[str, ParsedArticle]], history: FeedHistory
+) -> tuple[list[tuple[str, ParsedArticle]], dict[str, str]]:
+    """The items whose entry key is unknown, told apart in one pass: those new to the
+    feed, and (old entry key → the item's current key) for those recognised by their
+    link (see :func:`renamed_entries`). Each item's link is judged once."""
+    fresh: list[tuple[str, ParsedArticle]] = []
+    renamed: dict[str, str] = {}
+    for key, article in unknown:
+        entry = recognised_entry(article, history)
+        if entry is None:
+            fresh.append((key, article))
+        elif not entry.entry_key.startswith("guid:"):
+            renamed[entry.entry_key] = key
+    return fresh, renamed
+
+
 def renamed_entries(
     unknown: Iterable[tuple[str, ParsedArticle]], history: FeedHistory
 ) -> dict[str, str]:
@@ -90,12 +116,7 @@ def renamed_entries(
     shared: from then on the title must match, and it must match the corrected one. An
     entry stored under an id keeps it (the feed may give ids again).
     """
-    renamed: dict[str, str] = {}
-    for key, article in unknown:
-        entry = recognised_entry(article, history)
-        if entry is not None and not entry.entry_key.startswith("guid:"):
-            renamed[entry.entry_key] = key
-    return renamed
+    return sort_unknown(unknown, history)[1]
 
 
 def merge_key(article: ParsedArticle, history: FeedHistory) -> str | None:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.feeds.identity import (
+    CARRIED_PER_LINK,
     FeedHistory,
     document_links,
-    known_by_link,
     links_turned_shared,
     merge_key,
-    renamed_entries,
+    sort_unknown,
 )
 from bot.models import Feed, NewArticle, ParsedArticle, ParsedFeed
 from bot.news.discover import discover_feed_links, looks_like_html
@@ -274,8 +274,7 @@ class FeedIngestor:
         unknown = [(key, article) for key, article in keyed if key not in known]
         unknown = list({key: article for key, article in unknown}.items())  # dupes in one doc
         history = await self._history(feed, parsed, unknown)
-        fresh = [(key, article) for key, article in unknown if not known_by_link(article, history)]
-        renamed = renamed_entries(unknown, history)
+        fresh, renamed = sort_unknown(unknown, history)
         if renamed:
             await self.store.rename_entries(feed.id, renamed)
         identities = {key: merge_key(article, history) for key, article in fresh}
@@ -325,7 +324,9 @@ class FeedIngestor:
         """What this feed carried before under the links of the items not known by key."""
         links = (normalise_link(article.link) for _, article in unknown)
         return FeedHistory(
-            carried=await self.store.carried_links(feed.id, (key for key in links if key)),
+            carried=await self.store.carried_links(
+                feed.id, (key for key in links if key), newest=CARRIED_PER_LINK
+            ),
             in_document=document_links(parsed.articles),
             site_key=normalise_link(parsed.site_url or feed.site_url),
         )

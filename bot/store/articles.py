@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,26 +42,44 @@ class ArticlesRepository(StoreBase):
         return await self._present(FeedEntryRow.entry_key, keys, FeedEntryRow.feed_id == feed_id)
 
     async def carried_links(
-        self, feed_id: int, link_keys: Iterable[str]
+        self, feed_id: int, link_keys: Iterable[str], *, newest: int
     ) -> dict[str, list[CarriedEntry]]:
-        """The entries this feed stored before under each of these normalised links.
+        """The entries this feed stored before under each of these normalised links, at
+        most the ``newest`` under each (oldest of those first).
 
         How often a feed carried a link tells whether the link names one of its items
         (an item without an id that comes back under it is that item, edited) or is
-        shared by several (bot.feeds.identity).
+        shared by several (bot.feeds.identity). Bounded: a show page every episode of
+        years links to would otherwise be read whole, every row, at each new episode.
         """
         wanted = list(dict.fromkeys(link_keys))
         carried: dict[str, list[CarriedEntry]] = {}
         async with self.session() as session:
             for start in range(0, len(wanted), 500):
-                query = (
-                    select(FeedEntryRow.link_key, FeedEntryRow.entry_key, ArticleRow.title)
-                    .join(ArticleRow, ArticleRow.id == FeedEntryRow.article_id)
+                rank = (
+                    func.row_number()
+                    .over(partition_by=FeedEntryRow.link_key, order_by=FeedEntryRow.id.desc())
+                    .label("rank")
+                )
+                recent = (
+                    select(
+                        FeedEntryRow.id,
+                        FeedEntryRow.link_key,
+                        FeedEntryRow.entry_key,
+                        FeedEntryRow.article_id,
+                        rank,
+                    )
                     .where(
                         FeedEntryRow.feed_id == feed_id,
                         FeedEntryRow.link_key.in_(wanted[start : start + 500]),
                     )
-                    .order_by(FeedEntryRow.id)
+                    .subquery()
+                )
+                query = (
+                    select(recent.c.link_key, recent.c.entry_key, ArticleRow.title)
+                    .join(ArticleRow, ArticleRow.id == recent.c.article_id)
+                    .where(recent.c.rank <= newest)
+                    .order_by(recent.c.id)
                 )
                 for link_key, key, title in await session.execute(query):
                     carried.setdefault(link_key or "", []).append(CarriedEntry(key, title))

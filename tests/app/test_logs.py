@@ -70,3 +70,24 @@ def test_library_chatter_is_held_back_and_the_bot_logs_through_the_redactor(
         assert "Looking for jobs" in capsys.readouterr().err
     finally:
         logging.basicConfig(force=True, level=logging.WARNING)
+
+
+def test_the_job_queues_chatter_is_held_back_but_not_its_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = make_settings("sqlite+aiosqlite:///:memory:")
+    try:
+        configure_logging(settings, level="INFO")
+        worker = logging.getLogger("procrastinate.worker")
+        worker.info("Starting job newsdigest.poll_feed[7](feed_id=3)")  # two lines per job
+        worker.error("Job newsdigest.poll_feed[8](feed_id=4) failed")
+        logging.getLogger("procrastinate.jobs").warning("No periodic task found")
+        err = capsys.readouterr().err
+        assert "Starting job" not in err
+        assert "Job newsdigest.poll_feed[8](feed_id=4) failed" in err
+        assert "No periodic task found" in err
+        configure_logging(settings, level="DEBUG")  # NEWSDIGEST_LOG_LEVEL=DEBUG or -v
+        worker.info("Starting job newsdigest.poll_feed[9](feed_id=5)")
+        assert "Starting job" in capsys.readouterr().err
+    finally:
+        logging.basicConfig(force=True, level=logging.WARNING)

@@ -356,3 +356,25 @@ async def test_an_instant_chat_busy_with_its_digest_command_gets_its_stories_nex
             assert titles_to(h, "local") == []
         await h.scheduler.digest_tick()  # no new poll needed: the chat is retried
         assert titles_to(h, "local") == ["First 2"]
+
+
+async def test_a_busy_instant_chat_refused_by_its_platform_meanwhile_waits_for_it(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/first.xml", rss_feed(stories(1, prefix="First")))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        await h.say("/schedule instant")
+        feed_server.serve("/first.xml", rss_feed(stories(2, 1, prefix="First")))
+        clock.advance(seconds=MIN_POLL)
+        store = h.app.services.store
+        [busy] = await store.list_chats()
+        async with h.app.services.composer.exclusive(busy.pk):
+            await asyncio.wait_for(h.scheduler.poll_feeds(), timeout=10)
+        assert await store.set_chat_active(busy.target, False)  # blocked the bot meanwhile
+        await h.scheduler.digest_tick()
+        assert await store.pending_deliveries() == []
+        assert titles_to(h, "local") == []
+        await store.set_chat_active(busy.target, True)  # it talks to the bot again
+        await h.scheduler.digest_tick()
+        assert titles_to(h, "local") == ["First 2"]

@@ -8,9 +8,14 @@ drains the jobs with the existing poller and composer; a gateway's delivery job 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+import pytest
+
+from bot.distributed.app import psycopg_conninfo
 from bot.distributed.tasks import DELIVERY_QUEUE, WORK_QUEUE
 from bot.distributed.ticker import RoleTicker
 from tests.support.clock import FakeClock
@@ -77,3 +82,86 @@ async def test_an_instant_chat_gets_what_a_poll_job_brought(
             [digest] = h.platform.digests()
             assert digest.digest is not None
             assert sorted(item.title for item in digest.digest.items) == ["Story 2", "Story 3"]
+
+
+async def jobs_ever_inserted(url: str) -> int:
+    """How many job rows were ever inserted or tried: a refused INSERT (the queueing lock
+    said no) uses up an id too."""
+    async with await psycopg.AsyncConnection.connect(psycopg_conninfo(url)) as connection:
+        cursor = await connection.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM procrastinate_jobs_id_seq"
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_tick_leaves_queued_and_running_polls_alone(
+    pg_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    paths = [f"/feed{n}.xml" for n in range(3)]
+    async with harness(pg_url, clock, tmp_path) as h:
+        for n, path in enumerate(paths):
+            url = feed_server.serve(path, rss_feed(stories(1, prefix=f"F{n}")))
+            await h.say(f"/subscribe {url}")
+        clock.advance(minutes=2)
+        async with job_queue(pg_url) as queue:
+            tick = ticker(h, queue)
+            assert await tick.defer_due_polls() == 3
+            tried = await jobs_ever_inserted(pg_url)
+            assert tried == 3
+            # A worker takes one job; the three feeds are still due.
+            manager = queue.app.job_manager
+            worker_id = await manager.register_worker()
+            assert await manager.fetch_job(queues=[WORK_QUEUE], worker_id=worker_id)
+            for _ in range(3):
+                assert await tick.defer_due_polls() == 0
+            assert await jobs_ever_inserted(pg_url) == tried  # not even tried again
+            assert await job_count(queue.app, "todo") == 2
+            assert await job_count(queue.app, "doing") == 1
+
+
+async def test_a_tick_leaves_queued_digests_alone(
+    pg_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(pg_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        assert "Schedule set: daily at 10:00." in await h.say("/schedule 10:00")
+        clock.advance(hours=1, minutes=1)
+        async with job_queue(pg_url) as queue:
+            tick = ticker(h, queue)
+            assert await tick.defer_due_digests() == 1
+            tried = await jobs_ever_inserted(pg_url)
+            assert await tick.defer_due_digests() == 0
+            assert await jobs_ever_inserted(pg_url) == tried
+            assert await job_count(queue.app, "todo") == 1
+
+
+async def test_two_ticking_processes_prune_once_per_period(
+    pg_url: str, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.delivery.scheduler")
+    async with (
+        harness(pg_url, clock, tmp_path) as h,
+        job_queue(pg_url) as one,
+        job_queue(pg_url) as two,
+    ):
+        first, second = ticker(h, one), ticker(h, two)
+        pruned = 0
+        # 09:00 to 11:50 in one 6-hour period (00:00, 06:00, 12:00 … UTC): workers
+        # started at different moments tick at different times, and jobs run between.
+        for _ in range(18):
+            queued = await asyncio.gather(first.defer_prune(), second.defer_prune())
+            pruned += sum(queued)
+            await drain(one, h.scheduler, WORK_QUEUE)
+            clock.advance(minutes=10)
+        assert pruned == 1
+        assert caplog.text.count("retention: removed") == 1
+        # 12:00 now: the next period
+        assert sorted(await asyncio.gather(first.defer_prune(), second.defer_prune())) == [
+            False,
+            True,
+        ]
+        await drain(two, h.scheduler, WORK_QUEUE)
+        assert caplog.text.count("retention: removed") == 2

@@ -158,7 +158,9 @@ async def test_a_killed_workers_jobs_are_finished_by_the_other(
     feed_server.gates[stalled] = asyncio.Event()
     feed_server.gate = asyncio.Event()
     gateway = RoleProcess("gateway", deployment.env)
-    workers = [RoleProcess("worker", deployment.env, label=f"worker {n}") for n in (1, 2)]
+    # At DEBUG a worker logs the jobs it starts (the job queue's INFO lines are held back).
+    debug = {**deployment.env, "NEWSDIGEST_LOG_LEVEL": "DEBUG"}
+    workers = [RoleProcess("worker", debug, label=f"worker {n}") for n in (1, 2)]
     try:
         await asyncio.gather(*(process.start() for process in (gateway, *workers)))
         feed_server.gate.set()

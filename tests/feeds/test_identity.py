@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.feeds.identity import FeedHistory, known_by_link, merge_key, renamed_entries
+from bot.feeds.identity import (
+    FeedHistory,
+    known_by_link,
+    merge_key,
+    renamed_entries,
+    sort_unknown,
+)
 from bot.models import CarriedEntry, ParsedArticle
 from bot.news.links import entry_key, normalise_link
 
@@ -78,3 +84,18 @@ def test_an_item_recognised_by_its_link_takes_over_the_stored_key() -> None:
     with_id = CarriedEntry("guid:ep-1", "Episode 1")  # the feed may give ids again
     assert renamed_entries(unknown, history(with_id)) == {}
     assert renamed_entries([(new_key, article("Episode 2"))], history(old, in_document=2)) == {}
+
+
+def test_unknown_items_are_told_apart_once_into_new_and_renamed() -> None:
+    one, two = stored("Episode 1"), CarriedEntry("guid:ep-2", "Episode 2")
+    shared = history(one, two, in_document=3)
+    corrected = entry_key(None, SHOW, "episode 1", "")
+    unknown = [
+        (corrected, article("episode 1")),  # its title matches: the stored one, renamed
+        ("k2", article("EPISODE 2")),  # stored under an id: known, keeps its key
+        ("k3", article("Episode 3")),  # new
+    ]
+    fresh, renamed = sort_unknown(unknown, shared)
+    assert fresh == [("k3", unknown[2][1])]
+    assert renamed == {one.entry_key: corrected} == renamed_entries(unknown, shared)
+    assert [key for key, item in unknown if not known_by_link(item, shared)] == ["k3"]

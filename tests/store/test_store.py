@@ -231,3 +231,36 @@ async def test_commit_digest_marks_seen_and_moves_the_slot_together(store: Store
     # The same slot again changes nothing.
     assert await store.commit_digest(chat.pk, "s1", payload, [], now=NOW) is None
     assert len(await store.pending_deliveries()) == 1
+
+
+def episode(n: int, show: str) -> NewArticle:
+    """Episode ``n`` of a show whose items all link to its page, without ids."""
+    return NewArticle(
+        entry_key=f"link:{show}|episode {n}",
+        link_key=None,
+        entry_link_key=show,
+        link=f"https://{show}",
+        title=f"Episode {n}",
+        author=None,
+        published=NOW,
+        text="",
+        summary=[],
+        language="en",
+    )
+
+
+async def test_a_feeds_history_under_a_link_is_its_newest_entries(store: Store) -> None:
+    show = "radio.example/shows/nüit-talk-\u200b\U0001f399"  # odd Unicode in the key
+    other = "radio.example/other"
+    feed = await store.get_or_create_feed("https://radio.example/feed")
+    elsewhere = await store.get_or_create_feed("https://elsewhere.example/feed")
+    await store.store_articles(feed.id, [episode(n, show) for n in range(1, 8)], now=NOW)
+    await store.store_articles(feed.id, [episode(1, other)], now=NOW)
+    await store.store_articles(elsewhere.id, [episode(n, show) for n in (8, 9)], now=NOW)
+
+    carried = await store.carried_links(feed.id, [show, other, "radio.example/none"], newest=3)
+    assert [entry.title for entry in carried[show]] == ["Episode 5", "Episode 6", "Episode 7"]
+    assert [entry.title for entry in carried[other]] == ["Episode 1"]
+    assert set(carried) == {show, other}
+    everything = await store.carried_links(feed.id, [show], newest=100)
+    assert [entry.title for entry in everything[show]] == [f"Episode {n}" for n in range(1, 8)]

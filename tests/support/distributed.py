@@ -66,7 +66,10 @@ async def job_count(app: procrastinate.App, status: str | None = None) -> int:
 
 
 class RoleProcess:
-    """``python main.py run --role ROLE`` as a child process, its log kept line by line."""
+    """``python main.py run --role ROLE`` as a child process, its log kept line by line.
+
+    Started once it logs that it runs ("running as ROLE"; role all: "running: <platforms>").
+    """
 
     def __init__(self, role: str, env: dict[str, str], *, label: str | None = None) -> None:
         self.role = role
@@ -105,7 +108,8 @@ class RoleProcess:
         async for raw in self.process.stderr:
             line = raw.decode(errors="replace").rstrip()
             self.lines.append(line)
-            if f"running as {self.role}" in line:
+            ready = "running: " if self.role == "all" else f"running as {self.role}"
+            if ready in line:
                 self._started.set()
 
     def count(self, text: str) -> int:
