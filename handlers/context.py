@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.i18n import _
 from bot.models import Chat, Subscription
 from handlers.lookup import parse_number, subscription_by_number
 from handlers.model import Command
@@ -40,7 +41,9 @@ class CommandContext:
         """The subscription a typed number ("3", "#3") names, or a complaint to show."""
         number = parse_number(text)
         if number is None:
-            return None, f"{text} is not a subscription number. Send /list to see the numbers."
+            return None, _(
+                "{text} is not a subscription number. Send /list to see the numbers."
+            ).format(text=text)
         return subscription_by_number(await self.subscriptions(), number)
 
     async def progress(self, text: str) -> None:

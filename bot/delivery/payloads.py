@@ -2,7 +2,7 @@
 
 Why its own module: a composed digest is written to the database before it is sent, and
 must render the same after a restart or an upgrade. Rows written by older versions lack
-later fields (layouts, "also" links, delivery options), so reading fills in what a row
+later fields (layouts, "also" links, delivery options, the language), so reading fills in what a row
 from before them meant. ``PAYLOAD_VERSION`` is written into every new row so a future
 change of shape can tell the generations apart.
 """
@@ -36,6 +36,7 @@ def reply_to_payload(reply: Reply) -> dict[str, Any]:
         "digest": digest_to_dict(reply.digest) if reply.digest is not None else None,
         "silent": reply.silent,
         "previews": reply.previews,
+        "locale": reply.locale,
     }
 
 
@@ -48,7 +49,12 @@ def payload_to_reply(payload: Mapping[str, Any]) -> Reply:
         digest=digest_from_dict(digest) if digest else None,
         silent=bool(payload.get("silent", False)),  # absent in rows from older versions
         previews=bool(payload.get("previews", False)),
+        locale=_locale(payload.get("locale")),  # absent before translations: English
     )
+
+
+def _locale(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def digest_to_dict(digest: Digest) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from bot.delivery.policy import DeliveryRecorder
+from bot.i18n import _, format_number
 from bot.models import ChatTarget, Reply
 from bot.news.opml import MAX_OPML_BYTES
 from bot.platforms.base import DeliveryError, PartsProgress
@@ -52,7 +53,9 @@ class CommandIntake:
     def attachment_problem(filename: str | None, size: int | None) -> str | None:
         """Why an upload is refused before it is downloaded, or None."""
         if size is not None and size > MAX_OPML_BYTES:
-            return f"{filename or 'The file'} is too large (at most {MAX_OPML_BYTES:,} bytes)."
+            return _("{name} is too large (at most {limit} bytes).").format(
+                name=filename or _("The file"), limit=format_number(MAX_OPML_BYTES)
+            )
         return None
 
     async def on_contact(self, target: ChatTarget) -> None:

@@ -40,6 +40,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.i18n import N_
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import (
@@ -51,6 +52,7 @@ from bot.platforms.base import (
 from bot.platforms.chunking import shorten
 from bot.platforms.discord.render import DiscordMessage, render_plain, render_reply
 from bot.platforms.discord.sharding import IdentifyPacer, ShardPlan
+from bot.platforms.discord.translator import CatalogueTranslator
 from bot.platforms.intake import CommandIntake
 from config.settings import Settings
 from handlers.model import Command, Document, Reply, User
@@ -72,7 +74,7 @@ EXPIRED_INTERACTION = frozenset({UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK})
 INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
-FILE_HINT = "choose the file in the command's file option"
+FILE_HINT = N_("choose the file in the command's file option")
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
 # What a deferred interaction shows until its answer comes: to everyone, or to the asker.
 PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
@@ -245,6 +247,7 @@ class DiscordPlatform:
         self._ready.set()
 
     async def _sync_commands(self) -> None:
+        await self.tree.set_translator(CatalogueTranslator())  # descriptions per locale
         guild_id = self.settings.discord_dev_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)
@@ -285,10 +288,14 @@ class DiscordPlatform:
 
         callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-            arg.name: shorten(arg.description, 100) for arg in spec.args
+            arg.name: app_commands.locale_str(shorten(arg.description, 100), source=arg.description)
+            for arg in spec.args
         }
         command: app_commands.Command[Any, ..., None] = app_commands.Command(
-            name=spec.name, description=shorten(spec.summary, 100), callback=callback
+            name=spec.name,
+            # Translated from the whole English text, even when that is shortened here.
+            description=app_commands.locale_str(shorten(spec.summary, 100), source=spec.summary),
+            callback=callback,
         )
         if spec.admins_only:  # every use needs an admin: hide it from the others by default
             command.default_permissions = ADMIN_PERMISSIONS
@@ -331,6 +338,8 @@ class DiscordPlatform:
                 attachment=attachment,
                 space_id=space_id,
                 file_hint=FILE_HINT,
+                # The user's client language; the server's when Discord sends no user one.
+                locale=_locale_value(interaction.locale) or _locale_value(interaction.guild_locale),
             )
 
             async def say_now(text: str) -> None:
@@ -598,3 +607,7 @@ class DiscordPlatform:
             ids.append(str(sent.id))
             await progress.accepted(ids[-1])
         return ids
+
+
+def _locale_value(locale: discord.Locale | None) -> str | None:
+    return locale.value if locale is not None else None

@@ -36,6 +36,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, filters
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
+from bot.i18n import N_, TELEGRAM_CODES, translate
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import (
@@ -65,7 +66,7 @@ PER_CHAT_INTERVAL = 1.05  # a little over a second: arrival times jitter
 ADMIN_CACHE_SECONDS = 60.0
 MAX_FLOOD_WAITS = 8
 MAX_NETWORK_RETRIES = 3
-FILE_HINT = "send the file with /import as its caption, or reply /import to it"
+FILE_HINT = N_("send the file with /import as its caption, or reply /import to it")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -233,9 +234,17 @@ class TelegramPlatform:
         log.info("telegram: stopped")
 
     async def publish_command_menu(self) -> None:
-        """The "/" menu in Telegram clients, generated from the shared registry."""
-        commands = [BotCommand(spec.name, spec.summary[:256]) for spec in self.registry.all()]
-        await self.application.bot.set_my_commands(commands)
+        """The "/" menu in Telegram clients, generated from the shared registry: English
+        for every user, and once per language for users whose app is in that language."""
+        specs = self.registry.all()
+        await self.application.bot.set_my_commands(
+            [BotCommand(spec.name, spec.summary[:256]) for spec in specs]
+        )
+        for language, code in TELEGRAM_CODES.items():
+            commands = [
+                BotCommand(spec.name, translate(spec.summary, language)[:256]) for spec in specs
+            ]
+            await self.application.bot.set_my_commands(commands, language_code=code)
 
     # -- incoming --------------------------------------------------------------------------
 
@@ -280,6 +289,7 @@ class TelegramPlatform:
             is_admin=await self._is_admin(message),
             attachment=attachment,
             file_hint=FILE_HINT,
+            locale=user.language_code if user else None,
         )
         spec = self.registry.get(name)
         if spec is not None and spec.fetches:
