@@ -163,6 +163,11 @@ def language_name(language: str) -> str:
     return LANGUAGES.get(language, language)
 
 
+def language_code(language: str) -> str:
+    """The code users type for a language ("zh" for simplified Chinese)."""
+    return "zh" if language == "zh_Hans" else language
+
+
 # Dates and times. English keeps the bot's compact ISO-style forms (2026-03-01 08:05),
 # which readers of every English locale read the same way; other languages get their
 # CLDR forms from Babel ("1. März 2026 08:05", "1 мар. 2026 г. 08:05").

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.chat_state import ChatState, language_changes
-from bot.i18n import LANGUAGES, N_, _, chat_language, language_name, match_language, using
+from bot.i18n import (
+    LANGUAGES,
+    N_,
+    _,
+    chat_language,
+    language_code,
+    language_name,
+    match_language,
+    using,
+)
 from handlers.context import CommandContext
 from handlers.model import Reply
 from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
@@ -21,7 +30,7 @@ AUTO_WORDS = frozenset({"auto", "default", "reset"})
 
 
 def _available() -> str:
-    listed = ", ".join(f"{code} ({language_name(code)})" for code in LANGUAGES)
+    listed = ", ".join(f"{language_code(code)} ({language_name(code)})" for code in LANGUAGES)
     return _("Available: {languages}.").format(languages=listed)
 
 
@@ -37,7 +46,9 @@ async def language_command(ctx: CommandContext) -> Reply:
         if not has_choice:
             lines.insert(0, _("This chat has not chosen one: it follows your app's language."))
         return Reply.info(
-            _("Language: {name} ({code}).").format(name=language_name(current), code=current),
+            _("Language: {name} ({code}).").format(
+                name=language_name(current), code=language_code(current)
+            ),
             *lines,
         )
     wanted = command.args[0]
