@@ -20,9 +20,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from bot.delivery.policy import DeliveryRecorder
-from bot.i18n import _, format_number
+from bot.i18n import _, format_number, using
 from bot.models import ChatTarget, Reply
 from bot.news.opml import MAX_OPML_BYTES
 from bot.platforms.base import DeliveryError, PartsProgress
@@ -43,11 +44,15 @@ class CommandIntake:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def refusal(self, target: ChatTarget, space_id: str | None = None) -> Reply | None:
-        """The polite refusal for a chat the operator did not allow, else None."""
+    def refusal(
+        self, target: ChatTarget, space_id: str | None = None, *, locale: str | None = None
+    ) -> Reply | None:
+        """The polite refusal for a chat the operator did not allow, else None; in the
+        user's language (``locale``, as the platform reports it)."""
         if target_allowed(self.services.settings, target, space_id):
             return None
-        return refusal_for(target, space_id)
+        with using(locale) as language:
+            return replace(refusal_for(target, space_id), locale=language)
 
     @staticmethod
     def attachment_problem(filename: str | None, size: int | None) -> str | None:

@@ -315,7 +315,7 @@ class DiscordPlatform:
     ) -> None:
         target = target_of(interaction)
         space_id = str(interaction.guild_id) if interaction.guild_id else None
-        refusal = self.intake.refusal(target, space_id)
+        refusal = self.intake.refusal(target, space_id, locale=_locale_value(interaction.locale))
         if refusal is not None:  # before deferring, reading attachments or permissions
             await self._answer(interaction, target, refusal, deferred=False)
             return

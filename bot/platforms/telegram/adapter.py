@@ -266,7 +266,8 @@ class TelegramPlatform:
         if self.registry.get(name) is None and chat.type != ChatType.PRIVATE:
             return  # an unknown command in a group is probably another bot's
         target = target_of(message)
-        refusal = self.intake.refusal(target)
+        language = update.effective_user.language_code if update.effective_user else None
+        refusal = self.intake.refusal(target, locale=language)
         if refusal is not None:  # before any download or admin look-up
             await self._reply_safely(target, refusal)
             return

@@ -4,17 +4,20 @@ language (Telegram's language_code) until the chat chooses, digests rendered in 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bot.delivery.payloads import payload_to_reply, reply_to_payload
 from bot.i18n import TELEGRAM_CODES, translate
 from bot.models import AlsoLink, Digest, DigestItem, DigestSection, Reply
 from bot.platforms.telegram.render import render_reply
-from tests.support.telegram import TelegramHarness, fake, tg  # noqa: F401 (fixtures)
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support.clock import FakeClock
+from tests.support.telegram import TelegramHarness, settings_for, started
 
 DEFAULT_SCOPE = json.dumps({"type": "default"}, sort_keys=True)
 
 
-async def test_the_menu_is_published_once_per_language(tg: TelegramHarness) -> None:  # noqa: F811
+async def test_the_menu_is_published_once_per_language(tg: TelegramHarness) -> None:
     menus = tg.fake.commands
     assert set(menus) == {
         (DEFAULT_SCOPE, ""),
@@ -33,7 +36,7 @@ async def test_the_menu_is_published_once_per_language(tg: TelegramHarness) -> N
     assert spanish["digest"] == translate("Post the stories you have not seen yet, now", "es")
 
 
-async def test_a_user_is_answered_in_their_apps_language(tg: TelegramHarness) -> None:  # noqa: F811
+async def test_a_user_is_answered_in_their_apps_language(tg: TelegramHarness) -> None:
     tg.fake.user_languages[42] = "ru"
     [answer] = await tg.command("/start")
     assert answer["text"].startswith("Привет! Я собираю новости")
@@ -75,3 +78,16 @@ def test_a_stored_digest_renders_in_the_language_it_was_composed_in() -> None:
     del old["locale"]
     [english] = render_reply(payload_to_reply(old))
     assert "… and 21 more: send /digest to see them." in english.plain
+
+
+async def test_a_chat_outside_the_allow_list_is_refused_in_the_users_language(
+    fake: FakeTelegramAPI,
+    tmp_path: Path,
+    clock: FakeClock,
+) -> None:
+    settings = settings_for(fake, tmp_path, allowed_chats=["telegram:-5005"])
+    async with started(fake, settings, clock) as harness:
+        fake.user_languages[42] = "de"
+        [refusal] = await harness.command("/start")
+        assert refusal["text"].startswith("⚠️ Entschuldigung, dieser Bot ist privat")
+        assert "NEWSDIGEST_ALLOWED_CHATS" in refusal["text"]
