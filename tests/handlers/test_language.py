@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.platforms.console.adapter import ConsolePlatform
+from bot.platforms.console.render import render_reply_text
 from handlers.model import Command, User
 from tests.support.clock import FakeClock
-from tests.support.console import ConsoleBot, console_bot_with
+from tests.support.console import ConsoleBot, console_bot_with, harness
 from tests.support.feeds import FeedServer, rss_feed
 
 # Distinct words per story, so that no two are taken for the same event and grouped.
@@ -219,3 +220,34 @@ async def test_only_admins_change_the_language_in_groups(console_bot: ConsoleBot
     assert changed.text == "Язык изменён: Русский."
     chat = await services.store.get_or_create_chat(target)
     assert chat.settings["language"] == "ru"
+
+
+async def test_scheduled_digests_and_notices_are_in_the_chats_language(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The scheduler composes in the chat's language and the outbox keeps it: what the
+    platform renders (here the console's words) is in that language too."""
+    url = feed_server.serve("/feed.xml", feed(range(1, 3)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        await h.say("/language de")
+        await h.say("/schedule 10:00")
+        feed_server.serve("/feed.xml", feed(range(1, 5)))
+        await h.scheduler.poll_feeds()
+        clock.advance(hours=1)
+        await h.scheduler.digest_tick()
+        [digest] = h.platform.digests()
+        assert digest.locale == "de"
+        assert digest.text == "2 neue Meldungen."
+        assert digest.digest is not None
+        assert digest.digest.title == "Dein Nachrichten-Digest"
+        rendered = render_reply_text(digest)
+        assert "(15. Jan. 2026 08:00 UTC)" in rendered
+
+        await h.say("/language ru")  # a notice goes out in the language of the moment
+        await h.scheduler.notify_feed_disabled(await h.feed(), "HTTP 410")
+        await h.scheduler.deliver()
+        notice = h.platform.sent[-1][1]
+        assert notice.locale == "ru"
+        assert notice.text == "Я перестал проверять Городские новости: HTTP 410."
+        assert render_reply_text(notice).startswith("Ошибка: Я перестал проверять")
