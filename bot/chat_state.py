@@ -22,6 +22,7 @@ RESUMED_AT = "resumed_at"
 DIGEST_SETTINGS = "digest_settings"
 SPACE_ID = "space_id"
 LANGUAGE = "language"
+LANGUAGE_HINT = "language_hint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class ChatState:
     digest_settings: Mapping[str, Any] = field(default_factory=dict)  # overrides only
     space_id: str | None = None  # the Discord server (for NEWSDIGEST_ALLOWED_CHATS)
     language: str | None = None  # chosen with /language (bot.i18n codes)
+    # The language of whoever last talked to the bot here (for digests: no one is talking)
+    language_hint: str | None = None
 
     @classmethod
     def of(cls, chat: Chat) -> ChatState:
@@ -46,6 +49,7 @@ class ChatState:
         digest = raw.get(DIGEST_SETTINGS)
         space = raw.get(SPACE_ID)
         language = raw.get(LANGUAGE)
+        hint = raw.get(LANGUAGE_HINT)
         return cls(
             schedule=schedule if isinstance(schedule, Mapping) else None,
             paused_at=_moment(raw.get(PAUSED_AT)),
@@ -53,6 +57,7 @@ class ChatState:
             digest_settings=digest if isinstance(digest, Mapping) else {},
             space_id=space if isinstance(space, str) else None,
             language=language if isinstance(language, str) else None,
+            language_hint=hint if isinstance(hint, str) else None,
         )
 
 
@@ -81,6 +86,11 @@ def space_changes(space_id: str) -> dict[str, Any]:
 def language_changes(language: str | None) -> dict[str, Any]:
     """Choose the chat's language (None: follow the language the platform reports)."""
     return {LANGUAGE: language}
+
+
+def language_hint_changes(language: str) -> dict[str, Any]:
+    """Remember the language the platform reported for the last user of the chat."""
+    return {LANGUAGE_HINT: language}
 
 
 def _moment(value: object) -> datetime | None:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING
 
-from bot.i18n import _, chat_language, using
+from bot.chat_state import ChatState, language_hint_changes
+from bot.i18n import _, chat_language, match_language, using
+from bot.models import Chat
 from handlers.access import SpaceRecorder, command_allowed, refusal
 from handlers.context import CommandContext
 from handlers.model import Command, Reply
@@ -219,6 +221,7 @@ class CommandRegistry:
         try:
             chat = await services.store.get_or_create_chat(command.target)
             chat = await self._spaces.remember(services, command, chat)
+            chat = await _remember_language(services, command, chat)
             with using(chat_language(chat, command.locale)) as language:
                 reply = await spec.handler(CommandContext(services, command, chat, say_now=say_now))
                 return reply if reply.locale else replace(reply, locale=language)
@@ -311,3 +314,18 @@ class CommandRegistry:
             self._limiter_for = services
         # Per chat, not per thread or topic: new threads must not mint fresh tokens.
         return self._limiter.acquire((command.target.platform, command.target.chat_id))
+
+
+async def _remember_language(services: Services, command: Command, chat: Chat) -> Chat:
+    """Remember the user's language for the chat's digests, where no user is talking.
+
+    Written only when it changes what the chat would read (a chat of English speakers
+    never writes it), and never over a language the chat chose with /language.
+    """
+    state = ChatState.of(chat)
+    spoken = match_language(command.locale)
+    if state.language is not None or spoken is None:
+        return chat
+    if spoken == chat_language(chat):
+        return chat
+    return await services.store.update_chat_settings(chat.pk, changes=language_hint_changes(spoken))

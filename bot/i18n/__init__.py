@@ -99,9 +99,15 @@ def match_language(code: str | None) -> str | None:
 
 def chat_language(chat: Chat | None, hint: str | None = None) -> str:
     """A chat's language: its choice (/language), else the user's or server's language
-    the platform reported (``hint``), else English."""
-    chosen = ChatState.of(chat).language if chat is not None else None
-    return match_language(chosen) or match_language(hint) or SOURCE_LANGUAGE
+    the platform reported (``hint``: the user talking now, else the last one who did),
+    else English."""
+    state = ChatState.of(chat) if chat is not None else ChatState()
+    return (
+        match_language(state.language)
+        or match_language(hint)
+        or match_language(state.language_hint)
+        or SOURCE_LANGUAGE
+    )
 
 
 @cache

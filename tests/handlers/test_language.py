@@ -251,3 +251,35 @@ async def test_scheduled_digests_and_notices_are_in_the_chats_language(
         assert notice.locale == "ru"
         assert notice.text == "Я перестал проверять Городские новости: HTTP 410."
         assert render_reply_text(notice).startswith("Ошибка: Я перестал проверять")
+
+
+async def test_digests_follow_the_last_users_language_until_the_chat_chooses(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed.xml", feed(range(1, 3)))
+    async with harness(database_url, clock, tmp_path) as h:
+        services, registry, target = h.app.services, h.app.registry, h.console.target
+
+        async def say(line: str, locale: str) -> str:
+            name, *args = line.lstrip("/").split()
+            command = Command(
+                platform="console",
+                target=target,
+                user=User("someone"),
+                name=name,
+                args=tuple(args),
+                is_admin=True,
+                locale=locale,
+            )
+            return (await registry.dispatch(services, command)).text
+
+        assert await say(f"/subscribe {url}", "en-US") == "Subscribed to Городские новости."
+        chat = await services.store.get_or_create_chat(target)
+        assert "language_hint" not in chat.settings  # English speakers write nothing
+        assert await say("/schedule 10:00", "es-419") == "Horario establecido: diario a las 10:00."
+        feed_server.serve("/feed.xml", feed(range(1, 4)))
+        await h.scheduler.poll_feeds()
+        clock.advance(hours=1)
+        await h.scheduler.digest_tick()
+        [digest] = h.platform.digests()
+        assert (digest.locale, digest.text) == ("es", "1 noticia nueva.")
