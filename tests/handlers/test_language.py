@@ -283,3 +283,16 @@ async def test_digests_follow_the_last_users_language_until_the_chat_chooses(
         await h.scheduler.digest_tick()
         [digest] = h.platform.digests()
         assert (digest.locale, digest.text) == ("es", "1 noticia nueva.")
+
+
+@pytest.mark.parametrize("stored", ["\x00tlh", "x" * 5000, "\ud800", 42, "zh-TW", ""])
+async def test_a_stored_language_nobody_speaks_reads_as_english(
+    console_bot: ConsoleBot, stored: object
+) -> None:
+    """Values the store cleaned, or a version of the bot never wrote, cannot break a chat."""
+    store, target = console_bot.app.services.store, console_bot.console.target
+    chat = await store.get_or_create_chat(target)
+    await store.update_chat_settings(chat.pk, changes={"language": stored, "language_hint": stored})
+    out = await console_bot.say("/language")
+    assert "Language: English (en)." in out
+    assert "Subscriptions" not in out
