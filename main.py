@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         "polling and composing (gateway and worker need PostgreSQL)",
     )
     sub.add_parser("demo", help="print a digest of the bundled sample feed (offline)")
-    sub.add_parser("console", help="chat with the bot in this terminal")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument(
+        "--language",
+        default=None,
+        help="your language, e.g. de, es, ru, zh (default: from LC_ALL / LANG)",
+    )
     digest = sub.add_parser("digest", help="one-shot digest of feed files or URLs")
     digest.add_argument("sources", nargs="+", metavar="URL_OR_FILE")
     summarise = sub.add_parser("summarise", aliases=["summarize"], help="summarise text")
@@ -128,9 +133,9 @@ async def cmd_digest(settings: Settings, sources: list[str]) -> int:
     return 0
 
 
-async def cmd_console(settings: Settings) -> int:
+async def cmd_console(settings: Settings, language: str | None = None) -> int:
     from bot.app.wiring import open_app
-    from bot.platforms.console.adapter import ConsolePlatform
+    from bot.platforms.console.adapter import ConsolePlatform, environment_locale
 
     async with open_app(settings) as app:
         console = ConsolePlatform(
@@ -139,6 +144,7 @@ async def cmd_console(settings: Settings) -> int:
             stdin=sys.stdin,
             stdout=sys.stdout,
             interactive=sys.stdin.isatty(),
+            locale=language or environment_locale(),
         )
         await console.run()
     return 0
@@ -325,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "prune":
         return asyncio.run(cmd_prune(settings))
     if command == "console":
-        return asyncio.run(cmd_console(settings))
+        return asyncio.run(cmd_console(settings, getattr(args, "language", None)))
     return asyncio.run(cmd_run(settings, getattr(args, "role", "all")))
 
 

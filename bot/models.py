@@ -346,6 +346,9 @@ class Reply:
     # Answering a press: show this in place of the message pressed (a toggled setting,
     # the next page) where the platform can edit it; otherwise it is sent as a new message.
     replaces_pressed: bool = False
+    # The language it is worded in (bot.i18n); renderers word their own parts ("… and 3
+    # more", dates) in it too, so a digest from the outbox reads as it was composed.
+    locale: str | None = None
 
     @classmethod
     def error(cls, text: str, *lines: str) -> Reply:

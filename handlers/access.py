@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat_state import ChatState, space_changes
+from bot.i18n import _
 from bot.models import Chat, ChatTarget
 from config.settings import Settings
 from handlers.model import Command, Reply
 
 if TYPE_CHECKING:
     from handlers.services import Services
-
 
 
 def command_allowed(settings: Settings, command: Command) -> bool:
@@ -49,10 +49,14 @@ def refusal(command: Command) -> Reply:
 def refusal_for(target: ChatTarget, space_id: str | None) -> Reply:
     entry = f"{target.platform}:{target.chat_id}"
     if space_id:
-        entry += f" (or the whole server, {target.platform}:{space_id})"
+        entry += " " + _("(or the whole server, {entry})").format(
+            entry=f"{target.platform}:{space_id}"
+        )
     return Reply.error(
-        "Sorry, this bot is private: it only serves the chats its operator chose.",
-        f"To use it here, ask the operator to add {entry} to NEWSDIGEST_ALLOWED_CHATS.",
+        _("Sorry, this bot is private: it only serves the chats its operator chose."),
+        _("To use it here, ask the operator to add {entry} to NEWSDIGEST_ALLOWED_CHATS.").format(
+            entry=entry
+        ),
     )
 
 

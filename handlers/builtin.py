@@ -5,6 +5,7 @@ from handlers.commands.catalogue import add_catalogue_commands
 from handlers.commands.digest import add_digest_commands
 from handlers.commands.filters import add_filter_commands
 from handlers.commands.fulltext import add_fulltext_commands
+from handlers.commands.language import add_language_commands
 from handlers.commands.manage import add_manage_commands
 from handlers.commands.opml import add_opml_commands
 from handlers.commands.pause import add_pause_commands
@@ -29,6 +30,7 @@ def build_registry() -> CommandRegistry:
     add_schedule_commands(registry)
     add_pause_commands(registry)
     add_settings_commands(registry)
+    add_language_commands(registry)
     add_opml_commands(registry)
     add_fulltext_commands(registry)
     add_stats_commands(registry)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.i18n import _
 from bot.models import Chat, Subscription
 from handlers.lookup import (
     parse_number,
@@ -49,7 +50,9 @@ class CommandContext:
             return subscription_by_ref(await self.subscriptions(), subscription_id)
         number = parse_number(text)
         if number is None:
-            return None, f"{text} is not a subscription number. Send /list to see the numbers."
+            return None, _(
+                "{text} is not a subscription number. Send /list to see the numbers."
+            ).format(text=text)
         return subscription_by_number(await self.subscriptions(), number)
 
     async def progress(self, text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import _, ngettext
 from bot.models import Subscription
 
 # A number as users type it: "3" or "#3". ASCII digits only, and few enough of them that
@@ -58,11 +59,14 @@ def subscription_by_number(
 ) -> tuple[Subscription | None, str | None]:
     """(the subscription, None), or (None, a user-facing complaint)."""
     if not subscriptions:
-        return None, "This chat has no subscriptions. Add one with /subscribe <url>."
+        return None, _("This chat has no subscriptions. Add one with /subscribe <url>.")
     match = next((sub for sub in subscriptions if sub.position == number), None)
     if match is None:
-        return None, (
-            f"There is no subscription number {number}: this chat has {len(subscriptions)}. "
-            "Send /list to see the numbers."
-        )
+        return None, ngettext(
+            "There is no subscription number {number}: this chat has {count}. "
+            "Send /list to see the numbers.",
+            "There is no subscription number {number}: this chat has {count}. "
+            "Send /list to see the numbers.",
+            len(subscriptions),
+        ).format(number=number, count=len(subscriptions))
     return match, None

@@ -54,6 +54,10 @@ class Command:
     file_hint: str = ""
     # Sent by pressing a button or picking from a menu (an `Action`), not typed.
     pressed: bool = False
+    # The language the platform reports for the user (Telegram's language_code, Discord's
+    # locale or the server's), as the platform spells it: the chat's language until the
+    # chat chooses one with /language (bot.i18n.chat_language).
+    locale: str | None = None
 
     @property
     def text(self) -> str:

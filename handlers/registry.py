@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING
 
+from bot.chat_state import ChatState, language_hint_changes
+from bot.i18n import _, chat_language, match_language, using
+from bot.models import Chat
 from handlers.access import SpaceRecorder, command_allowed, refusal
 from handlers.context import CommandContext
 from handlers.model import Command, Reply
@@ -55,7 +58,7 @@ class Changes:
 
     ``is_change`` tells a change from a look (by default: any argument is a change);
     ``what`` names what is changed for the refusal ("the schedule"); ``hint`` tells the
-    refused user how to look instead.
+    refused user how to look instead. Both are marked with ``N_`` and translated when shown.
     """
 
     what: str
@@ -86,6 +89,10 @@ class ArgSpec:
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
+    """A command as data. ``summary``, ``details``, ``why_restricted`` and the arguments'
+    descriptions are English constants marked with ``N_``: /help and the platforms' menus
+    translate them into the language they show (bot.i18n)."""
+
     name: str
     summary: str
     handler: Handler
@@ -105,17 +112,23 @@ class CommandSpec:
     def access_note(self) -> str | None:
         """The line /help shows about who may use the command, or None for anyone."""
         if self.access is Access.OPERATOR:
-            why = f" ({self.why_restricted})" if self.why_restricted else ""
-            return f"Only the bot's operators (NEWSDIGEST_ADMINS) can use it{why}."
+            if self.why_restricted:
+                return _("Only the bot's operators (NEWSDIGEST_ADMINS) can use it ({why}).").format(
+                    why=_(self.why_restricted)
+                )
+            return _("Only the bot's operators (NEWSDIGEST_ADMINS) can use it.")
         if self.access is Access.CHAT_ADMIN:
-            return "In groups, only chat administrators can use it."
+            return _("In groups, only chat administrators can use it.")
         if self.changes is not None:
-            who = (
-                "the bot's operators"
-                if self.changes.access is Access.OPERATOR
-                else "chat administrators"
-            )
-            return f"Anyone can see {self.changes.what}; in groups, only {who} can change it."
+            if self.changes.access is Access.OPERATOR:
+                text = _(
+                    "Anyone can see {what}; in groups, only the bot's operators can change it."
+                )
+            else:
+                text = _(
+                    "Anyone can see {what}; in groups, only chat administrators can change it."
+                )
+            return text.format(what=_(self.changes.what))
         return None
 
     @property
@@ -130,10 +143,12 @@ class CommandSpec:
         required = [arg for arg in self.args if arg.required]
         if len(args) < len(required):
             missing = required[len(args)]
-            return f"Missing {missing.name}: {missing.description}.\nUsage: {self.usage}"
+            return _("Missing {argument}: {description}.\nUsage: {usage}").format(
+                argument=missing.name, description=_(missing.description), usage=self.usage
+            )
         takes_rest = any(arg.rest for arg in self.args)
         if not takes_rest and len(args) > len(self.args):
-            return f"Too many arguments.\nUsage: {self.usage}"
+            return _("Too many arguments.\nUsage: {usage}").format(usage=self.usage)
         return None
 
 
@@ -175,49 +190,101 @@ class CommandRegistry:
         The operator's limits apply here, once for every platform: chats outside
         NEWSDIGEST_ALLOWED_CHATS are refused before anything else, and commands that fetch
         spend a token of the chat's rate limit only when they are about to run.
+
+        The reply is worded in the chat's language (bot.i18n.chat_language): the user's
+        own language until the chat is loaded, and it carries that language to the renderer.
         """
+        with using(chat_language(None, command.locale)) as language:
+            reply = await self._dispatch(services, command, say_now=say_now)
+            language = reply.locale or language
+        return reply if reply.locale else replace(reply, locale=language)
+
+    async def _dispatch(
+        self,
+        services: Services,
+        command: Command,
+        *,
+        say_now: Callable[[str], Awaitable[None]] | None = None,
+    ) -> Reply:
         if not command_allowed(services.settings, command):
-            return refusal(command)
+            return refusal(command)  # in the user's language: the chat is none of ours
         spec = self.get(command.name)
+        wait = 0.0
+        if spec is not None and spec.fetches and self._refused(services, spec, command) is None:
+            wait = self._rate_limit_wait(services, command)
+        if self._refused(services, spec, command, wait) is not None:
+            # Worded in the chat's language when it chose one (looked up, never created).
+            known = await services.store.find_chat(command.target)
+            with using(chat_language(known, command.locale)):
+                refused = self._refused(services, spec, command, wait)
+            if refused is not None:
+                return refused
+        assert spec is not None  # _refused answers unknown commands
+        try:
+            chat = await services.store.get_or_create_chat(command.target)
+            chat = await self._spaces.remember(services, command, chat)
+            chat = await _remember_language(services, command, chat)
+            with using(chat_language(chat, command.locale)) as language:
+                reply = await spec.handler(CommandContext(services, command, chat, say_now=say_now))
+                return reply if reply.locale else replace(reply, locale=language)
+        except Exception:
+            log.exception("command /%s failed in %s", spec.name, command.target)
+            return Reply.error(
+                _(
+                    "Sorry, /{name} failed unexpectedly. The error was logged; "
+                    "please try again later."
+                ).format(name=spec.name)
+            )
+
+    def _refused(
+        self, services: Services, spec: CommandSpec | None, command: Command, wait: float = 0.0
+    ) -> Reply | None:
+        """Why the command is not run (unknown, not allowed, bad arguments, too fast; in
+        the current language), or None. Pure: the caller decides the language and ``wait``
+        (seconds until the chat may fetch again)."""
         if spec is None:
-            return Reply.error(f"Unknown command /{command.name}. Send /help to see what I can do.")
+            return Reply.error(
+                _("Unknown command /{name}. Send /help to see what I can do.").format(
+                    name=command.name
+                )
+            )
         denied = self._denied(services, spec, command)
         if denied is not None:
             return denied
         complaint = spec.check_args(command.args)
         if complaint:
             return Reply.error(complaint)
-        if spec.fetches and (wait := self._rate_limit_wait(services, command)):
+        if wait:
             return Reply.error(
-                f"Slow down: try again in {math.ceil(wait)} s.",
-                f"Commands that fetch feeds (/{spec.name} is one) are limited to "
-                f"{services.settings.command_rate_per_minute} a minute per chat.",
+                _("Slow down: try again in {seconds} s.").format(seconds=math.ceil(wait)),
+                _(
+                    "Commands that fetch feeds (/{name} is one) are limited to "
+                    "{rate} a minute per chat."
+                ).format(name=spec.name, rate=services.settings.command_rate_per_minute),
             )
-        try:
-            chat = await services.store.get_or_create_chat(command.target)
-            chat = await self._spaces.remember(services, command, chat)
-            return await spec.handler(CommandContext(services, command, chat, say_now=say_now))
-        except Exception:
-            log.exception("command /%s failed in %s", spec.name, command.target)
-            return Reply.error(
-                f"Sorry, /{spec.name} failed unexpectedly. The error was logged; "
-                "please try again later."
-            )
+        return None
 
     @staticmethod
     def _denied(services: Services, spec: CommandSpec, command: Command) -> Reply | None:
         """The refusal when the user may not do this, else None (see Access, Changes)."""
         if not spec.access.allows(services, command):
             if spec.access is Access.OPERATOR:
+                if spec.why_restricted:
+                    head = _("Sorry, /{name} is for the operators of this bot only: {why}")
+                else:
+                    head = _("Sorry, /{name} is for the operators of this bot only.")
                 return Reply.error(
-                    f"Sorry, /{spec.name} is for the operators of this bot only"
-                    + (f": {spec.why_restricted}" if spec.why_restricted else "."),
-                    "Operators are the users in NEWSDIGEST_ADMINS. "
-                    "Send /list to see this chat's feeds.",
+                    head.format(name=spec.name, why=_(spec.why_restricted)),
+                    _(
+                        "Operators are the users in NEWSDIGEST_ADMINS. "
+                        "Send /list to see this chat's feeds."
+                    ),
                 )
             return Reply.error(
-                f"Only administrators of this chat can use /{spec.name}. "
-                "Ask an admin, or use /list to see the current subscriptions."
+                _(
+                    "Only administrators of this chat can use /{name}. "
+                    "Ask an admin, or use /list to see the current subscriptions."
+                ).format(name=spec.name)
             )
         changes = spec.changes
         if (
@@ -225,13 +292,12 @@ class CommandRegistry:
             and changes.is_change(command.args)
             and not changes.access.allows(services, command)
         ):
-            who = (
-                "the bot's operators (NEWSDIGEST_ADMINS)"
-                if changes.access is Access.OPERATOR
-                else "administrators of this chat"
-            )
-            lines = (changes.hint,) if changes.hint else ()
-            return Reply.error(f"Only {who} can change {changes.what}.", *lines)
+            if changes.access is Access.OPERATOR:
+                text = _("Only the bot's operators (NEWSDIGEST_ADMINS) can change {what}.")
+            else:
+                text = _("Only administrators of this chat can change {what}.")
+            lines = (_(changes.hint),) if changes.hint else ()
+            return Reply.error(text.format(what=_(changes.what)), *lines)
         return None
 
     def _rate_limit_wait(self, services: Services, command: Command) -> float:
@@ -250,3 +316,18 @@ class CommandRegistry:
             self._limiter_for = services
         # Per chat, not per thread or topic: new threads must not mint fresh tokens.
         return self._limiter.acquire((command.target.platform, command.target.chat_id))
+
+
+async def _remember_language(services: Services, command: Command, chat: Chat) -> Chat:
+    """Remember the user's language for the chat's digests, where no user is talking.
+
+    Written only when it changes what the chat would read (a chat of English speakers
+    never writes it), and never over a language the chat chose with /language.
+    """
+    state = ChatState.of(chat)
+    spoken = match_language(command.locale)
+    if state.language is not None or spoken is None:
+        return chat
+    if spoken == chat_language(chat):
+        return chat
+    return await services.store.update_chat_settings(chat.pk, changes=language_hint_changes(spoken))

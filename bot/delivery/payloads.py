@@ -2,9 +2,9 @@
 
 Why its own module: a composed digest is written to the database before it is sent, and
 must render the same after a restart or an upgrade. Rows written by older versions lack
-later fields (layouts, "also" links, delivery options, pictures, actions), so reading fills
-in what a row from before them meant. ``PAYLOAD_VERSION`` is written into every new row so a future
-change of shape can tell the generations apart.
+later fields (layouts, "also" links, delivery options, pictures, actions, the language), so
+reading fills in what a row from before them meant. ``PAYLOAD_VERSION`` is written into every
+new row so a future change of shape can tell the generations apart.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def reply_to_payload(reply: Reply) -> dict[str, Any]:
         "silent": reply.silent,
         "previews": reply.previews,
         "actions": [actions_to_dict(row) for row in reply.actions],
+        "locale": reply.locale,
     }
 
 
@@ -53,6 +54,7 @@ def payload_to_reply(payload: Mapping[str, Any]) -> Reply:
         silent=bool(payload.get("silent", False)),  # absent in rows from older versions
         previews=bool(payload.get("previews", False)),
         actions=tuple(actions_from_dict(row) for row in payload.get("actions") or ()),
+        locale=_locale(payload.get("locale")),  # absent before translations: English
     )
 
 
@@ -86,6 +88,10 @@ def actions_from_dict(data: Mapping[str, Any]) -> ActionRow:
         ),
         placeholder=data.get("placeholder"),
     )
+
+
+def _locale(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def digest_to_dict(digest: Digest) -> dict[str, Any]:

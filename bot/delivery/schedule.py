@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.chat_state import ChatState
+from bot.i18n import N_, _, ngettext
 from bot.models import Chat
 
 DAILY = "daily"
@@ -48,13 +49,17 @@ class Schedule:
         return cls(DAILY, DEFAULT_TIMES)
 
     def describe(self) -> str:
+        """In the current language (bot.i18n), for /schedule."""
         if self.kind == DAILY:
-            return "daily at " + ", ".join(t.strftime("%H:%M") for t in self.times)
+            times = ", ".join(t.strftime("%H:%M") for t in self.times)
+            return _("daily at {times}").format(times=times)
         if self.kind == EVERY:
-            return f"every {self.every_hours} hours"
+            return ngettext("every {count} hour", "every {count} hours", self.every_hours).format(
+                count=self.every_hours
+            )
         if self.kind == INSTANT:
-            return "instant (new stories are posted after each check of the feeds)"
-        return "off (only when you send /digest)"
+            return _("instant (new stories are posted after each check of the feeds)")
+        return _("off (only when you send /digest)")
 
     @property
     def is_timed(self) -> bool:
@@ -75,7 +80,7 @@ class Schedule:
         return cls(str(data["kind"]), times, int(data.get("every_hours", 0)))
 
 
-USAGE = (
+USAGE = N_(
     "Valid forms: /schedule 08:00 18:30 (times of day), /schedule every 6h, "
     "/schedule instant, /schedule off."
 )
@@ -93,13 +98,17 @@ def parse_schedule(words: tuple[str, ...] | list[str]) -> Schedule:
         hours = int(match.group(1)) if match else 0
         if hours not in EVERY_HOURS_ALLOWED:
             allowed = ", ".join(f"{h}h" for h in EVERY_HOURS_ALLOWED)
-            raise ScheduleError(f"'{text}' is not a valid interval: use one of {allowed}.")
+            raise ScheduleError(
+                _("'{text}' is not a valid interval: use one of {allowed}.").format(
+                    text=text, allowed=allowed
+                )
+            )
         return Schedule(EVERY, every_hours=hours)
     times = sorted({_parse_time(word) for word in words})
     if not times:
-        raise ScheduleError(USAGE)
+        raise ScheduleError(_(USAGE))
     if len(times) > MAX_TIMES_PER_DAY:
-        raise ScheduleError(f"At most {MAX_TIMES_PER_DAY} times a day.")
+        raise ScheduleError(_("At most {count} times a day.").format(count=MAX_TIMES_PER_DAY))
     return Schedule(DAILY, tuple(times))
 
 
@@ -109,7 +118,9 @@ def _parse_time(word: str) -> time:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour < 24 and minute < 60:
             return time(hour, minute)
-    raise ScheduleError(f"'{word}' is not a time of day like 08:00 or 18:30. {USAGE}")
+    raise ScheduleError(
+        _("'{word}' is not a time of day like 08:00 or 18:30.").format(word=word) + " " + _(USAGE)
+    )
 
 
 def parse_timezone(name: str) -> ZoneInfo:
@@ -125,10 +136,9 @@ def parse_timezone(name: str) -> ZoneInfo:
         for zone in available_timezones()
         if needle and needle in zone.lower() and zone.lower() != needle
     )[:5]
-    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-    raise ScheduleError(
-        f"'{name}' is not an IANA time zone name such as Europe/Berlin or America/New_York.{hint}"
-    )
+    text = _("'{name}' is not an IANA time zone name such as Europe/Berlin or America/New_York.")
+    hint = _("Did you mean: {names}?").format(names=", ".join(suggestions)) if suggestions else ""
+    raise ScheduleError(" ".join(filter(None, (text.format(name=name), hint))))
 
 
 @functools.cache

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 
@@ -37,6 +38,7 @@ from bot.delivery.timers import Timers
 from bot.digest.composer import DigestComposer
 from bot.digest.pause import is_paused
 from bot.feeds.polling import CycleReport, FeedPoller
+from bot.i18n import _, chat_language, using
 from bot.models import Chat, Feed, Reply
 from bot.store.repository import Store, StoriesAlreadyShownError
 from bot.store.retention import PruneReport, RetentionPolicy
@@ -221,12 +223,15 @@ class BotScheduler:
     async def notify_feed_disabled(self, feed: Feed, reason: str) -> None:
         """Each subscribed chat is told once (the outbox slot is unique per chat and feed)."""
         name = feed.title or feed.url
-        reply = Reply.error(
-            f"I stopped checking {name}: {reason}.",
-            f"Feed: {feed.url}",
-            "If it works again, /subscribe to it once more to re-enable it.",
-        )
         for chat in await self.store.subscribers(feed.id):
+            language = chat_language(chat)
+            with using(language):  # each chat in its own language
+                reply = Reply.error(
+                    _("I stopped checking {name}: {reason}.").format(name=name, reason=reason),
+                    _("Feed: {url}").format(url=feed.url),
+                    _("If it works again, /subscribe to it once more to re-enable it."),
+                )
+            reply = replace(reply, locale=language)
             try:
                 await self.store.commit_digest(
                     chat.pk,

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.digest.stories import Story
+from bot.i18n import ngettext
 from bot.models import StoredArticle
 
 DEFAULT_MAX_AGE_DAYS = 7
@@ -42,15 +43,30 @@ class BacklogPolicy:
 
     def note(self, count: int) -> str:
         """The digest line announcing stories marked read without being shown."""
-        bounds = []
-        if self.max_age_days:
-            bounds.append(f"waited over {self.max_age_days} days")
-        if self.max_per_feed:
-            bounds.append(f"went past the newest {self.max_per_feed} of their feed")
-        return (
-            f"{count} older {'story' if count == 1 else 'stories'} that "
-            f"{' or '.join(bounds)} {'was' if count == 1 else 'were'} marked as read."
-        )
+        # Whole sentences per case: word order differs between languages.
+        if self.max_age_days and self.max_per_feed:
+            text = ngettext(
+                "{count} older story that waited over {days} days or went past the newest "
+                "{newest} of its feed was marked as read.",
+                "{count} older stories that waited over {days} days or went past the newest "
+                "{newest} of their feed were marked as read.",
+                count,
+            )
+        elif self.max_age_days:
+            text = ngettext(
+                "{count} older story that waited over {days} days was marked as read.",
+                "{count} older stories that waited over {days} days were marked as read.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "{count} older story that went past the newest {newest} of its feed was "
+                "marked as read.",
+                "{count} older stories that went past the newest {newest} of their feed were "
+                "marked as read.",
+                count,
+            )
+        return text.format(count=count, days=self.max_age_days, newest=self.max_per_feed)
 
 
 def fair_share(
@@ -84,7 +100,6 @@ class Backlogged(Protocol):
 
     @property
     def source(self) -> str: ...
-
 
 
 @dataclass(slots=True)

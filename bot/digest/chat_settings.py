@@ -19,7 +19,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bot.chat_state import ChatState
-from bot.models import LAYOUT_COMPACT, LAYOUT_FULL, LAYOUTS
+from bot.i18n import N_, _
+from bot.models import LAYOUTS
 from bot.news.summarise import ALGORITHMS, DEFAULT_ALGORITHM
 from config.settings import Settings
 
@@ -100,7 +101,11 @@ class ChatSettings:
 
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
-    """One setting: how users write it, how it is checked, how it is shown."""
+    """One setting: how users write it, how it is checked, how it is shown.
+
+    ``description`` is marked with ``N_`` (translated where /settings shows it); the
+    complaints of ``parse`` and the words of ``valid`` are in the current language.
+    """
 
     name: str
     description: str
@@ -116,9 +121,17 @@ def _parse_int(name: str, low: int, high: int) -> Callable[[str, ChatSettings], 
         try:
             number = int(text)
         except ValueError:
-            raise SettingError(f"{name} must be a whole number from {low} to {top}.") from None
+            raise SettingError(
+                _("{name} must be a whole number from {low} to {high}.").format(
+                    name=name, low=low, high=top
+                )
+            ) from None
         if not low <= number <= top:
-            raise SettingError(f"{name} must be from {low} to {top}; {number} is out of range.")
+            raise SettingError(
+                _("{name} must be from {low} to {high}; {number} is out of range.").format(
+                    name=name, low=low, high=top, number=number
+                )
+            )
         return number
 
     return parse
@@ -138,7 +151,11 @@ def _parse_choice(
 ) -> Callable[[str, ChatSettings], str]:
     def parse(text: str, _defaults: ChatSettings) -> str:
         if text not in choices():
-            raise SettingError(f"{name} must be one of: {', '.join(choices())}.")
+            raise SettingError(
+                _("{name} must be one of: {choices}.").format(
+                    name=name, choices=", ".join(choices())
+                )
+            )
         return text
 
     return parse
@@ -159,7 +176,7 @@ def _parse_switch(name: str) -> Callable[[str, ChatSettings], bool]:
             return True
         if text in _FALSE:
             return False
-        raise SettingError(f"{name} must be on or off.")
+        raise SettingError(_("{name} must be on or off.").format(name=name))
 
     return parse
 
@@ -175,7 +192,15 @@ def _algorithms() -> tuple[str, ...]:
 
 
 def _on_off(value: bool) -> str:
-    return "on" if value else "off"
+    return "on" if value else "off"  # what users type, so not translated
+
+
+def _range(low: int, high: int) -> str:
+    return _("{low} to {high}").format(low=low, high=high)
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    return _("{first} or {second}").format(first=", ".join(choices[:-1]), second=choices[-1])
 
 
 SPECS: dict[str, SettingSpec] = {
@@ -183,44 +208,44 @@ SPECS: dict[str, SettingSpec] = {
     for spec in (
         SettingSpec(
             "sentences",
-            "sentences in each story's summary",
+            N_("sentences in each story's summary"),
             _parse_int("sentences", MIN_SENTENCES, MAX_SENTENCES),
             _coerce_int(MIN_SENTENCES, MAX_SENTENCES),
-            lambda _d: f"{MIN_SENTENCES} to {MAX_SENTENCES}",
+            lambda _d: _range(MIN_SENTENCES, MAX_SENTENCES),
         ),
         SettingSpec(
             "items",
-            "most stories in one digest (the rest lead the next one)",
+            N_("most stories in one digest (the rest lead the next one)"),
             _parse_int("items", 1, 0),  # 0: up to the operator's maximum
             _coerce_int(1, 0),
-            lambda d: f"1 to {d.items}",
+            lambda d: _range(1, d.items),
         ),
         SettingSpec(
             "layout",
-            f"{LAYOUT_FULL}: titles with summaries; {LAYOUT_COMPACT}: linked titles only",
+            N_("full: titles with summaries; compact: linked titles only"),
             _parse_choice("layout", lambda: LAYOUTS),
             _coerce_choice(lambda: LAYOUTS),
-            lambda _d: " or ".join(LAYOUTS),
+            lambda _d: _either(LAYOUTS),
         ),
         SettingSpec(
             "previews",
-            "link previews under digest messages",
+            N_("link previews under digest messages"),
             _parse_switch("previews"),
             _coerce_switch,
-            lambda _d: "on or off",
+            lambda _d: _either(("on", "off")),
             _on_off,
         ),
         SettingSpec(
             "silent",
-            "post digests without a notification sound",
+            N_("post digests without a notification sound"),
             _parse_switch("silent"),
             _coerce_switch,
-            lambda _d: "on or off",
+            lambda _d: _either(("on", "off")),
             _on_off,
         ),
         SettingSpec(
             "algorithm",
-            "how summary sentences are chosen",
+            N_("how summary sentences are chosen"),
             _parse_choice("algorithm", _algorithms),
             _coerce_choice(_algorithms),
             lambda _d: ", ".join(_algorithms()),
@@ -241,5 +266,9 @@ def lookup(name: str) -> SettingSpec:
     """The setting called ``name``; SettingError lists the valid names otherwise."""
     spec = SPECS.get(name.strip().lower())
     if spec is None:
-        raise SettingError(f"There is no setting called {name!r}. Settings: {', '.join(SPECS)}.")
+        raise SettingError(
+            _("There is no setting called {name!r}. Settings: {names}.").format(
+                name=name, names=", ".join(SPECS)
+            )
+        )
     return spec

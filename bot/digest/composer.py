@@ -37,6 +37,7 @@ from bot.digest.stories import (
     newest_stories,
     regroup,
 )
+from bot.i18n import N_, _, chat_language, ngettext, using
 from bot.keyed_locks import KeyedLocks
 from bot.models import (
     LAYOUT_COMPACT,
@@ -62,10 +63,15 @@ from bot.store.repository import Store, StoriesAlreadyShownError
 
 log = logging.getLogger(__name__)
 
-#: Under a capped digest ("… and N more"): the rest now, as /digest would show them.
-SHOW_MORE = (ActionRow((Action("Show more", "digest"),)),)
+DEFAULT_TITLE = N_("Your news digest")
 
-DEFAULT_TITLE = "Your news digest"
+
+def show_more(language: str) -> tuple[ActionRow, ...]:
+    """Under a capped digest ("… and N more"): the rest now, as /digest would show them."""
+    with using(language):
+        return (ActionRow((Action(_("Show more"), "digest"),)),)
+
+
 #: Compositions tried when other processes keep showing the chosen stories first; each
 #: lost attempt means another process just delivered some of this chat's stories.
 COMMIT_ATTEMPTS = 10
@@ -74,7 +80,7 @@ SlotName = str | Callable[[list[int]], str]
 
 def digest_headline(count: int) -> str:
     """The line that announces a digest: "1 new story." / "5 new stories."."""
-    return f"{count} new {'story' if count == 1 else 'stories'}."
+    return ngettext("{count} new story.", "{count} new stories.", count).format(count=count)
 
 
 def build_digest(
@@ -174,22 +180,31 @@ class DigestComposer:
         """The message a digest goes out as, with the chat's delivery choices.
 
         A digest with no story, only notes (everything went past the backlog bounds), goes
-        out as those notes: the reader learns why nothing is shown.
+        out as those notes: the reader learns why nothing is shown. The reply is worded in
+        the chat's language and carries it, so the outbox renders it in that language.
         """
         prefs = self.settings_for(chat)
+        language = chat_language(chat)
         if not digest.items and digest.notes:
             first, *rest = digest.notes
             return Reply(
-                text=first, lines=tuple(rest), silent=prefs.silent, previews=prefs.previews
+                text=first,
+                lines=tuple(rest),
+                silent=prefs.silent,
+                previews=prefs.previews,
+                locale=language,
             )
+        with using(language):
+            headline = digest_headline(len(digest.items))
         return Reply(
-            text=digest_headline(len(digest.items)),
+            text=headline,
             digest=digest,
             lines=digest.notes,
             silent=prefs.silent,
             previews=prefs.previews,
+            locale=language,
             # Pressing it is typing /digest: the next stories, through the same checks.
-            actions=SHOW_MORE if digest.more_count else (),
+            actions=show_more(language) if digest.more_count else (),
         )
 
     async def commit_next(
@@ -300,6 +315,17 @@ class DigestComposer:
         self, chat: Chat, *, max_items: int | None = None, title: str = DEFAULT_TITLE
     ) -> tuple[Digest, list[int]] | None:
         """The next digest and the ids it marks seen, without marking anything.
+
+        Its title and notes are worded in the chat's language (bot.i18n): what the outbox
+        stores is then what the reader gets, whenever it is sent.
+        """
+        with using(chat_language(chat)):
+            return await self._prepare(chat, max_items=max_items, title=_(title))
+
+    async def _prepare(
+        self, chat: Chat, *, max_items: int | None, title: str
+    ) -> tuple[Digest, list[int]] | None:
+        """See ``prepare``.
 
         The ids are the stories shown plus those left out for good (hidden by the chat's
         filters, past the backlog bounds, skipped after a pause): the scheduler commits them

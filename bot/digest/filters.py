@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import regex
 
 from bot.digest.pattern_cost import VerbosePatternError, expansion_size
+from bot.i18n import _
 from bot.models import FilterRule, StoredArticle
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def parse_rule_text(text: str) -> tuple[str, bool]:
     """
     text = text.strip().translate(_QUOTES)
     if not text:
-        raise FilterError('Say what to match: words, a "quoted phrase" or a /regex/.')
+        raise FilterError(_('Say what to match: words, a "quoted phrase" or a /regex/.'))
     if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
         pattern = text[1:-1]
         compile_pattern(pattern, is_regex=True)
@@ -90,7 +91,7 @@ def parse_rule_text(text: str) -> tuple[str, bool]:
 
 def _terms(text: str) -> list[str]:
     if text.count('"') % 2:
-        raise FilterError('A quote is not closed: write phrases as "like this".')
+        raise FilterError(_('A quote is not closed: write phrases as "like this".'))
     terms = []
     for match in _TERM.finditer(text):
         phrase, word = match.group(1), match.group(2)
@@ -98,7 +99,7 @@ def _terms(text: str) -> list[str]:
         if term:
             terms.append(term)
     if not terms:
-        raise FilterError('The phrase is empty: write it as "some words".')
+        raise FilterError(_('The phrase is empty: write it as "some words".'))
     return list(dict.fromkeys(term.lower() for term in terms))
 
 
@@ -106,29 +107,41 @@ def compile_pattern(pattern: str, *, is_regex: bool) -> regex.Pattern[str]:
     """The compiled matcher of a stored rule; FilterError when it cannot be used."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise FilterError(
-            f"That rule is {len(pattern)} characters long; the limit is {MAX_PATTERN_LENGTH}."
+            _("That rule is {length} characters long; the limit is {limit}.").format(
+                length=len(pattern), limit=MAX_PATTERN_LENGTH
+            )
         )
     if not is_regex:
         return regex.compile("|".join(_whole_words(term) for term in _terms(pattern)), FLAGS)
     if not pattern:
-        raise FilterError("The regular expression is empty: write it as /pattern/.")
+        raise FilterError(_("The regular expression is empty: write it as /pattern/."))
     for low, high in _REPEAT.findall(pattern):
         if max(int(low or 0), int(high or 0)) > MAX_REPEAT:
-            raise FilterError(f"Repeat counts above {{{MAX_REPEAT}}} are not allowed.")
+            raise FilterError(
+                _("Repeat counts above {limit} are not allowed.").format(
+                    limit="{" + str(MAX_REPEAT) + "}"
+                )
+            )
     try:
         size = expansion_size(pattern)
     except VerbosePatternError as exc:
-        raise FilterError(f"That regular expression cannot be used: {exc}.") from None
+        raise FilterError(
+            _("That regular expression cannot be used: {error}.").format(error=exc)
+        ) from None
     if size > MAX_EXPANSION:
         raise FilterError(
-            f"That regular expression repeats too much: its counted repeats multiply out to "
-            f"about {size} pieces, the limit is {MAX_EXPANSION}. Use fewer or smaller "
-            "{n} counts inside repeated groups, or * and + instead."
+            _(
+                "That regular expression repeats too much: its counted repeats multiply out to "
+                "about {size} pieces, the limit is {limit}. Use fewer or smaller "
+                "{counts} counts inside repeated groups, or * and + instead."
+            ).format(size=size, limit=MAX_EXPANSION, counts="{n}")
         )
     try:
         return regex.compile(pattern, FLAGS)
     except (regex.error, OverflowError, RecursionError) as exc:
-        raise FilterError(f"That regular expression is not valid: {exc}.") from None
+        raise FilterError(
+            _("That regular expression is not valid: {error}.").format(error=exc)
+        ) from None
 
 
 def _whole_words(term: str) -> str:

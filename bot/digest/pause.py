@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.chat_state import ChatState, pause_changes, resume_changes
+from bot.i18n import ngettext
 from bot.models import Chat, StoredArticle
 
 if TYPE_CHECKING:  # the handlers import this module; grouping itself is not needed here
@@ -85,5 +86,8 @@ def trim_backlog(
 
 
 def skipped_note(count: int) -> str:
-    stories = "story was" if count == 1 else "stories were"
-    return f"{count} older {stories} skipped while digests were paused."
+    return ngettext(
+        "{count} older story was skipped while digests were paused.",
+        "{count} older stories were skipped while digests were paused.",
+        count,
+    ).format(count=count)

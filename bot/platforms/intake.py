@@ -20,8 +20,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from bot.delivery.policy import DeliveryRecorder
+from bot.i18n import _, format_number, using
 from bot.models import ChatTarget, Reply
 from bot.news.opml import MAX_OPML_BYTES
 from bot.platforms.base import DeliveryError, PartsProgress
@@ -42,17 +44,23 @@ class CommandIntake:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def refusal(self, target: ChatTarget, space_id: str | None = None) -> Reply | None:
-        """The polite refusal for a chat the operator did not allow, else None."""
+    def refusal(
+        self, target: ChatTarget, space_id: str | None = None, *, locale: str | None = None
+    ) -> Reply | None:
+        """The polite refusal for a chat the operator did not allow, else None; in the
+        user's language (``locale``, as the platform reports it)."""
         if target_allowed(self.services.settings, target, space_id):
             return None
-        return refusal_for(target, space_id)
+        with using(locale) as language:
+            return replace(refusal_for(target, space_id), locale=language)
 
     @staticmethod
     def attachment_problem(filename: str | None, size: int | None) -> str | None:
         """Why an upload is refused before it is downloaded, or None."""
         if size is not None and size > MAX_OPML_BYTES:
-            return f"{filename or 'The file'} is too large (at most {MAX_OPML_BYTES:,} bytes)."
+            return _("{name} is too large (at most {limit} bytes).").format(
+                name=filename or _("The file"), limit=format_number(MAX_OPML_BYTES)
+            )
         return None
 
     async def on_contact(self, target: ChatTarget) -> None:

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.feeds.subscribing import AddOutcome, WantedFeed
+from bot.i18n import N_, _
 from handlers.context import CommandContext
 from handlers.model import Document, Reply
 from handlers.quota import quota_line
 
-NO_SLOT = "no slot left"
+NO_SLOT = N_("no slot left")
 #: Names listed per group before "… and N more".
 NAMES_PER_GROUP = 8
 #: Per-feed lines beyond which the full report goes into a file.
@@ -31,18 +32,19 @@ __all__ = ["NO_SLOT", "BulkReport", "WantedFeed", "add_feeds", "failure_reason"]
 # What a failure was, in words that group alike failures (checked in this order).
 _REASONS: tuple[tuple[str, str | None], ...] = (
     (r"HTTP (\d{3})(?: ([A-Za-z][A-Za-z -]*))?", None),
-    (r"timed out|no complete answer", "the site did not answer in time"),
-    (r"DNS lookup|could not reach host|connection refused", "the site is unreachable"),
-    (r"not a feed|no RSS, Atom|none could be read", "not a feed"),
-    (r"private|loopback|non-global|reserved address", "a private address (refused)"),
-    (r"not a valid URL|not a web address|URLs are not supported", "not a valid feed address"),
-    (r"larger than", "too large"),
-    (r"too many redirects|redirect", "redirects refused"),
+    (r"timed out|no complete answer", N_("the site did not answer in time")),
+    (r"DNS lookup|could not reach host|connection refused", N_("the site is unreachable")),
+    (r"not a feed|no RSS, Atom|none could be read", N_("not a feed")),
+    (r"private|loopback|non-global|reserved address", N_("a private address (refused)")),
+    (r"not a valid URL|not a web address|URLs are not supported", N_("not a valid feed address")),
+    (r"larger than", N_("too large")),
+    (r"too many redirects|redirect", N_("redirects refused")),
 )
 
 
 def failure_reason(error: str) -> str:
-    """The group a failure belongs to: an HTTP status, "unreachable", "not a feed"…"""
+    """The group a failure belongs to: an HTTP status, "unreachable", "not a feed"…
+    (in English: the reply translates it where it shows it)."""
     if error == NO_SLOT:
         return NO_SLOT
     for pattern, label in _REASONS:
@@ -64,9 +66,8 @@ class BulkReport:
 
     @property
     def counts(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.present)} already present, "
-            f"{len(self.failed)} failed"
+        return _("{added} added, {present} already present, {failed} failed").format(
+            added=len(self.added), present=len(self.present), failed=len(self.failed)
         )
 
     @property
@@ -76,26 +77,28 @@ class BulkReport:
     @property
     def retryable(self) -> int:
         """Failures another try may fix (not those refused for want of a slot)."""
-        return sum(1 for _, error in self.failed if error != NO_SLOT)
+        return sum(1 for _name, error in self.failed if error != NO_SLOT)
 
     def lines(self) -> tuple[str, ...]:
         """The reply's lines: who was added, what failed by reason, what to do next."""
         lines = []
         if self.added:
-            lines.append(f"+ added: {_names(self.added)}")
+            lines.append("+ " + _("added: {names}").format(names=_names(self.added)))
         if self.present:
-            lines.append(f"= already present: {_names(self.present)}")
+            lines.append("= " + _("already present: {names}").format(names=_names(self.present)))
         groups: dict[str, list[str]] = {}
         for name, error in self.failed:
             groups.setdefault(failure_reason(error), []).append(name)
         for reason, names in sorted(groups.items(), key=lambda item: -len(item[1])):
-            lines.append(f"✗ {reason} ({len(names)}): {_names(names)}")
+            lines.append(f"✗ {_(reason)} ({len(names)}): {_names(names)}")
         if self.quota_note:
             lines.append(self.quota_note)
         if self.retryable:
             lines.append(
-                "To retry the feeds that failed, send the same file again: what is already "
-                "added is skipped, not fetched again."
+                _(
+                    "To retry the feeds that failed, send the same file again: what is already "
+                    "added is skipped, not fetched again."
+                )
             )
         return tuple(lines)
 
@@ -103,7 +106,9 @@ class BulkReport:
         """Every feed on a line of its own, for the attached report."""
         rows = [f"+ {name}" for name in self.added]
         rows += [f"= {name}" for name in self.present]
-        rows += [f"✗ {name}: {error}" for name, error in self.failed]
+        rows += [
+            f"✗ {name}: {_(error) if error == NO_SLOT else error}" for name, error in self.failed
+        ]
         return "\n".join(rows) + "\n"
 
     def reply(self, summary: str, *extra: str, report_name: str = "report.txt") -> Reply:
@@ -112,11 +117,18 @@ class BulkReport:
         total = len(self.added) + len(self.present) + len(self.failed)
         if total > MAX_INLINE_FEEDS:
             document = Document(report_name, self.full_text().encode("utf-8"), "text/plain")
-            extra = (*extra, f"The full list of {total} feeds is in {report_name}.")
+            extra = (
+                *extra,
+                _("The full list of {count} feeds is in {name}.").format(
+                    count=total, name=report_name
+                ),
+            )
         make = Reply.success if self.any_success else Reply.error
         reply = make(summary, *self.lines(), *extra)
-        return reply if document is None else Reply(
-            text=reply.text, kind=reply.kind, lines=reply.lines, document=document
+        return (
+            reply
+            if document is None
+            else Reply(text=reply.text, kind=reply.kind, lines=reply.lines, document=document)
         )
 
 
@@ -124,7 +136,9 @@ async def add_feeds(ctx: CommandContext, wanted: Sequence[WantedFeed]) -> BulkRe
     """Follow every feed of a list the chat has room for, and report on each."""
     services = ctx.services
     if len(wanted) >= PROGRESS_FROM:
-        await ctx.progress(f"Checking {len(wanted)} feeds; this may take a minute…")
+        await ctx.progress(
+            _("Checking {count} feeds; this may take a minute…").format(count=len(wanted))
+        )
     results = await services.subscriber.add_many(ctx.chat, wanted)
     report = BulkReport()
     following = len(await ctx.subscriptions(fresh=True))
@@ -147,4 +161,4 @@ def _record(report: BulkReport, name: str, outcome: AddOutcome) -> None:
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:NAMES_PER_GROUP])
     more = len(names) - NAMES_PER_GROUP
-    return shown + (f" … and {more} more" if more > 0 else "")
+    return shown + (" " + _("… and {count} more").format(count=more) if more > 0 else "")

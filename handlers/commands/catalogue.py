@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.feeds.subscribing import WantedFeed, find_by_url
+from bot.i18n import N_, _, ngettext
 from config.catalogue import Catalogue, Topic
 from handlers import completion
 from handlers.commands.bulk_add import add_feeds
@@ -22,16 +23,17 @@ from handlers.model import Reply
 from handlers.registry import ArgKind, ArgSpec, CommandRegistry, CommandSpec, Handler
 
 TOPIC_PREFIX = "topic:"
+NO_CATALOGUE = N_("This bot has no topic catalogue. Add feeds with /subscribe <url> instead.")
 
 
 def _no_such_topic(catalogue: Catalogue, name: str) -> Reply:
     if not catalogue.topics:
-        return Reply.error(
-            "This bot has no topic catalogue. Add feeds with /subscribe <url> instead."
-        )
+        return Reply.error(_(NO_CATALOGUE))
     return Reply.error(
-        f"There is no topic {name!r}. Topics: {', '.join(catalogue.names)}.",
-        "Send /browse to see what each one contains.",
+        _("There is no topic {name!r}. Topics: {topics}.").format(
+            name=name, topics=", ".join(catalogue.names)
+        ),
+        _("Send /browse to see what each one contains."),
     )
 
 
@@ -44,29 +46,29 @@ async def browse(ctx: CommandContext) -> Reply:
             return _no_such_topic(catalogue, name)
         return await _topic_details(ctx, topic)
     if not catalogue.topics:
-        return Reply.info(
-            "This bot has no topic catalogue. Add feeds with /subscribe <url> instead."
-        )
+        return Reply.info(_(NO_CATALOGUE))
     lines: list[str] = []
     for topic in catalogue.topics:
         count = len(topic.feeds)
-        lines.append(f"{topic.name} — {topic.title} ({count} feed{'' if count == 1 else 's'})")
+        feeds = ngettext("{count} feed", "{count} feeds", count).format(count=count)
+        lines.append(f"{topic.name} — {topic.title} ({feeds})")
         lines += [f"   · {feed.title}" for feed in topic.feeds]
     lines.append(
-        "Follow a whole topic with /subscribe topic:<name>; /browse <name> shows the addresses."
+        _("Follow a whole topic with /subscribe topic:<name>; /browse <name> shows the addresses.")
     )
-    return Reply.info(f"Topics ({len(catalogue.topics)}):", *lines)
+    return Reply.info(_("Topics ({count}):").format(count=len(catalogue.topics)), *lines)
 
 
 async def _topic_details(ctx: CommandContext, topic: Topic) -> Reply:
     current = await ctx.subscriptions()
     lines = [topic.description] if topic.description else []
     for number, feed in enumerate(topic.feeds, start=1):
-        followed = " (followed here)" if find_by_url(current, feed.url) else ""
+        followed = _(" (followed here)") if find_by_url(current, feed.url) else ""
         lines.append(f"{number}. {feed.title} — {feed.url}{followed}")
     lines.append(
-        f"Follow all {len(topic.feeds)} with /subscribe {TOPIC_PREFIX}{topic.name}, "
-        "or one with /subscribe <url>."
+        _("Follow all {count} with {command}, or one with /subscribe <url>.").format(
+            count=len(topic.feeds), command=f"/subscribe {TOPIC_PREFIX}{topic.name}"
+        )
     )
     return Reply.info(f"{topic.title} ({TOPIC_PREFIX}{topic.name}):", *lines)
 
@@ -77,10 +79,10 @@ async def subscribe_topic(ctx: CommandContext, name: str) -> Reply:
     if topic is None:
         return _no_such_topic(catalogue, name)
     report = await add_feeds(ctx, [WantedFeed(feed.url, feed.title) for feed in topic.feeds])
-    summary = f"Topic {topic.title}: {report.counts}."
+    summary = _("Topic {title}: {counts}.").format(title=topic.title, counts=report.counts)
     extra: tuple[str, ...] = ()
     if report.added:
-        extra = ("Stories already in these feeds are marked as read; new ones will follow.",)
+        extra = (_("Stories already in these feeds are marked as read; new ones will follow."),)
     return report.reply(summary, *extra, report_name="topic-report.txt")
 
 
@@ -99,17 +101,17 @@ def add_catalogue_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="browse",
-            summary="Topics of recommended feeds you can follow in one go",
+            summary=N_("Topics of recommended feeds you can follow in one go"),
             handler=browse,
             args=(
                 ArgSpec(
                     "topic",
-                    "a topic name, e.g. world",
+                    N_("a topic name, e.g. world"),
                     required=False,
                     completes=completion.TOPICS,
                 ),
             ),
-            details="Follow every feed of a topic with /subscribe topic:<name>.",
+            details=N_("Follow every feed of a topic with /subscribe topic:<name>."),
         )
     )
     plain = registry.get("subscribe")
@@ -122,11 +124,14 @@ def add_catalogue_commands(registry: CommandRegistry) -> None:
             args=(
                 ArgSpec(
                     "url",
-                    "the feed's or the site's address, or topic:<name> from /browse",
+                    N_("the feed's or the site's address, or topic:<name> from /browse"),
                     ArgKind.URL,
                     completes=completion.SUBSCRIBE_TOPICS,
                 ),
             ),
-            details=f"{plain.details} /subscribe topic:<name> follows every feed of a topic.",
+            details=N_(
+                "Stories already in the feed are marked as read; only new ones are posted. "
+                "/subscribe topic:<name> follows every feed of a topic."
+            ),
         )
     )

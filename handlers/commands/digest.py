@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.i18n import N_, _
 from bot.store.repository import StoriesAlreadyShownError
 from handlers.context import CommandContext
 from handlers.model import Reply
@@ -31,27 +32,33 @@ from handlers.registry import CommandRegistry, CommandSpec
 
 #: How long the outbox leaves a /digest answer to the command that is sending it.
 COMMAND_GRACE = timedelta(minutes=30)
-EARLIER_FIRST = (
+EARLIER_FIRST = N_(
     "An earlier digest for this chat has not been delivered yet: it is on its way now, first."
 )
-BEING_PREPARED = "A digest for this chat is being prepared right now: it will be here in a moment."
-ALREADY_ON_ITS_WAY = "A digest for this chat is already on its way with the new stories."
+BEING_PREPARED = N_(
+    "A digest for this chat is being prepared right now: it will be here in a moment."
+)
+ALREADY_ON_ITS_WAY = N_("A digest for this chat is already on its way with the new stories.")
 
 
 async def digest_now(ctx: CommandContext) -> Reply:
     services, chat = ctx.services, ctx.chat
     composer = services.composer
     if composer.is_busy(chat.pk):
-        return Reply.info(BEING_PREPARED)
+        return Reply.info(_(BEING_PREPARED))
     async with composer.exclusive(chat.pk):
         subscriptions = await ctx.subscriptions()
         if not subscriptions:
-            return Reply.info("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
+            return Reply.info(
+                _("No subscriptions yet, so no news. Add a feed with /subscribe <url>.")
+            )
         # The poller skips a feed that a scheduled poll is fetching right now.
         feeds = [sub.feed for sub in subscriptions if not sub.feed.disabled]
         await services.poller.poll(feeds)
         notes = [
-            f"Could not refresh {sub.display_title}: {sub.feed.last_error}"
+            _("Could not refresh {title}: {error}").format(
+                title=sub.display_title, error=sub.feed.last_error
+            )
             for sub in await ctx.subscriptions(fresh=True)  # the feeds' state after the refresh
             if sub.feed.last_error
         ]
@@ -66,17 +73,17 @@ async def digest_now(ctx: CommandContext) -> Reply:
                 not_before=None if queued else services.clock() + COMMAND_GRACE,
             )
         except StoriesAlreadyShownError:  # another bot process is delivering them now
-            return Reply.info(ALREADY_ON_ITS_WAY, *notes)
+            return Reply.info(_(ALREADY_ON_ITS_WAY), *notes)
         if queued:  # the user is here: the earlier one is retried now, not after its wait
             await services.store.retry_now(chat.pk, now=services.clock())
         elif reply is None and await composer.digest_on_its_way(chat):
-            return Reply.info(ALREADY_ON_ITS_WAY, *notes)  # committed a moment ago, unsent
+            return Reply.info(_(ALREADY_ON_ITS_WAY), *notes)  # committed a moment ago, unsent
     if queued and reply is None:  # nothing new: the waiting digest is the news
-        return Reply.info(ALREADY_ON_ITS_WAY, *notes)
+        return Reply.info(_(ALREADY_ON_ITS_WAY), *notes)
     if queued:
-        return Reply.info(EARLIER_FIRST + " The new stories follow it.", *notes)
+        return Reply.info(_(EARLIER_FIRST) + " " + _("The new stories follow it."), *notes)
     if reply is None:
-        return Reply.info("No new stories since your last digest.", *notes)
+        return Reply.info(_("No new stories since your last digest."), *notes)
     return replace(reply, lines=(*reply.lines, *notes))
 
 
@@ -84,7 +91,7 @@ def add_digest_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="digest",
-            summary="Post the stories you have not seen yet, now",
+            summary=N_("Post the stories you have not seen yet, now"),
             handler=digest_now,
             fetches=True,
         )

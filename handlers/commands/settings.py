@@ -16,6 +16,7 @@ from bot.digest.chat_settings import (
     SettingError,
     lookup,
 )
+from bot.i18n import N_, _
 from bot.models import LAYOUTS
 from bot.news.summarise import ALGORITHMS
 from handlers import completion
@@ -26,14 +27,16 @@ from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 SWITCHES = ("previews", "silent")
 SENTENCE_CHOICES = tuple(str(n) for n in range(MIN_SENTENCES, MAX_SENTENCES + 1))
 ALGORITHM_CHOICES = tuple(sorted(ALGORITHMS))
-HOW_TO_CHANGE = "Change one with /settings <name> <value>; <value> default restores the default."
+HOW_TO_CHANGE = N_(
+    "Change one with /settings <name> <value>; <value> default restores the default."
+)
 
 
 def _line(name: str, current: ChatSettings, defaults: ChatSettings) -> str:
     spec = SPECS[name]
     value = current.display(name)
-    marker = " (default)" if getattr(current, name) == getattr(defaults, name) else ""
-    return f"{name}: {value}{marker} — {spec.description}; {spec.valid(defaults)}"
+    marker = _(" (default)") if getattr(current, name) == getattr(defaults, name) else ""
+    return f"{name}: {value}{marker} — {_(spec.description)}; {spec.valid(defaults)}"
 
 
 def changes_a_setting(args: tuple[str, ...]) -> bool:
@@ -46,22 +49,27 @@ async def settings_command(ctx: CommandContext) -> Reply:
     defaults = services.composer.defaults
     current = services.composer.settings_for(chat)
     if not command.args:
-        return _overview("Settings for this chat's digests:", current, defaults, pressed=False)
+        return _overview(_("Settings for this chat's digests:"), current, defaults, pressed=False)
     try:
         spec = lookup(command.args[0])
     except SettingError as exc:
-        return Reply.error(str(exc), HOW_TO_CHANGE)
+        return Reply.error(str(exc), _(HOW_TO_CHANGE))
     if len(command.args) == 1:
-        return Reply.info(_line(spec.name, current, defaults), HOW_TO_CHANGE)
+        return Reply.info(_line(spec.name, current, defaults), _(HOW_TO_CHANGE))
     try:
         changed = current.changed(spec.name, command.args[1], defaults)
     except SettingError as exc:
-        return Reply.error(str(exc), f"Usage: /settings {spec.name} <value>")
+        return Reply.error(
+            str(exc), _("Usage: {usage}").format(usage=f"/settings {spec.name} <value>")
+        )
     await services.store.update_chat_settings(
         chat.pk, changes=digest_settings_changes(changed.overrides(defaults))
     )
-    note = " (the default)" if getattr(changed, spec.name) == getattr(defaults, spec.name) else ""
-    done = f"{spec.name} set to {changed.display(spec.name)}{note}."
+    if getattr(changed, spec.name) == getattr(defaults, spec.name):
+        text = _("{name} set to {value} (the default).")
+    else:
+        text = _("{name} set to {value}.")
+    done = text.format(name=spec.name, value=changed.display(spec.name))
     if command.pressed:  # the settings message the button was on, updated in place
         return _overview(done, changed, defaults, pressed=True)
     return Reply.success(done)
@@ -71,7 +79,7 @@ def _overview(head: str, current: ChatSettings, defaults: ChatSettings, *, press
     lines = [_line(name, current, defaults) for name in SPECS]
     return Reply(
         text=head,
-        lines=(*lines, HOW_TO_CHANGE),
+        lines=(*lines, _(HOW_TO_CHANGE)),
         actions=settings_actions(current),
         replaces_pressed=pressed,
     )
@@ -82,7 +90,11 @@ def settings_actions(current: ChatSettings) -> tuple[ActionRow, ...]:
     marked); numbers without a short list of values (items) are typed."""
     toggles = tuple(
         Action(
-            f"{name.capitalize()}: {current.display(name)} → {'off' if value else 'on'}",
+            _("{name}: {value} → {new}").format(
+                name=name.capitalize(),
+                value=current.display(name),
+                new="off" if value else "on",
+            ),
             "settings",
             (name, "off" if value else "on"),
         )
@@ -91,9 +103,9 @@ def settings_actions(current: ChatSettings) -> tuple[ActionRow, ...]:
     )
     rows = [ActionRow(toggles)]
     for name, placeholder, values in (
-        ("layout", "Layout…", LAYOUTS),
-        ("sentences", "Sentences per summary…", SENTENCE_CHOICES),
-        ("algorithm", "Summary algorithm…", ALGORITHM_CHOICES),
+        ("layout", _("Layout…"), LAYOUTS),
+        ("sentences", _("Sentences per summary…"), SENTENCE_CHOICES),
+        ("algorithm", _("Summary algorithm…"), ALGORITHM_CHOICES),
     ):
         chosen = current.display(name)
         rows.append(
@@ -116,28 +128,28 @@ def add_settings_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="settings",
-            summary="Show or change how this chat's digests look and arrive",
+            summary=N_("Show or change how this chat's digests look and arrive"),
             handler=settings_command,
             changes=Changes(
-                what="its settings",
+                what=N_("its settings"),
                 is_change=changes_a_setting,
-                hint="Send /settings to see them.",
+                hint=N_("Send /settings to see them."),
             ),
             args=(
                 ArgSpec(
                     "setting",
-                    f"one of {', '.join(SPECS)}",
+                    ", ".join(SPECS),
                     required=False,
                     completes=completion.SETTINGS,
                 ),
                 ArgSpec(
                     "value",
-                    "the new value, or default",
+                    N_("the new value, or default"),
                     required=False,
                     completes=completion.SETTING_VALUES,
                 ),
             ),
-            details=(
+            details=N_(
                 "sentences 1-5 per summary; items up to the operator's cap; layout full or "
                 "compact; previews on/off; silent on/off; algorithm: the summariser; "
                 "images on/off: stories' pictures."

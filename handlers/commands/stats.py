@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.i18n import N_, _, format_day, format_moment
 from handlers.context import CommandContext
 from handlers.model import Reply
 from handlers.registry import Access, CommandRegistry, CommandSpec
@@ -26,15 +27,26 @@ async def stats(ctx: CommandContext) -> Reply:
     day_start = utc_day_start(now)
     figures = await services.store.operator_stats(day_start=day_start)
     return Reply.info(
-        f"Bot statistics at {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC:",
-        f"Chats: {figures['active_chats']} active of {figures['chats']}",
-        f"Feeds: {figures['feeds']} ({figures['failing_feeds']} failing, "
-        f"{figures['disabled_feeds']} disabled)",
-        f"Articles: {figures['articles_today']} stored today ({day_start:%Y-%m-%d} UTC), "
-        f"{figures['articles']} in total",
-        f"Deliveries: {figures['deliveries_waiting']} waiting, "
-        f"{figures['deliveries_retrying']} retrying, {figures['deliveries_sent']} sent, "
-        f"{figures['deliveries_failed']} failed",
+        _("Bot statistics at {moment} UTC:").format(moment=format_moment(now, UTC)),
+        _("Chats: {active} active of {chats}").format(
+            active=figures["active_chats"], chats=figures["chats"]
+        ),
+        _("Feeds: {feeds} ({failing} failing, {disabled} disabled)").format(
+            feeds=figures["feeds"],
+            failing=figures["failing_feeds"],
+            disabled=figures["disabled_feeds"],
+        ),
+        _("Articles: {today} stored today ({day} UTC), {total} in total").format(
+            today=figures["articles_today"], day=format_day(day_start), total=figures["articles"]
+        ),
+        _(
+            "Deliveries: {waiting} waiting, {retrying} retrying, {sent} sent, {failed} failed"
+        ).format(
+            waiting=figures["deliveries_waiting"],
+            retrying=figures["deliveries_retrying"],
+            sent=figures["deliveries_sent"],
+            failed=figures["deliveries_failed"],
+        ),
     )
 
 
@@ -42,9 +54,9 @@ def add_stats_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="stats",
-            summary="Bot-wide figures (operators only)",
+            summary=N_("Bot-wide figures (operators only)"),
             handler=stats,
             access=Access.OPERATOR,
-            details="Only the operators listed in NEWSDIGEST_ADMINS can use it.",
+            details=N_("Only the operators listed in NEWSDIGEST_ADMINS can use it."),
         )
     )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery.schedule import chat_zone
 from bot.feeds.subscribing import find_by_url
+from bot.i18n import N_, _, format_moment, ngettext
 from bot.models import Feed, Subscription
 from handlers import completion
 from handlers.commands.pause import paused_line
@@ -33,34 +34,45 @@ async def subscribe(ctx: CommandContext) -> Reply:
     outcome = await services.subscriber.add(ctx.chat, command.args[0])
     if outcome.reenabled and outcome.already is not None:
         return Reply.success(
-            f"{outcome.already.display_title} works again: it is re-enabled for every chat."
+            _("{title} works again: it is re-enabled for every chat.").format(
+                title=outcome.already.display_title
+            )
         )
     if outcome.already is not None:
         return Reply.error(
-            f"Already subscribed: {outcome.already.position}. {outcome.already.display_title}"
+            _("Already subscribed: {number}. {title}").format(
+                number=outcome.already.position, title=outcome.already.display_title
+            )
         )
     if outcome.full:
         following = len(await ctx.subscriptions())
         return Reply.error(quota_reached(services.settings, following))
     if outcome.error is not None or outcome.resolved is None:
         return Reply.error(
-            f"Could not subscribe: {outcome.error}\n"
-            "Send a feed address such as https://example.com/feed.xml"
+            _(
+                "Could not subscribe: {error}\n"
+                "Send a feed address such as https://example.com/feed.xml"
+            ).format(error=outcome.error)
         )
     resolved = outcome.resolved
     url = command.args[0]
     title = resolved.parsed.title or resolved.url
-    lines = [f"Feed: {resolved.url}"]
+    lines = [_("Feed: {url}").format(url=resolved.url)]
     if resolved.url != url:
-        lines.append(f"(found from {url})")
+        lines.append(_("(found from {url})").format(url=url))
     latest = [article.title for article in resolved.parsed.articles[:PREVIEW_ITEMS]]
     if latest:
+        count = len(resolved.parsed.articles)
         lines.append(
-            f"It has {len(resolved.parsed.articles)} stories now; those are marked as read. Latest:"
+            ngettext(
+                "It has {count} story now; it is marked as read. Latest:",
+                "It has {count} stories now; those are marked as read. Latest:",
+                count,
+            ).format(count=count)
         )
         lines += [f"• {headline}" for headline in latest]
-    lines.append("New stories will appear in your digests. /digest shows them now.")
-    return Reply.success(f"Subscribed to {title}.", *lines)
+    lines.append(_("New stories will appear in your digests. /digest shows them now."))
+    return Reply.success(_("Subscribed to {title}.").format(title=title), *lines)
 
 
 CONFIRM = "confirm"
@@ -78,7 +90,7 @@ async def unsubscribe(ctx: CommandContext) -> Reply:
     """
     current = await ctx.subscriptions()
     if not current:
-        return Reply.error("This chat has no subscriptions.")
+        return Reply.error(_("This chat has no subscriptions."))
     words = list(ctx.args)
     confirmed = len(words) > 1 and words[-1].lower() == CONFIRM
     if confirmed:
@@ -89,23 +101,34 @@ async def unsubscribe(ctx: CommandContext) -> Reply:
             return _confirm_all(current, pressed=pressed)
         gone = await ctx.services.store.unsubscribe_many(ctx.chat.pk, [s.id for s in current])
         return Reply(
-            text=f"Unsubscribed from all {len(gone)} feeds.",
+            text=ngettext(
+                "Unsubscribed from all {count} feed.",
+                "Unsubscribed from all {count} feeds.",
+                len(gone),
+            ).format(count=len(gone)),
             kind=ReplyKind.SUCCESS,
-            lines=("Add feeds again with /subscribe <url>.",),
+            lines=(_("Add feeds again with /subscribe <url>."),),
             replaces_pressed=pressed,
         )
     if len(words) == 1 and not names_subscription(words[0]):
         match = find_by_url(current, words[0])
         if match is None:
             return Reply.error(
-                f"No subscription matches {words[0]}. Send /list, then /unsubscribe <number>."
+                _("No subscription matches {text}. Send /list, then /unsubscribe <number>.").format(
+                    text=words[0]
+                )
             )
         return await _remove(ctx, [match], [])
     if not all(names_subscription(word) for word in words):
         bad = next(word for word in words if not names_subscription(word))
         return Reply.error(
-            f"{bad} is not a subscription number. Send /list to see the numbers.",
-            "Usage: /unsubscribe <number> [more numbers…], /unsubscribe <url> or /unsubscribe all",
+            _("{text} is not a subscription number. Send /list to see the numbers.").format(
+                text=bad
+            ),
+            _(
+                "Usage: /unsubscribe <number> [more numbers…], /unsubscribe <url> "
+                "or /unsubscribe all"
+            ),
         )
     matches: list[Subscription] = []
     unknown: list[str] = []
@@ -113,14 +136,19 @@ async def unsubscribe(ctx: CommandContext) -> Reply:
         match, complaint = await ctx.subscription(word)
         if match is None:
             if len(words) == 1:
-                return Reply.error(complaint or "No such subscription.")
+                return Reply.error(complaint or _("No such subscription."))
             unknown.append(word)
         elif match not in matches:
             matches.append(match)
     if not matches:
         return Reply.error(
-            f"There is no subscription {_numbers(unknown)}: this chat has {len(current)}. "
-            "Send /list to see the numbers."
+            ngettext(
+                "There is no subscription {numbers}: this chat has {count}. "
+                "Send /list to see the numbers.",
+                "There is no subscription {numbers}: this chat has {count}. "
+                "Send /list to see the numbers.",
+                len(current),
+            ).format(numbers=_numbers(unknown), count=len(current))
         )
     if pressed and not confirmed and len(matches) == 1:
         return _confirm_one(matches[0])
@@ -131,23 +159,27 @@ async def _remove(ctx: CommandContext, matches: list[Subscription], unknown: lis
     gone = await ctx.services.store.unsubscribe_many(ctx.chat.pk, [sub.id for sub in matches])
     removed = [sub for sub in matches if sub.id in gone]
     pressed = ctx.command.pressed
-    back = (ActionRow((Action("Back to the list", "list"),)),) if pressed else ()
+    back = (ActionRow((Action(_("Back to the list"), "list"),)),) if pressed else ()
     if not removed:  # removed meanwhile (another admin, another button)
-        return Reply(text=GONE, kind=ReplyKind.ERROR, actions=back, replaces_pressed=pressed)
+        return Reply(text=_(GONE), kind=ReplyKind.ERROR, actions=back, replaces_pressed=pressed)
     if len(removed) == 1 and not unknown:
         sub = removed[0]
         return Reply(
-            text=f"Unsubscribed from {sub.display_title}.",
+            text=_("Unsubscribed from {title}.").format(title=sub.display_title),
             kind=ReplyKind.SUCCESS,
-            lines=(f"Feed: {sub.feed.url}",),
+            lines=(_("Feed: {url}").format(url=sub.feed.url),),
             actions=back,
             replaces_pressed=pressed,
         )
     lines = [f"• {sub.display_title}" for sub in removed]
     if unknown:
-        lines.append(f"Not found, so nothing removed for: {_numbers(unknown)}.")
+        lines.append(
+            _("Not found, so nothing removed for: {numbers}.").format(numbers=_numbers(unknown))
+        )
     return Reply(
-        text=f"Unsubscribed from {len(removed)} feeds:",
+        text=ngettext(
+            "Unsubscribed from {count} feed:", "Unsubscribed from {count} feeds:", len(removed)
+        ).format(count=len(removed)),
         kind=ReplyKind.SUCCESS,
         lines=tuple(lines),
         actions=back,
@@ -165,8 +197,8 @@ def confirm_one_actions(sub: Subscription) -> tuple[ActionRow, ...]:
     return (
         ActionRow(
             (
-                Action("Unsubscribe", "unsubscribe", (ref, CONFIRM), ActionStyle.DANGER),
-                Action("Cancel", "feed", (ref,)),
+                Action(_("Unsubscribe"), "unsubscribe", (ref, CONFIRM), ActionStyle.DANGER),
+                Action(_("Cancel"), "feed", (ref,)),
             )
         ),
     )
@@ -176,8 +208,10 @@ def confirm_all_actions() -> tuple[ActionRow, ...]:
     return (
         ActionRow(
             (
-                Action("Unsubscribe from all", "unsubscribe", (ALL, CONFIRM), ActionStyle.DANGER),
-                Action("Cancel", "list"),
+                Action(
+                    _("Unsubscribe from all"), "unsubscribe", (ALL, CONFIRM), ActionStyle.DANGER
+                ),
+                Action(_("Cancel"), "list"),
             )
         ),
     )
@@ -185,8 +219,8 @@ def confirm_all_actions() -> tuple[ActionRow, ...]:
 
 def _confirm_one(sub: Subscription) -> Reply:
     return Reply(
-        text=f"Unsubscribe from {sub.display_title}?",
-        lines=(f"Feed: {sub.feed.url}",),
+        text=_("Unsubscribe from {title}?").format(title=sub.display_title),
+        lines=(_("Feed: {url}").format(url=sub.feed.url),),
         actions=confirm_one_actions(sub),
         replaces_pressed=True,
     )
@@ -194,8 +228,12 @@ def _confirm_one(sub: Subscription) -> Reply:
 
 def _confirm_all(current: list[Subscription], *, pressed: bool) -> Reply:
     return Reply(
-        text=f"Unsubscribe from all {len(current)} feeds of this chat?",
-        lines=("Send /unsubscribe all confirm, or press the button, to go ahead.",),
+        text=ngettext(
+            "Unsubscribe from all {count} feed of this chat?",
+            "Unsubscribe from all {count} feeds of this chat?",
+            len(current),
+        ).format(count=len(current)),
+        lines=(_("Send /unsubscribe all confirm, or press the button, to go ahead."),),
         actions=confirm_all_actions(),
         replaces_pressed=pressed,
     )
@@ -204,13 +242,15 @@ def _confirm_all(current: list[Subscription], *, pressed: bool) -> Reply:
 async def list_subscriptions(ctx: CommandContext) -> Reply:
     current = await ctx.subscriptions()
     if not current:
-        return Reply.info("No subscriptions yet. Add one with /subscribe <url>.")
+        return Reply.info(_("No subscriptions yet. Add one with /subscribe <url>."))
     pages = max(1, -(-len(current) // PAGE_SIZE))
     page = 1
     if ctx.args:
         number = parse_number(ctx.args[0])
         if number is None:
-            return Reply.error(f"{ctx.args[0]} is not a page number.", "Usage: /list [page]")
+            return Reply.error(
+                _("{text} is not a page number.").format(text=ctx.args[0]), _("Usage: /list [page]")
+            )
         page = min(max(number, 1), pages)  # a stale Next after removals: the last page
     shown = current[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     services = ctx.services
@@ -226,7 +266,7 @@ async def list_subscriptions(ctx: CommandContext) -> Reply:
     if paused := paused_line(ctx.chat, ctx.services):
         lines.append(paused)
     return Reply(
-        text=f"Subscriptions ({len(current)}):",
+        text=_("Subscriptions ({count}):").format(count=len(current)),
         lines=tuple(lines),
         actions=list_actions(shown, page=page, pages=pages),
         replaces_pressed=ctx.command.pressed,
@@ -260,15 +300,22 @@ def list_actions(shown: list[Subscription], *, page: int, pages: int) -> tuple[A
 def health_line(feed: Feed, latest: datetime | None, zone: ZoneInfo) -> str:
     """One line on how a feed is doing: disabled, failing, or when it last brought news."""
 
-    def when(moment: datetime) -> str:
-        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
-
     if feed.disabled:
-        return f"disabled: {feed.last_error or 'it kept failing'} (/subscribe to it again to retry)"
-    news = f"last new story {when(latest)}" if latest else "no new story yet"
+        return _("disabled: {error} (/subscribe to it again to retry)").format(
+            error=feed.last_error or _("it kept failing")
+        )
+    if latest:
+        news = _("last new story {moment}").format(moment=format_moment(latest, zone))
+    else:
+        news = _("no new story yet")
     if feed.last_error:
-        since = f" since {when(feed.first_failure_at)}" if feed.first_failure_at else ""
-        return f"failing{since}: {feed.last_error}; {news}"
+        if feed.first_failure_at:
+            return _("failing since {moment}: {error}; {news}").format(
+                moment=format_moment(feed.first_failure_at, zone),
+                error=feed.last_error,
+                news=news,
+            )
+        return _("failing: {error}; {news}").format(error=feed.last_error, news=news)
     return news
 
 
@@ -276,23 +323,23 @@ def add_subscription_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="subscribe",
-            summary="Follow a feed (RSS, Atom or JSON Feed) or a site that advertises one",
+            summary=N_("Follow a feed (RSS, Atom or JSON Feed) or a site that advertises one"),
             handler=subscribe,
-            args=(ArgSpec("url", "the feed's or the site's address", ArgKind.URL),),
+            args=(ArgSpec("url", N_("the feed's or the site's address"), ArgKind.URL),),
             access=Access.CHAT_ADMIN,
             fetches=True,
-            details="Stories already in the feed are marked as read; only new ones are posted.",
+            details=N_("Stories already in the feed are marked as read; only new ones are posted."),
         )
     )
     registry.add(
         CommandSpec(
             name="unsubscribe",
-            summary="Stop following a feed",
+            summary=N_("Stop following a feed"),
             handler=unsubscribe,
             args=(
                 ArgSpec(
                     "target",
-                    "the numbers shown by /list, the feed's address, or all",
+                    N_("the numbers shown by /list, the feed's address, or all"),
                     completes=completion.SUBSCRIPTIONS,
                     rest=True,
                 ),
@@ -307,12 +354,12 @@ def add_subscription_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="list",
-            summary="Show this chat's feeds",
+            summary=N_("Show this chat's feeds"),
             handler=list_subscriptions,
             args=(
                 ArgSpec(
                     "page",
-                    f"which page of {PAGE_SIZE} feeds to show",
+                    N_("which page of the feeds to show"),
                     ArgKind.INTEGER,
                     required=False,
                 ),

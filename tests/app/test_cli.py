@@ -12,12 +12,15 @@ from bot.news.summarise import DEFAULT_ALGORITHM, Summariser
 from tests.support import REPO
 
 
-def run_main(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_main(
+    *args: str, cwd: Path, stdin: str | None = None, language: str = "C.UTF-8"
+) -> subprocess.CompletedProcess[str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DISCORD_", "NEWSDIGEST_", "DATABASE_URL"))
+        if not key.startswith(("TELEGRAM_", "DISCORD_", "NEWSDIGEST_", "DATABASE_URL", "LC_"))
     }
+    env["LANG"] = language  # the console speaks the terminal's language
     return subprocess.run(
         [sys.executable, str(REPO / "main.py"), *args],
         capture_output=True,
@@ -119,3 +122,12 @@ def test_console_session(tmp_path: Path) -> None:
     assert "/subscribe <url>" in result.stdout
     assert "No subscriptions yet" in result.stdout
     assert (tmp_path / "data" / "newsdigest.db").exists()  # state persists between sessions
+
+
+def test_the_console_speaks_the_terminals_language_or_the_one_asked_for(tmp_path: Path) -> None:
+    german = run_main("console", cwd=tmp_path, stdin="/list\n", language="de_DE.UTF-8")
+    assert german.returncode == 0, german.stderr
+    assert "Tipp /help für die Befehle" in german.stdout
+    assert "Noch keine Abos." in german.stdout
+    russian = run_main("console", "--language", "ru", cwd=tmp_path, stdin="/list\n")
+    assert "Подписок пока нет." in russian.stdout

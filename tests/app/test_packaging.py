@@ -56,6 +56,8 @@ def test_the_wheel_carries_code_migrations_data_and_the_command(wheel: Path) -> 
         "handlers/commands/subscriptions.py",
         "config/sample-feed.xml",
         "config/catalogue.toml",
+        "bot/i18n/locales/ru/LC_MESSAGES/newsdigest.po",
+        "bot/i18n/locales/zh_Hans/LC_MESSAGES/newsdigest.po",
     ):
         assert needed in names, needed
     assert not any(name.startswith("tests/") for name in names)
@@ -63,7 +65,7 @@ def test_the_wheel_carries_code_migrations_data_and_the_command(wheel: Path) -> 
     assert "newsdigest = main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     [metadata] = [n for n in names if n.endswith("METADATA")]
     requires = zipfile.ZipFile(wheel).read(metadata).decode()
-    for direct in ("numpy==", "yarl==", "sumy==", "discord.py==", "APScheduler=="):
+    for direct in ("numpy==", "yarl==", "sumy==", "discord.py==", "APScheduler==", "babel=="):
         assert f"Requires-Dist: {direct}" in requires
 
 

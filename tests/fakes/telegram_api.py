@@ -28,7 +28,8 @@ Recorded traffic
     ``raw_params``, ``status``, ``response``, ``ok``). ``calls_to(method)`` filters them.
     ``sent_messages(chat_id=None)``: params of the ``sendMessage`` calls that succeeded.
     ``downloads``: file paths fetched from the file route. ``commands``: what
-    ``setMyCommands`` stored, keyed by ``(scope JSON, language_code)``. ``files``: the
+    ``setMyCommands`` stored, keyed by ``(scope JSON, language_code)``. ``user_languages``: the
+    ``language_code`` a user's messages carry, by user id ("en" unless set). ``files``: the
     :class:`StoredFile` objects by ``file_id``. ``message(chat_id, message_id)``: the fake's
     current copy of a message (pushed, sent or edited).
 Incoming traffic
@@ -520,6 +521,8 @@ class FakeTelegramAPI:
         self.limits = RateLimits()
         self.clock: Callable[[], float | datetime] = clock or time.monotonic
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        # The language_code each user's app reports (by user id; "en" when not set).
+        self.user_languages: dict[int, str] = {}
         self.files: dict[str, StoredFile] = {}
 
         self._files_by_path: dict[str, StoredFile] = {}
@@ -916,7 +919,7 @@ class FakeTelegramAPI:
             "id": user_id,
             "is_bot": False,
             "first_name": username.capitalize() if username else f"User {user_id}",
-            "language_code": "en",
+            "language_code": self.user_languages.get(user_id, "en"),
         }
         if username:
             user["username"] = username

@@ -10,7 +10,7 @@ import pytest
 
 from bot.delivery.payloads import payload_to_reply, reply_to_payload
 from bot.digest.chat_settings import ChatSettings
-from bot.digest.composer import SHOW_MORE
+from bot.digest.composer import show_more
 from bot.models import Action, ActionRow, ActionStyle, Feed, Reply, Subscription
 from bot.platforms.callbacks import TELEGRAM_LIMIT, action_key, decode_action, encode_action
 from handlers.builtin import build_registry
@@ -45,7 +45,7 @@ def _worst_subscription(muted: bool, full_text: bool) -> Subscription:
 
 
 def _every_action() -> list[Action]:
-    rows: list[ActionRow] = [*SHOW_MORE, *confirm_all_actions()]
+    rows: list[ActionRow] = [*show_more("en"), *confirm_all_actions()]
     for muted, full_text in itertools.product((False, True), repeat=2):
         sub = _worst_subscription(muted, full_text)
         rows += list_actions([sub] * 10, page=BIGGEST_PAGE - 1, pages=BIGGEST_PAGE)

@@ -172,6 +172,6 @@ async def test_hostile_feed_references_are_refused_and_change_nothing(
             assert out.startswith("Error:"), out
     out = await console_bot.say("/unsubscribe 1 id:9223372036854775807 " + "9" * 18)
     assert "Unsubscribed from Alpha." not in out
-    assert "Unsubscribed from 1 feeds:" in out
+    assert "Unsubscribed from 1 feed:" in out
     assert f"Not found, so nothing removed for: id:9223372036854775807, {'9' * 18}." in out
     assert await _titles(console_bot) == []

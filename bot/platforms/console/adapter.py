@@ -8,10 +8,13 @@ drive it line by line to exercise every handler end to end.
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.i18n import N_, _, using
 from bot.models import Action, ChatTarget
 from bot.platforms.base import PartsProgress
 from bot.platforms.console.render import numbered_actions, render_reply_text
@@ -24,13 +27,23 @@ from handlers.services import Services
 CONSOLE_TARGET = ChatTarget(platform="console", chat_id="local")
 CONSOLE_USER = User(id="local", name="console user")
 PROMPT = "newsdigest> "
-FILE_HINT = "give the file's path after the command, e.g. /import subscriptions.opml"
-NO_SCHEDULER_NOTE = (
+FILE_HINT = N_("give the file's path after the command, e.g. /import subscriptions.opml")
+NO_SCHEDULER_NOTE = N_(
     "Note: the console runs no scheduler, so this chat gets no scheduled digests; "
     "/digest shows the news here. Telegram and Discord chats get theirs from the running bot."
 )
 OPTIONS_HINT = "Type a number to choose."
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
+
+
+def environment_locale(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The terminal's language as the C library would pick it (LC_ALL, LC_MESSAGES, LANG):
+    "de_DE.UTF-8" is German; "C" and "POSIX" say nothing."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").split(".", 1)[0].split("@", 1)[0]
+        if value:
+            return None if value in ("C", "POSIX") else value
+    return None
 
 
 class ConsolePlatform:
@@ -49,7 +62,11 @@ class ConsolePlatform:
         target: ChatTarget = CONSOLE_TARGET,
         user: User = CONSOLE_USER,
         download_dir: Path | None = None,
+        locale: str | None = None,
     ) -> None:
+        """``locale``: the language of the person at the terminal (main.py passes
+        ``--language``, else the environment's), which the chat follows until /language
+        chooses one; None is English."""
         self.registry = registry
         self.services = services
         self.stdin = stdin
@@ -58,12 +75,14 @@ class ConsolePlatform:
         self.target = target
         self.user = user
         self.download_dir = download_dir or Path.cwd()
+        self.locale = locale
         self.intake = CommandIntake(services, platform=self.name)
         # The numbered options of the last reply: typing a number presses one.
         self.options: list[Action] = []
 
     async def start(self) -> None:
-        self._write("Type /help for the commands, /quit to leave.")
+        with using(self.locale):
+            self._write(_("Type /help for the commands, /quit to leave."))
 
     async def stop(self) -> None:
         self.stdout.flush()
@@ -81,7 +100,8 @@ class ConsolePlatform:
         if reply.document is not None:
             path = self.download_dir / reply.document.filename
             await asyncio.to_thread(path.write_bytes, reply.document.content)
-            self._write(f"Saved {path}")
+            with using(reply.locale):
+                self._write(_("Saved {path}").format(path=path))
         return []
 
     async def handle_line(self, line: str) -> Reply | None:
@@ -102,13 +122,15 @@ class ConsolePlatform:
             self.options = options  # a mistyped number: the options still stand
             return reply
         if parsed is None:
-            reply = Reply.error("That is not a command. Type /help.")
+            with using(self.locale):
+                reply = Reply.error(_("That is not a command. Type /help."))
         else:
             name, args = parsed
             await self.intake.on_contact(self.target)
             args, attachment, problem = await self._attach_file(name, args)
             if problem is not None:
-                reply = Reply.error(problem)
+                with using(self.locale):
+                    reply = Reply.error(problem)
             else:
                 command = Command(
                     platform=self.name,
@@ -120,6 +142,7 @@ class ConsolePlatform:
                     attachment=attachment,
                     file_hint=FILE_HINT,
                     pressed=pressed is not None,
+                    locale=self.locale,
                 )
                 reply = self._with_console_note(
                     self.registry.get(name),
@@ -152,7 +175,11 @@ class ConsolePlatform:
         try:
             content = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
-            return args[1:], None, f"cannot read {path}: {exc.strerror or exc}"
+            with using(self.locale):
+                problem = _("cannot read {path}: {error}").format(
+                    path=path, error=exc.strerror or exc
+                )
+            return args[1:], None, problem
         return args[1:], Document(filename=path.name, content=content), None
 
     async def _say_now(self, text: str) -> None:
@@ -163,7 +190,8 @@ class ConsolePlatform:
         """The console runs no scheduler: say so where a command is about scheduled digests."""
         if spec is None or not spec.about_scheduled_digests or reply.is_error:
             return reply
-        return replace(reply, lines=(*reply.lines, NO_SCHEDULER_NOTE))
+        with using(reply.locale):
+            return replace(reply, lines=(*reply.lines, _(NO_SCHEDULER_NOTE)))
 
     async def run(self) -> None:
         """Serve until end of input or /quit."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.i18n import _, format_moment, in_reply_language, ngettext
 from bot.models import LAYOUT_COMPACT, Action, ActionRow, Digest, Reply, ReplyKind
 from bot.platforms.chunking import safe_href
 from bot.platforms.wording import ALSO_LABEL, error_head, more_stories
@@ -26,7 +27,7 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
             if digest.layout == LAYOUT_COMPACT:
                 out.append(f"* {item.title}" + (f" — {item.link}" if item.link else ""))
                 continue
-            when = f" ({item.published:%Y-%m-%d %H:%M} UTC)" if item.published else ""
+            when = f" ({format_moment(item.published)} UTC)" if item.published else ""
             out.append(f"* {item.title}{when}")
             summary = " ".join(item.summary)
             if summary:
@@ -38,7 +39,7 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
             if safe_href(item.image):
                 out.append(f"  [image] {item.image}")
             for index, also in enumerate(item.also):  # the story as other outlets told it
-                label = f"  {ALSO_LABEL} " if index == 0 else " " * (len(ALSO_LABEL) + 3)
+                label = f"  {_(ALSO_LABEL)} " if index == 0 else " " * (len(_(ALSO_LABEL)) + 3)
                 href = safe_href(also.link)
                 out.append(label + also.source + (f" — {href}" if href else ""))
     if digest.more_count:
@@ -46,6 +47,7 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
     return "\n".join(out)
 
 
+@in_reply_language
 def render_reply_text(reply: Reply) -> str:
     """A reply as plain text; errors are marked so they stand out in a terminal."""
     head = error_head(reply.text, plain=True) if reply.kind is ReplyKind.ERROR else reply.text
@@ -53,7 +55,12 @@ def render_reply_text(reply: Reply) -> str:
     if reply.digest is not None:
         parts += ["", render_digest_text(reply.digest)]
     if reply.document is not None:
-        parts.append(f"[file {reply.document.filename}, {len(reply.document.content)} bytes]")
+        size = len(reply.document.content)
+        parts.append(
+            ngettext("[file {name}, {size} byte]", "[file {name}, {size} bytes]", size).format(
+                name=reply.document.filename, size=size
+            )
+        )
     return "\n".join(parts)
 
 

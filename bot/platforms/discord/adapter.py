@@ -46,6 +46,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.i18n import N_
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import (
@@ -65,6 +66,7 @@ from bot.platforms.discord.render import (
     without_thumbnails,
 )
 from bot.platforms.discord.sharding import IdentifyPacer, ShardPlan
+from bot.platforms.discord.translator import CatalogueTranslator
 from bot.platforms.intake import CommandIntake
 from config.settings import Settings
 from handlers.completion import MAX_SUGGESTIONS, complete
@@ -87,7 +89,7 @@ EXPIRED_INTERACTION = frozenset({UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK})
 INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 # Discord allows about 50 requests/s per bot; discord.py reacts to 429s, we pace before them.
 GLOBAL_REQUESTS_PER_SECOND = 50
-FILE_HINT = "choose the file in the command's file option"
+FILE_HINT = N_("choose the file in the command's file option")
 ADMIN_PERMISSIONS = discord.Permissions(manage_channels=True)
 # What a deferred interaction shows until its answer comes: to everyone, or to the asker.
 PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
@@ -286,6 +288,7 @@ class DiscordPlatform:
         self._ready.set()
 
     async def _sync_commands(self) -> None:
+        await self.tree.set_translator(CatalogueTranslator())  # descriptions per locale
         guild_id = self.settings.discord_dev_guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)
@@ -326,10 +329,14 @@ class DiscordPlatform:
 
         callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-            arg.name: shorten(arg.description, 100) for arg in spec.args
+            arg.name: app_commands.locale_str(shorten(arg.description, 100), source=arg.description)
+            for arg in spec.args
         }
         command: app_commands.Command[Any, ..., None] = app_commands.Command(
-            name=spec.name, description=shorten(spec.summary, 100), callback=callback
+            name=spec.name,
+            # Translated from the whole English text, even when that is shortened here.
+            description=app_commands.locale_str(shorten(spec.summary, 100), source=spec.summary),
+            callback=callback,
         )
         if spec.admins_only:  # every use needs an admin: hide it from the others by default
             command.default_permissions = ADMIN_PERMISSIONS
@@ -440,7 +447,7 @@ class DiscordPlatform:
     ) -> None:
         target = target_of(interaction)
         space_id = str(interaction.guild_id) if interaction.guild_id else None
-        refusal = self.intake.refusal(target, space_id)
+        refusal = self.intake.refusal(target, space_id, locale=_locale_value(interaction.locale))
         if refusal is not None:  # before deferring, reading attachments or permissions
             await self._answer(interaction, target, refusal, deferred=False)
             return
@@ -463,6 +470,8 @@ class DiscordPlatform:
                 attachment=attachment,
                 space_id=space_id,
                 file_hint=FILE_HINT,
+                # The user's client language; the server's when Discord sends no user one.
+                locale=_locale_value(interaction.locale) or _locale_value(interaction.guild_locale),
             )
 
             async def say_now(text: str) -> None:
@@ -806,3 +815,7 @@ async def _pictures_optional(
             raise
         log.info("discord: a story picture was refused (%s); sending without pictures", exc.text)
         return await send(without_thumbnails(message))
+
+
+def _locale_value(locale: discord.Locale | None) -> str | None:
+    return locale.value if locale is not None else None

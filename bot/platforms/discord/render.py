@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.i18n import _, in_reply_language
 from bot.models import LAYOUT_COMPACT, Action, ActionRow, ActionStyle, Digest, DigestItem
 from bot.platforms.callbacks import DISCORD_LIMIT, ActionTooLong, encode_action
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
@@ -112,7 +113,7 @@ def story_embed(item: DigestItem) -> dict[str, Any]:
         embed["thumbnail"] = {"url": image}
     also = _also_links(item, FIELD_VALUE_LIMIT)
     if also:
-        embed["fields"] = [{"name": ALSO_FIELD_NAME, "value": also, "inline": False}]
+        embed["fields"] = [{"name": _(ALSO_FIELD_NAME), "value": also, "inline": False}]
     return embed
 
 
@@ -169,6 +170,7 @@ def _compact_story(item: DigestItem) -> str:
     return f"• {title}"
 
 
+@in_reply_language
 def render_compact(reply: Reply) -> list[DiscordMessage]:
     """The compact layout: no embeds, each story one line with its title linked.
 
@@ -187,6 +189,7 @@ def render_compact(reply: Reply) -> list[DiscordMessage]:
     return [DiscordMessage(content="\n".join(group)) for group in groups]
 
 
+@in_reply_language
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """Text first (its last chunk carries the first embeds), then the digest's embeds."""
     chunks = _text_chunks(reply)
@@ -211,6 +214,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     return messages
 
 
+@in_reply_language
 def render_plain(reply: Reply) -> list[DiscordMessage]:
     """No embeds: text and stories as plain content messages (link previews suppressed)."""
     if reply.digest is not None and reply.digest.layout == LAYOUT_COMPACT:
@@ -227,7 +231,7 @@ def render_plain(reply: Reply) -> list[DiscordMessage]:
                 story += "\n" + escape_markdown(shorten(summary, 600))
             story = shorten(story, CONTENT_LIMIT)
             also = _also_links(item, ALSO_PLAIN_BUDGET)
-            also_line = f"\n{ALSO_LABEL} {also}"
+            also_line = f"\n{_(ALSO_LABEL)} {also}"
             if also and len(story) + len(also_line) <= CONTENT_LIMIT:
                 story += also_line
             lines.append(story)

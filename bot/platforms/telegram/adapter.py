@@ -56,6 +56,7 @@ from telegram.ext import (
 )
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
+from bot.i18n import N_, TELEGRAM_CODES, translate
 from bot.keyed_locks import KeyedLocks
 from bot.models import Action, ChatTarget
 from bot.platforms.base import (
@@ -99,9 +100,9 @@ MAX_FLOOD_WAITS = 8
 MAX_NETWORK_RETRIES = 3
 # Telegram shows at most 200 characters in a callback query's answer.
 MAX_ANSWER = 200
-NOT_VALID = "This button is no longer valid."
+NOT_VALID = N_("This button is no longer valid.")
 UPDATES = ["message", "channel_post", "callback_query"]
-FILE_HINT = "send the file with /import as its caption, or reply /import to it"
+FILE_HINT = N_("send the file with /import as its caption, or reply /import to it")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -273,9 +274,17 @@ class TelegramPlatform:
         log.info("telegram: stopped")
 
     async def publish_command_menu(self) -> None:
-        """The "/" menu in Telegram clients, generated from the shared registry."""
-        commands = [BotCommand(spec.name, spec.summary[:256]) for spec in self.registry.all()]
-        await self.application.bot.set_my_commands(commands)
+        """The "/" menu in Telegram clients, generated from the shared registry: English
+        for every user, and once per language for users whose app is in that language."""
+        specs = self.registry.all()
+        await self.application.bot.set_my_commands(
+            [BotCommand(spec.name, spec.summary[:256]) for spec in specs]
+        )
+        for language, code in TELEGRAM_CODES.items():
+            commands = [
+                BotCommand(spec.name, translate(spec.summary, language)[:256]) for spec in specs
+            ]
+            await self.application.bot.set_my_commands(commands, language_code=code)
 
     # -- incoming --------------------------------------------------------------------------
 
@@ -297,7 +306,8 @@ class TelegramPlatform:
         if self.registry.get(name) is None and chat.type != ChatType.PRIVATE:
             return  # an unknown command in a group is probably another bot's
         target = target_of(message)
-        refusal = self.intake.refusal(target)
+        language = update.effective_user.language_code if update.effective_user else None
+        refusal = self.intake.refusal(target, locale=language)
         if refusal is not None:  # before any download or admin look-up
             await self._reply_safely(target, refusal)
             return
@@ -320,6 +330,7 @@ class TelegramPlatform:
             is_admin=await self._is_admin(message),
             attachment=attachment,
             file_hint=FILE_HINT,
+            locale=user.language_code if user else None,
         )
         spec = self.registry.get(name)
         if spec is not None and spec.fetches:

@@ -13,6 +13,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.i18n import _, in_reply_language
 from bot.models import LAYOUT_COMPACT, Action, ActionRow, Digest, DigestItem
 from bot.platforms.chunking import pack, safe_href, shorten, take_within
 from bot.platforms.wording import ALSO_LABEL, error_head, more_links, more_stories
@@ -95,8 +96,8 @@ def _also_line(item: DigestItem) -> tuple[str, str]:
     shown, left = take_within(html_parts, ALSO_BUDGET, ", ")
     more = more_links(left)
     return (
-        f"\n{ALSO_LABEL} {', '.join(shown)}{more}",
-        f"\n{ALSO_LABEL} {', '.join(plain_parts[: len(shown)])}{more}",
+        f"\n{_(ALSO_LABEL)} {', '.join(shown)}{more}",
+        f"\n{_(ALSO_LABEL)} {', '.join(plain_parts[: len(shown)])}{more}",
     )
 
 
@@ -157,6 +158,7 @@ def _pack(blocks: list[_Block], limit: int, separator: str) -> list[TelegramMess
     ]
 
 
+@in_reply_language
 def render_reply(reply: Reply, *, limit: int = MESSAGE_LIMIT) -> list[TelegramMessage]:
     """All messages for a reply: its text, then its digest, packed together within the limit.
 
