@@ -134,7 +134,8 @@ class FeedPoller:
         ones) limits the cycle to feeds their chats follow.
         """
         started = time.monotonic()
-        due_ids = await self.store.due_feed_ids(self.clock(), platforms=platforms)
+        now = self.clock()
+        due_ids = await self.store.due_feed_ids(now, platforms=platforms)
         report = CycleReport()
         new_ids: list[int] = []
         slots = asyncio.Semaphore(self.concurrency)
@@ -158,7 +159,7 @@ class FeedPoller:
 
         for start in range(0, len(due_ids), DUE_PAGE):
             for feed in await self.store.get_feeds(due_ids[start : start + DUE_PAGE]):
-                if feed.disabled or feed.id in self._in_flight:
+                if feed.disabled or feed.id in self._in_flight or _polled_since(feed, now):
                     continue
                 host = host_of(feed.url)
                 # A host with many due feeds (an imported list of one site's feeds) must
@@ -299,3 +300,9 @@ class FeedPoller:
                 log.warning("feed %s disabled: %s", feed.url, reason)
                 if self.on_feed_disabled is not None:
                     await self.on_feed_disabled(feed, reason)
+
+
+def _polled_since(feed: Feed, due_at: datetime) -> bool:
+    """Polled by another cycle after this one read the due ids (it rescheduled the feed):
+    loading a page of feeds can take long enough under load for that to happen."""
+    return feed.next_poll_at is not None and feed.next_poll_at > due_at

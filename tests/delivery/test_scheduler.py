@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.app.runner import build_scheduler
 from bot.feeds.ingest import cache_max_age
-from bot.models import ChatTarget, Reply
+from bot.models import ChatTarget, Feed, Reply
 from tests.support.clock import FakeClock
 from tests.support.console import MIN_POLL, RecordingPlatform, chat_in, harness
 from tests.support.feeds import FeedServer, rss_feed, stories
@@ -227,6 +227,37 @@ async def test_two_polls_of_one_feed_never_overlap(
         reports = await asyncio.gather(first, second)
         assert feed_server.hits["/feed.xml"] == before + 1
         assert sum(r.fetched for r, _ in reports) == 1
+
+
+async def test_a_cycle_skips_a_feed_polled_since_it_read_which_feeds_were_due(
+    database_url: str, tmp_path: Path, clock: FakeClock, feed_server: FeedServer
+) -> None:
+    """A slow cycle read the due ids, another cycle polled the feed meanwhile: the slow
+    one must see the feed is no longer due, not poll it a second time."""
+    url = feed_server.serve("/feed.xml", rss_feed(stories(1)))
+    async with harness(database_url, clock, tmp_path) as h:
+        await h.say(f"/subscribe {url}")
+        clock.advance(hours=2)
+        before = feed_server.hits["/feed.xml"]
+        poller = h.scheduler.poller
+        real_get_feeds = poller.store.get_feeds
+        reached, go = asyncio.Event(), asyncio.Event()
+
+        async def held_get_feeds(ids: list[int]) -> list[Feed]:
+            reached.set()
+            await go.wait()
+            return await real_get_feeds(ids)
+
+        poller.store.get_feeds = held_get_feeds  # type: ignore[method-assign]
+        slow = asyncio.create_task(poller.poll_due())
+        await reached.wait()  # the slow cycle has read the due ids
+        poller.store.get_feeds = real_get_feeds  # type: ignore[method-assign]
+        quick, _ = await poller.poll_due()
+        go.set()
+        slow_report, _ = await slow
+        assert quick.fetched == 1
+        assert slow_report.fetched == 0
+        assert feed_server.hits["/feed.xml"] == before + 1
 
 
 async def test_schedule_and_timezone_commands(
