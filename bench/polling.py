@@ -26,12 +26,14 @@ Two set-ups run one after the other on the same feeds, each from an empty databa
 - **one process**: the poll loop of ``python main.py run --role all`` (``FeedPoller.
   poll_due`` with the bot's default concurrency), in a child process;
 - **two workers**: two ``--role worker`` processes (bot.distributed.roles.serve) on
-  procrastinate; their poll tick runs every second, so a cycle includes up to a second
-  before the first jobs are queued. No gateway: nothing is delivered.
+  procrastinate, ticking as configured (every 30 s: a tick queues a job per due feed).
+  No gateway: nothing is delivered.
 
-For each cycle: seconds until every feed was polled, feeds per second, CPU seconds of the
-bot's processes (user + system; the database server and the feed server are not counted)
-and the peak resident memory of the largest bot process. After every cycle the feed entries
+For each cycle: seconds from its first poll to its last (the wait until the first poll,
+up to a worker's next tick, is left out of the rate and shown in the progress lines),
+feeds per second, CPU seconds of the bot's processes over the whole cycle (user + system;
+the database server and the feed server are not counted) and the peak resident memory of
+the largest bot process. After every cycle the feed entries
 stored are checked against what the server served, and failed polls are counted.
 """
 
@@ -213,7 +215,7 @@ async def poll_loop(url: str, concurrency: int) -> None:
 
 
 async def worker(url: str, concurrency: int) -> None:
-    """A ``--role worker`` process whose poll tick runs every second."""
+    """A ``--role worker`` process, its ticks as configured (polls every 30 s)."""
     from bot.app.runner import build_scheduler
     from bot.app.wiring import open_app
     from bot.distributed.roles import WORKER, serve
@@ -222,7 +224,6 @@ async def worker(url: str, concurrency: int) -> None:
     stop = asyncio.Event()
     async with open_app(settings, fetcher=(fetcher := bench_fetcher(settings))) as app:
         scheduler = build_scheduler(app, [], serving=[PLATFORM])
-        scheduler.poll_every_seconds = 1.0
         serving = asyncio.create_task(serve(WORKER, settings, scheduler, stop))
         await _stdin_closed()
         stop.set()
@@ -330,7 +331,12 @@ class Child:
 class Cycle:
     name: str
     feeds: int
+    #: From the first poll of the cycle to the last (the rate's denominator).
     seconds: float
+    #: From the moment every feed fell due to the first poll (a worker's next tick).
+    waited: float
+    #: From the moment every feed fell due until every one was polled.
+    wall: float
     cpu: float
     peak_mb: float
     answers: dict[str, int]
@@ -415,9 +421,14 @@ class Bench:
                     update(FeedRow).values(next_poll_at=began_at - timedelta(seconds=1))
                 )
             failed = await run(store, began_at)  # type: ignore[operator]
-            seconds = time.perf_counter() - began
+            wall = time.perf_counter() - began
             cpu = sum(cpu_seconds(c.pid) for c in children) - cpu
             async with store.session() as session:
+                polled = (FeedRow.last_polled_at >= began_at,)
+                first = await session.scalar(
+                    select(func.min(FeedRow.last_polled_at)).where(*polled)
+                )
+                last = await session.scalar(select(func.max(FeedRow.last_polled_at)).where(*polled))
                 entries = await session.scalar(select(func.count()).select_from(FeedEntryRow))
                 failing = await session.scalar(
                     select(func.count()).where(FeedRow.consecutive_failures > 0)
@@ -425,11 +436,15 @@ class Bench:
         finally:
             await store.close()
         expected = sum(items_served(n, number) for n in range(self.feeds))
+        assert first is not None
+        assert last is not None
         setup.cycles.append(
             Cycle(
                 name="first" if number == 0 else f"steady {number}",
                 feeds=self.feeds,
-                seconds=seconds,
+                seconds=max((last - first).total_seconds(), 0.001),
+                waited=(first - began_at).total_seconds(),
+                wall=wall,
                 cpu=cpu,
                 peak_mb=max(peak_rss_mb(c.pid) for c in children),
                 answers=await self.farm_call("/_answers"),
@@ -552,6 +567,8 @@ def _mean_cycle(name: str, cycles: list[Cycle]) -> Cycle:
         name=name,
         feeds=cycles[0].feeds,
         seconds=mean([c.seconds for c in cycles]),
+        waited=mean([c.waited for c in cycles]),
+        wall=mean([c.wall for c in cycles]),
         cpu=mean([c.cpu for c in cycles]),
         peak_mb=max(c.peak_mb for c in cycles),
         answers=answers,
