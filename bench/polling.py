@@ -74,6 +74,8 @@ from tests.support.feeds import SEED_BODY, rss_feed  # noqa: E402
 from tests.support.settings import make_settings  # noqa: E402
 
 FIRST_ITEMS = 10
+#: Items a feed document lists (its newest).
+LISTED = 10
 #: Share of feeds that bring new items in a steady cycle.
 CHANGING = 0.05
 PLATFORM = "console"
@@ -89,18 +91,18 @@ log = logging.getLogger("bench.polling")
 # --------------------------------------------------------------------------- the feeds
 
 
-def new_items(feed: int, cycle: int) -> int:
+def new_items(feed: int, cycle: int, first: int = FIRST_ITEMS) -> int:
     """Items feed ``feed`` brings in steady cycle ``cycle`` (1, 2…): 0 for about 95 % of
-    them, else 1 or 2; the first cycle (0) brings FIRST_ITEMS."""
+    them, else 1 or 2; the first cycle (0) brings ``first``."""
     if cycle == 0:
-        return FIRST_ITEMS
+        return first
     rng = random.Random(feed * 100_003 + cycle)
     return rng.choice((1, 2)) if rng.random() < CHANGING else 0
 
 
-def items_served(feed: int, cycle: int) -> int:
+def items_served(feed: int, cycle: int, first: int = FIRST_ITEMS) -> int:
     """Items the feed has published by ``cycle``: its document lists the newest 10."""
-    return sum(new_items(feed, c) for c in range(cycle + 1))
+    return sum(new_items(feed, c, first) for c in range(cycle + 1))
 
 
 def document(feed: int, total: int) -> bytes:
@@ -114,7 +116,7 @@ def document(feed: int, total: int) -> bytes:
                 "%a, %d %b %Y %H:%M:%S +0000"
             ),
         }
-        for n in range(total, max(0, total - FIRST_ITEMS), -1)
+        for n in range(total, max(0, total - LISTED), -1)
     ]
     return rss_feed(items, title=f"Feed {feed}").encode()
 
@@ -126,7 +128,8 @@ def feed_url(feed: int, port: int) -> str:
 class FeedFarm:
     """Serves feed ``n`` at /feed/n.xml as of the current cycle, with an ETag per version."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: int = FIRST_ITEMS) -> None:
+        self.first = first
         self.cycle = 0
         self.answers: dict[int, int] = {}
 
@@ -135,7 +138,7 @@ class FeedFarm:
         if not name.endswith(".xml") or not name[:-4].isdigit():
             return web.Response(status=404)
         feed = int(name[:-4])
-        total = items_served(feed, self.cycle)
+        total = items_served(feed, self.cycle, self.first)
         etag = f'"{feed}-{total}"'
         if request.headers.get("If-None-Match") == etag:
             status, response = 304, web.Response(status=304, headers={"ETag": etag})
@@ -156,9 +159,9 @@ class FeedFarm:
         return web.json_response({str(k): v for k, v in self.answers.items()})
 
 
-async def serve_feeds() -> None:
+async def serve_feeds(first: int) -> None:
     """The feed server's process: prints its port, serves until stdin closes."""
-    farm = FeedFarm()
+    farm = FeedFarm(first)
     app = web.Application()
     app.router.add_get("/feed/{name}", farm.handle)
     app.router.add_get("/_cycle/{cycle}", farm.control)
@@ -361,8 +364,11 @@ class Setup:
 
 
 class Bench:
-    def __init__(self, url: str, feeds: int, steady: int, concurrency: int) -> None:
+    def __init__(
+        self, url: str, feeds: int, steady: int, concurrency: int, first: int = FIRST_ITEMS
+    ) -> None:
         self.url = url
+        self.first = first
         self.feeds = feeds
         self.steady = steady
         self.concurrency = concurrency
@@ -435,7 +441,7 @@ class Bench:
                 )
         finally:
             await store.close()
-        expected = sum(items_served(n, number) for n in range(self.feeds))
+        expected = sum(items_served(n, number, self.first) for n in range(self.feeds))
         assert first is not None
         assert last is not None
         setup.cycles.append(
@@ -505,7 +511,7 @@ class Bench:
         return setup
 
     async def run(self, *, workers: bool) -> list[Setup]:
-        self.farm = Child("serve-feeds")
+        self.farm = Child("serve-feeds", "--first-items", str(self.first))
         self.port = int((await self.farm.start()).split()[1])
         try:
             setups = [await self.one_process()]
@@ -619,19 +625,20 @@ async def bench(args: argparse.Namespace) -> int:
         url = normalise_database_url(
             args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         )
-        workers = url.startswith("postgresql")
-        setups = await Bench(url, args.feeds, args.steady_cycles, args.concurrency).run(
-            workers=workers
-        )
+        workers = url.startswith("postgresql") and not args.one_process
+        bench = Bench(url, args.feeds, args.steady_cycles, args.concurrency, args.first_items)
+        setups = await bench.run(workers=workers)
     backend = url.split(":", 1)[0].split("+", 1)[0]
     print(
-        f"\n{backend}, {args.feeds:,} feeds on distinct hosts, {args.steady_cycles} steady "
-        f"cycles, concurrency {args.concurrency} per process, {os.cpu_count()} cores "
+        f"\n{backend}, {args.feeds:,} feeds on distinct hosts, {args.first_items} items each "
+        f"in the first cycle, {args.steady_cycles} steady cycles, concurrency "
+        f"{args.concurrency} per process, {os.cpu_count()} cores "
         f"(load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after)\n"
     )
     print(table(setups))
     if not workers:
-        print("\n(two workers not measured: the worker roles need PostgreSQL)")
+        why = "--one-process" if args.one_process else "the worker roles need PostgreSQL"
+        print(f"\n(two workers not measured: {why})")
     print()
     for line in verdict(setups):
         print(line)
@@ -656,6 +663,13 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--steady-cycles", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32, help="polls at once per process")
+    parser.add_argument(
+        "--first-items",
+        type=int,
+        default=FIRST_ITEMS,
+        help="new items per feed in the first cycle (fewer: a quicker start for big runs)",
+    )
+    parser.add_argument("--one-process", action="store_true", help="skip the two workers")
     args = parser.parse_args()
     if args.role == "bench":
         logging.basicConfig(level=logging.WARNING)
@@ -663,7 +677,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("bot.distributed.roles").setLevel(logging.INFO)
     if args.role == "serve-feeds":
-        asyncio.run(serve_feeds())
+        asyncio.run(serve_feeds(args.first_items))
     elif args.role == "poll-loop":
         asyncio.run(poll_loop(args.database_url, args.concurrency))
     else:
