@@ -89,7 +89,9 @@ def configure_logging(settings: Settings | None, verbose: bool, *, quiet: bool =
     level = "DEBUG" if verbose else (settings.log_level if settings else "INFO")
     if quiet and not verbose:
         level = "WARNING"
-    configure(settings, level=level)
+    configure(
+        settings, level=level, json_lines=settings is not None and settings.log_format == "json"
+    )
 
 
 def load_checked_settings() -> Settings:

@@ -319,6 +319,11 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", validation_alias=_env("NEWSDIGEST_LOG_LEVEL", "log_level")
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias=_env("NEWSDIGEST_LOG_FORMAT", "log_format"),
+        description="text: one readable line per event; json: one JSON object per line.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -395,6 +400,11 @@ class Settings(BaseSettings):
         if value is None:
             return None
         return value.strip().lower() or None
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level")
     @classmethod

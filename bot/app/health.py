@@ -11,7 +11,10 @@ Off unless NEWSDIGEST_HEALTH_PORT is set. Two endpoints on one small aiohttp ser
   time (at most every 30 s: they count whole tables), with the same definitions as
   ``main.py status`` and ``/stats``, so several processes on one database report the
   same numbers; figures about this process (polls by outcome, new articles, cycle
-  durations) are counters it keeps.
+  durations, summary durations, sends by outcome, rate limits) are counters it keeps.
+  Two figures are read afresh at every scrape, because they are what to alert on and
+  cost one indexed query each: the outbox lag (how long the longest-waiting sendable
+  delivery has been due) and, in the distributed roles, the job queue's depth.
 
 Binds to 127.0.0.1 by default (NEWSDIGEST_HEALTH_HOST): the figures name no chat, but
 there is no reason to show them to the internet.
@@ -23,7 +26,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -32,6 +35,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 
+from bot.delivery.policy import Decision
 from bot.feeds.polling import CycleReport
 from bot.store.repository import Store
 
@@ -42,6 +46,8 @@ DATABASE_TIMEOUT = 3.0
 #: Seconds the deployment's figures (whole-table counts) are served from the last read.
 FIGURES_MAX_AGE = 30.0
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Jobs waiting and running per (queue, status) (bot.distributed.tasks.JobQueue.depth).
+QueueDepth = Callable[[], Awaitable[Mapping[tuple[str, str], int]]]
 
 
 class PollMetrics:
@@ -70,6 +76,73 @@ class PollMetrics:
         self.polls.labels("failed").inc(report.failed)
         self.new_articles.inc(report.new_articles)
         self.cycle_seconds.observe(seconds)
+
+
+class WorkMetrics:
+    """This process's summaries and sends: the summariser and the outbox report here."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.summary_seconds = Histogram(
+            "newsdigest_summary_seconds",
+            "Time to summarise one article (stored, or re-summarised for a digest).",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+            registry=registry,
+        )
+        self.deliveries = Counter(
+            "newsdigest_delivery_attempts",
+            "Outbox sends by outcome: sent, retry (backed off), paused (chat refused the "
+            "bot), failed (given up on).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "newsdigest_rate_limited",
+            "Sends a platform refused for its rate limit (HTTP 429) that the delivery "
+            "policy put off until the Retry-After.",
+            registry=registry,
+        )
+
+    def summarised(self, seconds: float) -> None:
+        self.summary_seconds.observe(seconds)
+
+    def delivered(self) -> None:
+        self.deliveries.labels("sent").inc()
+
+    def failed(self, decision: Decision) -> None:
+        self.deliveries.labels(decision.outcome).inc()
+        if decision.rate_limited:
+            self.rate_limited.inc()
+
+
+class _LiveFigures(Collector):
+    """Outbox lag and job queue depth, as read at this scrape (see the module docstring)."""
+
+    def __init__(self, queue_depth: QueueDepth | None) -> None:
+        self.queue_depth = queue_depth
+        self.families: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
+
+    async def refresh(self, store: Store, now: datetime) -> None:
+        families: list[Metric] = []
+        oldest = await store.oldest_due_since(now)
+        lag = GaugeMetricFamily(
+            "newsdigest_outbox_lag_seconds",
+            "How long the longest-waiting sendable delivery has been due (0: none waits).",
+        )
+        lag.add_metric([], 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+        families.append(lag)
+        if self.queue_depth is not None:
+            jobs = GaugeMetricFamily(
+                "newsdigest_queue_jobs",
+                "Jobs of the distributed roles waiting (todo) and running (doing), by queue.",
+                labels=["queue", "status"],
+            )
+            for (queue, status), count in sorted((await self.queue_depth()).items()):
+                jobs.add_metric([queue, status], count)
+            families.append(jobs)
+        self.families = families
 
 
 class _StoreFigures(Collector):
@@ -120,6 +193,7 @@ class HealthServer:
         is_running: Callable[[], bool],
         host: str = "127.0.0.1",
         port: int = 0,
+        queue_depth: QueueDepth | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -128,8 +202,11 @@ class HealthServer:
         self.port = port
         self.registry = CollectorRegistry()
         self.polls = PollMetrics(self.registry)
+        self.work = WorkMetrics(self.registry)
         self._figures = _StoreFigures()
         self.registry.register(self._figures)
+        self._live = _LiveFigures(queue_depth)
+        self.registry.register(self._live)
         # The deployment's figures count whole tables: read at most once per
         # FIGURES_MAX_AGE however many scrapers (and processes) ask.
         self._lock = asyncio.Lock()
@@ -173,6 +250,11 @@ class HealthServer:
             log.warning("metrics: the database could not be read: %s", exc)
             self._figures.families = []
             self._figures_read_at = None
+        try:
+            await self._live.refresh(self.store, self.clock())
+        except Exception as exc:
+            log.warning("metrics: the outbox lag or the job queue could not be read: %s", exc)
+            self._live.families = []
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE}
         )

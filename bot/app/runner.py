@@ -14,7 +14,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Collection
 
-from bot.app.health import HealthServer
+from bot.app.health import HealthServer, QueueDepth
 from bot.app.wiring import App, open_app, retention_policy
 from bot.delivery.outbox import OutboxSender
 from bot.delivery.scheduler import BotScheduler
@@ -76,7 +76,7 @@ async def run_platforms(settings: Settings, *, stop: asyncio.Event | None = None
         async with _running(platforms) as started:
             try:
                 await scheduler.start()
-                health = await start_health(app, lambda: scheduler.running)
+                health = await start_health(app, lambda: scheduler.running, scheduler=scheduler)
                 log.info("running: %s (Ctrl+C to stop)", ", ".join(p.name for p in started))
                 await stop.wait()
                 log.info("stopping")
@@ -106,16 +106,17 @@ async def run_role(
 
     stop = _stop_on_signals(stop)
     async with open_app(settings) as app, deployment_kind(app.services.store.engine, ROLES):
-        health = functools.partial(start_health, app)
         if role == WORKER:
             serving = [spec.name for spec in configured_platforms(settings)]
             scheduler = build_scheduler(app, [], serving=serving)
+            health = functools.partial(start_health, app, scheduler=scheduler)
             return await serve(role, settings, scheduler, stop, health=health)
         platforms = build_platforms(app)
         if not platforms:
             log.error("no platform could be started")
             return 2
         scheduler = build_scheduler(app, platforms)
+        health = functools.partial(start_health, app, scheduler=scheduler)
         async with _running(platforms):
             return await serve(role, settings, scheduler, stop, health=health)
 
@@ -151,9 +152,17 @@ async def _running(platforms: list[Platform]) -> AsyncIterator[list[Platform]]:
                 log.exception("%s did not stop cleanly", platform.name)
 
 
-async def start_health(app: App, is_running: Callable[[], bool]) -> HealthServer | None:
+async def start_health(
+    app: App,
+    is_running: Callable[[], bool],
+    queue_depth: QueueDepth | None = None,
+    *,
+    scheduler: BotScheduler,
+) -> HealthServer | None:
     """/healthz and /metrics when NEWSDIGEST_HEALTH_PORT is set (bot.app.health);
-    ``is_running`` tells whether the process's timers run (its scheduler or ticker)."""
+    ``is_running`` tells whether the process's timers run (its scheduler or ticker),
+    ``queue_depth`` reads the job queue of the distributed roles. The poller, the
+    summariser and the scheduler's outbox report to its counters."""
     settings = app.settings
     if settings.health_port is None:
         return None
@@ -163,8 +172,11 @@ async def start_health(app: App, is_running: Callable[[], bool]) -> HealthServer
         is_running=is_running,
         host=settings.health_host,
         port=settings.health_port,
+        queue_depth=queue_depth,
     )
     app.services.poller.on_cycle = health.polls.record_cycle
+    app.services.ingestor.summariser.on_summary = health.work.summarised
+    scheduler.outbox.recorder.observer = health.work
     await health.start()
     return health
 

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.models import ChatTarget
 from bot.platforms.base import DeliveryError, DeliveryProblem, PartsProgress
@@ -43,6 +44,24 @@ class Decision:
     give_up: bool = False
     retry_at: datetime | None = None
     count_attempt: bool = True
+    #: The platform refused the send for its rate limit (a 429 its library did not wait
+    #: out): retried no sooner than its Retry-After. What operators alert on.
+    rate_limited: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """The decision in one word, as the metrics label it."""
+        if self.pause_chat:
+            return "paused"
+        return "failed" if self.give_up else "retry"
+
+
+class DeliveryObserver(Protocol):
+    """Told of every settled send (the process's metrics, bot.app.health)."""
+
+    def delivered(self) -> None: ...
+
+    def failed(self, decision: Decision) -> None: ...
 
 
 def retry_delay(attempt: int, retry_after: float | None = None) -> timedelta:
@@ -61,10 +80,13 @@ def decide(
         return Decision(pause_chat=True, count_attempt=False)
     if problem is DeliveryProblem.REJECTED:
         return Decision(give_up=True)
+    # Adapters give a Retry-After only with a rate limit (Telegram's flood wait,
+    # Discord's 429); other transient failures back off on the policy's own clock.
+    rate_limited = problem is DeliveryProblem.RETRY_LATER and retry_after is not None
     attempt = attempts + 1
     if attempt >= MAX_ATTEMPTS:
-        return Decision(give_up=True)
-    return Decision(retry_at=now + retry_delay(attempt, retry_after))
+        return Decision(give_up=True, rate_limited=rate_limited)
+    return Decision(retry_at=now + retry_delay(attempt, retry_after), rate_limited=rate_limited)
 
 
 class DeliveryRecorder:
@@ -77,6 +99,8 @@ class DeliveryRecorder:
     def __init__(self, store: Store, *, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+        #: Told of each outcome once it is recorded (set when /metrics is served).
+        self.observer: DeliveryObserver | None = None
 
     def progress(
         self,
@@ -106,6 +130,8 @@ class DeliveryRecorder:
     async def delivered(self, delivery_id: int | None, message_ids: Sequence[str]) -> None:
         if delivery_id is not None:
             await self.store.mark_delivered(delivery_id, now=self.clock(), message_ids=message_ids)
+        if self.observer is not None:
+            self.observer.delivered()
 
     async def failed(
         self,
@@ -129,6 +155,8 @@ class DeliveryRecorder:
                 give_up=decision.give_up,
                 count_attempt=decision.count_attempt,
             )
+        if self.observer is not None:
+            self.observer.failed(decision)
         if decision.give_up:
             log.warning("delivery %s to %s failed for good: %s", delivery_id, target, error.reason)
         elif decision.retry_at is not None:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Protocol
 
 import procrastinate
@@ -37,8 +37,11 @@ class Stoppable(Protocol):
     async def stop(self) -> None: ...
 
 
-#: Starts the health server (None when not configured), given the role's "is running".
-HealthStarter = Callable[[Callable[[], bool]], Awaitable[Stoppable | None]]
+#: Jobs waiting and running per (queue, status), for /metrics.
+QueueDepth = Callable[[], Awaitable[Mapping[tuple[str, str], int]]]
+#: Starts the health server (None when not configured), given the role's "is running"
+#: and how to read the job queue's depth.
+HealthStarter = Callable[[Callable[[], bool], QueueDepth], Awaitable[Stoppable | None]]
 #: Seconds a stopping worker lets its running jobs finish before abandoning them.
 SHUTDOWN_GRACE = 30.0
 
@@ -54,7 +57,7 @@ async def serve(
     """Run ``role`` until ``stop`` is set; 0 on a clean stop, 1 if the job worker died.
 
     ``health`` starts /healthz and /metrics (when configured), told whether the role's
-    timers run.
+    timers run and how deep the job queue is.
     """
     await apply_schema(settings.database_url)
     concurrency = settings.poll_concurrency if role == WORKER else 1
@@ -84,7 +87,7 @@ async def serve(
                 await ticker.start_worker()
             else:
                 await ticker.start_gateway()
-            server = None if health is None else await health(lambda: ticker.running)
+            server = None if health is None else await health(lambda: ticker.running, queue.depth)
             log.info("running as %s (Ctrl+C to stop)", role)
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -157,6 +157,18 @@ class JobQueue:
         rows = await self.app.connector.execute_query_all_async(_NAMES_IN_QUEUE, prefix=prefix)
         return {row["queueing_lock"] for row in rows}
 
+    async def depth(self) -> dict[tuple[str, str], int]:
+        """Jobs waiting (todo) and running (doing) per (queue, status): the queue depth
+        /metrics reports. Successful jobs are deleted, so this reads a small table."""
+        depth: dict[tuple[str, str], int] = {}
+        for queue in (WORK_QUEUE, DELIVERY_QUEUE):
+            for status in ("todo", "doing"):
+                depth[(queue, status)] = 0
+        for row in await self.app.job_manager.list_queues_async():
+            for status in ("todo", "doing"):
+                depth[(str(row["name"]), status)] = int(row[status])
+        return depth
+
     async def _defer(self, task: str, name: str, *, lock: str, **kwargs: int | str | None) -> bool:
         """True when this call queued the job, False when one was already waiting."""
         try:

@@ -23,7 +23,8 @@ quadratic in the number of sentences). News articles are far shorter than either
 Thread safety: the per-language objects cached here (tokenizers, stemmers, stop words,
 configured summarizers) are never mutated after construction, except the stem memo, whose
 misses are computed under a lock (NLTK's Arabic stemmer keeps per-call state on the instance).
-``Summariser`` instances hold only immutable settings, so one can be shared by worker threads.
+``Summariser`` instances hold only immutable settings (and a timing hook set once at start), so
+one can be shared by worker threads.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import contextlib
 import logging
 import re
 import threading
+import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
@@ -640,7 +642,7 @@ class Summariser:
     at module level. Every ``summarise`` argument left as ``None`` takes the instance default.
     """
 
-    __slots__ = ("_algorithm", "_language", "_sentences")
+    __slots__ = ("_algorithm", "_language", "_sentences", "on_summary")
 
     def __init__(
         self,
@@ -651,6 +653,9 @@ class Summariser:
         self._algorithm = _check_algorithm(algorithm)
         self._sentences = _check_count(sentences)
         self._language = resolve_language(language)
+        #: Told the seconds of every summary made (the process's metrics); called from
+        #: whichever thread summarised, so it must be thread-safe.
+        self.on_summary: Callable[[float], None] | None = None
 
     @property
     def algorithm(self) -> str:
@@ -684,7 +689,16 @@ class Summariser:
         lang = self._language if language is None else resolve_language(language)
         if not text or not text.strip():
             return []
+        if self.on_summary is None:
+            return self._summarise(text, title, count, name, lang)
+        started = time.perf_counter()
+        try:
+            return self._summarise(text, title, count, name, lang)
+        finally:
+            self.on_summary(time.perf_counter() - started)
 
+    @staticmethod
+    def _summarise(text: str, title: str | None, count: int, name: str, lang: str) -> list[str]:
         tokenizer = _tokenizer(lang)
         document = _build_document(_paragraph_sentences(text, tokenizer), tokenizer, title)
         candidates = document.sentences

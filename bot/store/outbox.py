@@ -132,6 +132,27 @@ class OutboxRepository(StoreBase):
             rows = await session.execute(query)
             return [_pending(delivery, chat) for delivery, chat in rows.all()]
 
+    async def oldest_due_since(self, now: datetime) -> datetime | None:
+        """Since when the longest-waiting sendable delivery has been due (None: none is).
+
+        Sendable: pending, its chat active, its back-off (or a command's grace) over; due
+        since that back-off ended, or since it was written. Paused chats' rows wait by
+        design and are left out. The outbox lag of /metrics is ``now`` minus this.
+        """
+        due_since = func.coalesce(DeliveryRow.next_attempt_at, DeliveryRow.created_at)
+        query = (
+            select(func.min(due_since))
+            .join(ChatRow, ChatRow.id == DeliveryRow.chat_pk)
+            .where(
+                DeliveryRow.status == PENDING,
+                ChatRow.active.is_(True),
+                or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+            )
+        )
+        async with self.session() as session:
+            oldest: datetime | None = await session.scalar(query)
+        return oldest
+
     async def claim_delivery(
         self, delivery_id: int, *, now: datetime, until: datetime
     ) -> PendingDelivery | None:

@@ -11,17 +11,23 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from bot.app import health as health_module
 from bot.app.health import HealthServer
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.payloads import reply_to_payload
 from bot.feeds.polling import CycleReport
-from bot.models import ChatTarget
+from bot.models import ChatTarget, Reply
+from bot.news.summarise import Summariser
+from bot.platforms.base import DeliveryError, DeliveryProblem
 from bot.store.database import create_engine
 from bot.store.repository import Store
+from tests.support.clock import FakeClock
+from tests.support.console import RecordingPlatform
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -117,3 +123,97 @@ async def test_whole_table_counts_are_read_at_most_once_per_interval(
     assert value(first, 'newsdigest_chats{state="active"}') == 1
     assert value(cached, 'newsdigest_chats{state="active"}') == 1
     assert value(fresh, 'newsdigest_chats{state="active"}') == 2
+
+
+async def test_metrics_count_sends_rate_limits_and_summary_times(
+    store: Store, clock: FakeClock
+) -> None:
+    rate_limit = DeliveryError(
+        ChatTarget("console", "busy"), DeliveryProblem.RETRY_LATER, "429", retry_after=30
+    )
+    platform = RecordingPlatform(
+        failures=[
+            rate_limit,
+            DeliveryError(ChatTarget("console", "x"), DeliveryProblem.RETRY_LATER, "502"),
+        ]
+    )
+    sender = OutboxSender(store, {"console": platform}, clock=clock)
+    summariser = Summariser()
+    health = HealthServer(store, clock=clock, is_running=lambda: True)
+    sender.recorder.observer = health.work
+    summariser.on_summary = health.work.summarised
+    for name in ("busy", "flaky", "calm"):  # one row each: chats are sent in parallel
+        chat = await store.get_or_create_chat(ChatTarget("console", name))
+        await store.commit_digest(
+            chat.pk, "s1", reply_to_payload(Reply(text=name)), [], now=clock()
+        )
+    report = await sender.deliver_pending()
+    summariser.summarise("One sentence here. Another one there. A third to choose from.")
+    await health.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health.port}") as client:
+            metrics = (await client.get("/metrics")).text
+    finally:
+        await health.stop()
+    assert (report.sent, report.failed) == (1, 2)
+    assert value(metrics, 'newsdigest_delivery_attempts_total{outcome="sent"}') == 1
+    assert value(metrics, 'newsdigest_delivery_attempts_total{outcome="retry"}') == 2
+    assert value(metrics, "newsdigest_rate_limited_total") == 1  # the 502 is no rate limit
+    assert value(metrics, "newsdigest_summary_seconds_count") == 1
+
+
+async def test_outbox_lag_is_the_wait_of_the_oldest_sendable_delivery(
+    store: Store, clock: FakeClock
+) -> None:
+    async def lag() -> float:
+        health = HealthServer(store, clock=clock, is_running=lambda: True)
+        await health.start()
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health.port}") as client:
+                return value((await client.get("/metrics")).text, "newsdigest_outbox_lag_seconds")
+        finally:
+            await health.stop()
+
+    assert await lag() == 0  # an empty outbox
+    waiting = await store.get_or_create_chat(ChatTarget("console", "waiting"))
+    paused = await store.get_or_create_chat(ChatTarget("console", "paused"))
+    backing_off = await store.get_or_create_chat(ChatTarget("console", "backing-off"))
+    await store.set_chat_active(paused.target, False)
+    payload = reply_to_payload(Reply(text="digest"))
+    for chat in (paused, waiting):  # the paused chat's row is older, and waits by design
+        await store.commit_digest(chat.pk, "s1", payload, [], now=clock())
+        clock.advance(seconds=30)
+    row = await store.commit_digest(backing_off.pk, "s1", payload, [], now=clock())
+    assert row is not None
+    await store.record_delivery_failure(row, error="502", retry_at=clock() + timedelta(hours=1))
+    clock.advance(seconds=60)
+    assert await lag() == 90  # "waiting", written 90 s ago; the others are not sendable
+    clock.advance(hours=2)  # the back-off is over: that row is due since its retry time
+    assert await lag() == 2 * 3600 + 90
+
+
+async def test_queue_depth_is_read_at_every_scrape(store: Store) -> None:
+    depth = {("work", "todo"): 7, ("work", "doing"): 2}
+
+    async def read_depth() -> dict[tuple[str, str], int]:
+        return dict(depth)
+
+    health = HealthServer(store, clock=lambda: NOW, is_running=lambda: True, queue_depth=read_depth)
+    await health.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health.port}") as client:
+            first = (await client.get("/metrics")).text
+            depth[("work", "todo")] = 0
+            second = (await client.get("/metrics")).text
+    finally:
+        await health.stop()
+    assert value(first, 'newsdigest_queue_jobs{queue="work",status="todo"}') == 7
+    assert value(first, 'newsdigest_queue_jobs{queue="work",status="doing"}') == 2
+    assert value(second, 'newsdigest_queue_jobs{queue="work",status="todo"}') == 0
+
+
+async def test_a_single_process_reports_no_queue(store: Store) -> None:
+    async with serving(store, [True]) as client:
+        metrics = (await client.get("/metrics")).text
+    assert "newsdigest_queue_jobs" not in metrics
+    assert "newsdigest_outbox_lag_seconds 0.0" in metrics

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.app.logs import SecretRedactor, configure_logging, secrets_of
 from bot.platforms.telegram.webhook import derived_secret
+from tests.app.test_clear_errors import _run_async
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.settings import make_settings
 
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuvWXyz0123456789"
@@ -91,3 +97,66 @@ def test_the_job_queues_chatter_is_held_back_but_not_its_warnings(
         assert "Starting job" in capsys.readouterr().err
     finally:
         logging.basicConfig(force=True, level=logging.WARNING)
+
+
+def json_lines(err: str) -> list[dict[str, str]]:
+    """Every line of ``err`` as the JSON object it must be."""
+    return [json.loads(line) for line in err.splitlines()]
+
+
+def test_json_lines_carry_time_level_logger_message_and_the_redacted_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = make_settings("sqlite+aiosqlite:///:memory:", telegram_bot_token=TOKEN)
+    hostile = 'NUL\x00 newline\n quote" lone \udc80 emoji \U0001f600 ' + "x" * 20_000
+    try:
+        configure_logging(settings, level="INFO", json_lines=True)
+        logging.getLogger("bot.feeds.polling").info("poll of bot%s: %s", TOKEN, hostile)
+        try:
+            raise RuntimeError(f"connection to /bot{TOKEN}/getMe failed")
+        except RuntimeError:
+            logging.getLogger("bot.delivery.outbox").exception("delivery %s failed", 7)
+        logging.getLogger("apscheduler.scheduler").info("Running job")  # still held back
+        err = capsys.readouterr().err
+    finally:
+        logging.basicConfig(force=True, level=logging.WARNING)
+    assert TOKEN not in err
+    first, second = json_lines(err)
+    assert set(first) == {"time", "level", "logger", "message"}
+    assert first["level"] == "INFO"
+    assert first["logger"] == "bot.feeds.polling"
+    assert first["message"] == f"poll of bot***: {hostile}"
+    assert datetime.fromisoformat(first["time"]).utcoffset() == timedelta(0)
+    assert second["level"] == "ERROR"
+    assert second["message"] == "delivery 7 failed"
+    assert second["exc"].startswith("Traceback (most recent call last)")
+    assert "RuntimeError: connection to /bot***/getMe failed" in second["exc"]
+
+
+def test_text_stays_the_default_and_the_format_is_checked() -> None:
+    url = "sqlite+aiosqlite:///:memory:"
+    assert make_settings(url).log_format == "text"
+    assert make_settings(url, log_format=" JSON ").log_format == "json"
+    with pytest.raises(ValidationError, match="log_format"):
+        make_settings(url, log_format="xml")
+
+
+async def test_the_bot_writes_json_lines_when_configured(tmp_path: Path) -> None:
+    async with FakeTelegramAPI() as api:
+        wrong = "999999:this-token-is-wrong-and-secret"
+        env = {
+            "TELEGRAM_BOT_TOKEN": wrong,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "NEWSDIGEST_LOG_LEVEL": "DEBUG",  # the Bot API URLs with the token are logged
+            "NEWSDIGEST_LOG_FORMAT": "json",
+        }
+        result = await _run_async("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert wrong not in result.stderr
+    # What the bot logs is JSON; its closing message to the operator is plain text.
+    logged = [line for line in result.stderr.splitlines() if not line.startswith("Error: ")]
+    records = json_lines("\n".join(logged))
+    assert records, result.stderr
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any(record["message"].count("***") for record in records)  # a redacted URL

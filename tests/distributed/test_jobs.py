@@ -165,3 +165,29 @@ async def test_two_ticking_processes_prune_once_per_period(
         ]
         await drain(two, h.scheduler, WORK_QUEUE)
         assert caplog.text.count("retention: removed") == 2
+
+
+async def test_the_queue_depth_counts_waiting_jobs_per_queue(
+    pg_url: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    async with harness(pg_url, clock, tmp_path) as h:
+        for n in range(2):
+            url = feed_server.serve(f"/depth{n}.xml", rss_feed(stories(1, prefix=f"D{n}")))
+            await h.say(f"/subscribe {url}")
+        clock.advance(hours=1)
+        async with job_queue(pg_url) as queue:
+            empty = await queue.depth()
+            await ticker(h, queue).defer_due_polls()
+            await queue.deliver()
+            waiting = await queue.depth()
+            await drain(queue, h.scheduler, WORK_QUEUE, DELIVERY_QUEUE)
+            drained = await queue.depth()
+    assert set(empty.values()) == {0}
+    assert waiting == {
+        ("work", "todo"): 2,
+        ("work", "doing"): 0,
+        ("delivery", "todo"): 1,
+        ("delivery", "doing"): 0,
+    }
+    assert set(drained.values()) == {0}

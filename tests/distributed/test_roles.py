@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 from collections.abc import AsyncIterator
@@ -99,6 +100,20 @@ def received(fake: FakeTelegramAPI, chat_id: int) -> str:
     return "\n".join(str(m.get("text", "")) for m in fake.sent_messages(chat_id))
 
 
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    assert found is not None, f"{name} missing from:\n{text}"
+    return float(found.group(1))
+
+
+def queue_jobs(text: str, queue: str) -> float:
+    """Jobs of ``queue`` waiting or running, as /metrics reports them."""
+    return sum(
+        metric(text, f'newsdigest_queue_jobs{{queue="{queue}",status="{status}"}}')
+        for status in ("todo", "doing")
+    )
+
+
 def everything_arrived(deployment: Deployment) -> bool:
     return all(
         all(title in received(deployment.fake, chat_id) for title in titles)
@@ -131,7 +146,12 @@ async def test_two_workers_poll_every_feed_once_and_every_story_arrives_once(
         await asyncio.gather(*(process.start() for process in (gateway, *workers)))
         async with httpx.AsyncClient() as client:  # a worker's ticks count as its scheduler
             health = await client.get(f"http://127.0.0.1:{health_port}/healthz")
+            waiting = await client.get(f"http://127.0.0.1:{health_port}/metrics")
         assert health.status_code == 200, health.text
+        # Every feed's poll is queued or held at the closed gate; a feed still due when a
+        # later tick comes may have a second job waiting behind the running one (its
+        # queueing lock allows one waiting job, its lock one running job).
+        assert FEEDS <= queue_jobs(waiting.text, "work") <= 2 * FEEDS, waiting.text
         feed_server.gate.set()
         await deployment.fake.wait_until(
             lambda: everything_arrived(deployment), timeout=40, what="every story"
@@ -142,6 +162,10 @@ async def test_two_workers_poll_every_feed_once_and_every_story_arrives_once(
         polls = [worker.count("poll cycle: due=1") for worker in workers]
         assert sum(polls) == FEEDS
         assert min(polls) > 0, polls  # both did a share
+        async with httpx.AsyncClient() as client:
+            idle = (await client.get(f"http://127.0.0.1:{health_port}/metrics")).text
+        assert queue_jobs(idle, "work") == 0
+        assert metric(idle, "newsdigest_summary_seconds_count") > 0  # worker 1's stories
     except BaseException:
         for process in (gateway, *workers):
             print(process.log(last=100000))

@@ -355,6 +355,14 @@ async def test_running_bot_posts_new_stories_instantly(
         fetched = re.search(r'newsdigest_polls_total\{outcome="fetched"\} (\S+)', metrics)
         assert fetched is not None
         assert float(fetched.group(1)) >= 1
+        # The digest went out through the outbox, and its story was summarised here.
+        sent = re.search(r'newsdigest_delivery_attempts_total\{outcome="sent"\} (\S+)', metrics)
+        assert sent is not None
+        assert float(sent.group(1)) >= 1
+        summaries = re.search(r"newsdigest_summary_seconds_count (\S+)", metrics)
+        assert summaries is not None
+        assert float(summaries.group(1)) >= 1
+        assert "newsdigest_outbox_lag_seconds" in metrics
     finally:
         stop.set()
         assert await asyncio.wait_for(runner, timeout=30) == 0
