@@ -183,3 +183,21 @@ async def test_a_press_in_a_chat_not_allowed_is_refused_in_the_pressers_language
         answer = _answer(await tg.press_data(data, message_id=1, chat_id=GROUP))
         assert answer["show_alert"] is True
         assert answer["text"].startswith("Извините, это частный бот")
+
+
+async def test_a_press_with_a_language_code_nobody_speaks_is_answered_in_english(
+    tg: TelegramHarness,
+) -> None:
+    """A modified client's language_code (NUL, over-long, odd Unicode) neither breaks a
+    press nor is remembered for the chat."""
+    await tg.command("/settings")
+    settings = tg.last_message_id()
+    for code in ("\x00de", "x" * 300, "\ud7ff\u202e", "zh-TW"):
+        tg.fake.user_languages[ADMIN] = code
+        forged = _answer(await tg.press_data("garbage", message_id=settings))
+        assert forged["text"] == "This button is no longer valid."
+        text = _edited(await tg.press(settings, "Silent"))
+        assert text.startswith("silent set to")
+    chat = await tg.app.services.store.find_chat(ChatTarget("telegram", "1001"))
+    assert chat is not None
+    assert "language_hint" not in chat.settings
