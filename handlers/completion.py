@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 from bot.digest.chat_settings import SPECS, ChatSettings, SettingError
+from bot.i18n import _
 from bot.models import LAYOUTS, ChatTarget
 from bot.news.summarise import ALGORITHMS
 
@@ -119,7 +120,7 @@ async def settings(
     _services: Services, _target: ChatTarget, typed: str, _others: Mapping[str, str]
 ) -> list[Suggestion]:
     """The names /settings knows, with what each changes."""
-    named = ((f"{name} — {spec.description}", name) for name, spec in SPECS.items())
+    named = ((f"{name} — {_(spec.description)}", name) for name, spec in SPECS.items())
     return _ranked(named, typed, 1)  # by name: the descriptions match too much
 
 

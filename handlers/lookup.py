@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.models import Subscription
 
 # A number as users type it: "3" or "#3". ASCII digits only, and few enough of them that
@@ -27,7 +27,7 @@ def parse_number(text: str) -> int | None:
 # is removed; a button made before must still name the feed it was made for.
 REF_PREFIX = "id:"
 _REF = re.compile(r"id:([0-9]{1,19})")  # a BIGINT has 19 digits
-GONE = "That feed is no longer followed in this chat. Send /list to see the current feeds."
+GONE = N_("That feed is no longer followed in this chat. Send /list to see the current feeds.")
 
 
 def subscription_ref(subscription: Subscription) -> str:
@@ -51,7 +51,7 @@ def subscription_by_ref(
 ) -> tuple[Subscription | None, str | None]:
     """(the subscription with this id, None), or (None, the polite "it is gone")."""
     match = next((sub for sub in subscriptions if sub.id == subscription_id), None)
-    return (match, None) if match is not None else (None, GONE)
+    return (match, None) if match is not None else (None, _(GONE))
 
 
 def subscription_by_number(

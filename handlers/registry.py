@@ -215,10 +215,10 @@ class CommandRegistry:
         if self._refused(services, spec, command, wait) is not None:
             # Worded in the chat's language when it chose one (looked up, never created).
             known = await services.store.find_chat(command.target)
-            with using(chat_language(known, command.locale)):
+            with using(chat_language(known, command.locale)) as language:
                 refused = self._refused(services, spec, command, wait)
-            if refused is not None:
-                return refused
+            if refused is not None:  # rendered in that language too ("Fehler: …")
+                return replace(refused, locale=language)
         assert spec is not None  # _refused answers unknown commands
         try:
             chat = await services.store.get_or_create_chat(command.target)

@@ -252,10 +252,10 @@ SPECS: dict[str, SettingSpec] = {
         ),
         SettingSpec(
             "images",
-            "stories' pictures in digests (full layout)",
+            N_("stories' pictures in digests (full layout)"),
             _parse_switch("images"),
             _coerce_switch,
-            lambda _d: "on or off",
+            lambda _d: _either(("on", "off")),
             _on_off,
         ),
     )

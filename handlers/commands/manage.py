@@ -14,6 +14,7 @@ before another feed was removed still acts on its own feed, or says it is gone.
 from __future__ import annotations
 
 from bot.delivery.schedule import chat_zone
+from bot.i18n import N_, _
 from bot.models import Subscription
 from handlers import completion
 from handlers.commands.subscriptions import PAGE_SIZE, health_line
@@ -21,8 +22,6 @@ from handlers.context import CommandContext
 from handlers.lookup import names_subscription, subscription_ref
 from handlers.model import Action, ActionRow, ActionStyle, Reply, ReplyKind
 from handlers.registry import Access, ArgKind, ArgSpec, CommandRegistry, CommandSpec
-
-USAGE = "Usage: /{name} <number> (the feed's number in /list)"
 
 
 async def feed_command(ctx: CommandContext) -> Reply:
@@ -46,19 +45,24 @@ async def _set_muted(ctx: CommandContext, *, muted: bool) -> Reply:
     if sub is None:
         return Reply.error(complaint)
     if sub.muted == muted:
-        note = f"{sub.display_title} is already {'muted' if muted else 'shown in digests'}."
+        if muted:
+            note = _("{title} is already muted.").format(title=sub.display_title)
+        else:
+            note = _("{title} is already shown in digests.").format(title=sub.display_title)
     elif not await ctx.services.store.set_muted(sub.id, muted):
-        return Reply.error(f"{sub.display_title} was removed meanwhile; send /list.")
+        return Reply.error(
+            _("{title} was removed meanwhile; send /list.").format(title=sub.display_title)
+        )
     elif muted:
-        note = (
-            f"Muted {sub.display_title}: its stories stay out of digests until /unmute "
-            f"{sub.position}. It is still checked, and still listed."
-        )
+        note = _(
+            "Muted {title}: its stories stay out of digests until /unmute {number}. "
+            "It is still checked, and still listed."
+        ).format(title=sub.display_title, number=sub.position)
     else:
-        note = (
-            f"Unmuted {sub.display_title}: its new stories are in digests again "
+        note = _(
+            "Unmuted {title}: its new stories are in digests again "
             "(what it brought while muted is skipped)."
-        )
+        ).format(title=sub.display_title)
     if ctx.command.pressed:  # the card the button was on, updated
         fresh = next((s for s in await ctx.subscriptions(fresh=True) if s.id == sub.id), None)
         if fresh is not None:
@@ -70,11 +74,14 @@ async def _one(ctx: CommandContext, name: str) -> tuple[Subscription | None, str
     word = ctx.args[0]
     if not names_subscription(word):
         return None, (
-            f"{word} is not a subscription number. Send /list to see the numbers.\n"
-            + USAGE.format(name=name)
+            _("{text} is not a subscription number. Send /list to see the numbers.").format(
+                text=word
+            )
+            + "\n"
+            + _("Usage: /{name} <number> (the feed's number in /list)").format(name=name)
         )
     sub, complaint = await ctx.subscription(word)
-    return sub, complaint or "No such subscription."
+    return sub, complaint or _("No such subscription.")
 
 
 async def _card(ctx: CommandContext, sub: Subscription, *, note: str | None = None) -> Reply:
@@ -82,12 +89,20 @@ async def _card(ctx: CommandContext, sub: Subscription, *, note: str | None = No
     services = ctx.services
     latest = (await services.store.latest_entries([sub.feed.id])).get(sub.feed.id)
     zone = chat_zone(ctx.chat, services.settings.default_timezone)
+    health = health_line(sub.feed, latest, zone)
+    if sub.muted:
+        state = _("Muted: not in digests; {health}.").format(health=health)
+    else:
+        state = _("In digests; {health}.").format(health=health)
+    if sub.feed.full_text:
+        full_text = _("Full text of short items: on.")
+    else:
+        full_text = _("Full text of short items: off.")
     lines = [
-        f"Feed: {sub.feed.url}",
-        f"{'Muted: not in digests' if sub.muted else 'In digests'}; "
-        f"{health_line(sub.feed, latest, zone)}.",
-        f"Full text of short items: {'on' if sub.feed.full_text else 'off'}.",
-        f"Rename it: /rename {sub.position} <new name>",
+        _("Feed: {url}").format(url=sub.feed.url),
+        state,
+        full_text,
+        _("Rename it: {usage}").format(usage=f"/rename {sub.position} <new name>"),
     ]
     if note:
         lines.insert(0, note)
@@ -105,28 +120,32 @@ async def _card(ctx: CommandContext, sub: Subscription, *, note: str | None = No
 def feed_actions(sub: Subscription, *, may_fulltext: bool, page: int) -> tuple[ActionRow, ...]:
     """Unsubscribe (asks first), mute or unmute, full text for operators, back to the list."""
     ref = subscription_ref(sub)
-    mute = Action("Unmute", "unmute", (ref,)) if sub.muted else Action("Mute", "mute", (ref,))
+    muting = ("unmute", _("Unmute")) if sub.muted else ("mute", _("Mute"))
+    mute = Action(muting[1], muting[0], (ref,))
     rows = [
-        ActionRow((Action("Unsubscribe…", "unsubscribe", (ref,), ActionStyle.DANGER), mute)),
+        ActionRow((Action(_("Unsubscribe…"), "unsubscribe", (ref,), ActionStyle.DANGER), mute)),
     ]
     if may_fulltext:  # feeds are shared: only operators switch it (see /fulltext)
-        state = "off" if sub.feed.full_text else "on"
-        rows.append(ActionRow((Action(f"Full text {state}", "fulltext", (ref, state)),)))
-    rows.append(ActionRow((Action("Back to the list", "list", (str(page),)),)))
+        if sub.feed.full_text:
+            switch = Action(_("Full text off"), "fulltext", (ref, "off"))
+        else:
+            switch = Action(_("Full text on"), "fulltext", (ref, "on"))
+        rows.append(ActionRow((switch,)))
+    rows.append(ActionRow((Action(_("Back to the list"), "list", (str(page),)),)))
     return tuple(rows)
 
 
 def add_manage_commands(registry: CommandRegistry) -> None:
     feed_arg = ArgSpec(
         "number",
-        "the feed's number in /list",
+        N_("the feed's number in /list"),
         ArgKind.INTEGER,
         completes=completion.SUBSCRIPTIONS,
     )
     registry.add(
         CommandSpec(
             name="feed",
-            summary="Show one feed and what you can do with it",
+            summary=N_("Show one feed and what you can do with it"),
             handler=feed_command,
             args=(feed_arg,),
         )
@@ -134,20 +153,20 @@ def add_manage_commands(registry: CommandRegistry) -> None:
     registry.add(
         CommandSpec(
             name="mute",
-            summary="Keep a feed but leave its stories out of digests",
+            summary=N_("Keep a feed but leave its stories out of digests"),
             handler=mute_command,
             args=(feed_arg,),
             access=Access.CHAT_ADMIN,
-            details="It is still checked and listed; /unmute brings its new stories back.",
+            details=N_("It is still checked and listed; /unmute brings its new stories back."),
         )
     )
     registry.add(
         CommandSpec(
             name="unmute",
-            summary="Show a muted feed's stories in digests again",
+            summary=N_("Show a muted feed's stories in digests again"),
             handler=unmute_command,
             args=(feed_arg,),
             access=Access.CHAT_ADMIN,
-            details="What the feed brought while muted is skipped, so nothing floods in.",
+            details=N_("What the feed brought while muted is skipped, so nothing floods in."),
         )
     )

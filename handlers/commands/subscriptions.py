@@ -258,11 +258,13 @@ async def list_subscriptions(ctx: CommandContext) -> Reply:
     zone = chat_zone(ctx.chat, services.settings.default_timezone)
     lines = []
     for sub in shown:
-        muted = " (muted)" if sub.muted else ""
-        lines.append(f"{sub.position}. {sub.display_title}{muted} — {sub.feed.url}")
+        line = _("{number}. {title} (muted) — {url}") if sub.muted else "{number}. {title} — {url}"
+        lines.append(line.format(number=sub.position, title=sub.display_title, url=sub.feed.url))
         lines.append(f"   {health_line(sub.feed, latest.get(sub.feed.id), zone)}")
     if pages > 1:
-        lines.append(f"Page {page} of {pages}. /list <page> shows another.")
+        lines.append(
+            _("Page {page} of {pages}. /list <page> shows another.").format(page=page, pages=pages)
+        )
     if paused := paused_line(ctx.chat, ctx.services):
         lines.append(paused)
     return Reply(
@@ -284,14 +286,14 @@ def list_actions(shown: list[Subscription], *, page: int, pages: int) -> tuple[A
     rows = [
         ActionRow(
             tuple(Action(feed_label(sub), "feed", (subscription_ref(sub),)) for sub in shown),
-            placeholder="Manage feed…",
+            placeholder=_("Manage feed…"),
         )
     ]
     paging = []
     if page > 1:
-        paging.append(Action("◀ Previous", "list", (str(page - 1),)))
+        paging.append(Action(_("◀ Previous"), "list", (str(page - 1),)))
     if page < pages:
-        paging.append(Action("Next ▶", "list", (str(page + 1),)))
+        paging.append(Action(_("Next ▶"), "list", (str(page + 1),)))
     if paging:
         rows.append(ActionRow(tuple(paging)))
     return tuple(rows)
@@ -345,7 +347,7 @@ def add_subscription_commands(registry: CommandRegistry) -> None:
                 ),
             ),
             access=Access.CHAT_ADMIN,
-            details=(
+            details=N_(
                 "Several at once: /unsubscribe 1 3 5. Everything: /unsubscribe all, then "
                 "/unsubscribe all confirm."
             ),

@@ -1273,12 +1273,14 @@ class FakeDiscordAPI:
         user_id: int = DEFAULT_USER_ID,
         permissions: int | None = None,
         check: bool = True,
+        locale: str = "en-US",
     ) -> FakeInteraction:
         """Dispatch a MESSAGE_COMPONENT interaction: ``user_id`` presses the button
         ``custom_id`` of ``message`` (a message dict the fake holds), or picks ``values``
         in its select menu ``custom_id``. The message is sent as it is stored now.
         ``check=False`` sends a custom_id or values the message does not have (a modified
         client); otherwise they must be there, as Discord's client only sends those.
+        ``locale`` is the presser's client language.
         """
         await self.wait_ready()
         channel_id = int(message["channel_id"])
@@ -1317,6 +1319,7 @@ class FakeDiscordAPI:
             channel_id=channel_id,
             user_id=user_id,
             permissions=permissions,
+            locale=locale,
             message=stored,
         )
 
@@ -1331,10 +1334,12 @@ class FakeDiscordAPI:
         channel_id: int = DEFAULT_CHANNEL_ID,
         user_id: int = DEFAULT_USER_ID,
         permissions: int | None = None,
+        locale: str = "en-US",
     ) -> FakeInteraction:
         """Dispatch an APPLICATION_COMMAND_AUTOCOMPLETE interaction: ``typed`` so far in the
         option ``focused`` of /``name`` (it must be registered with autocomplete), the
-        other options as given. The bot answers with callback type 8 (``choices``)."""
+        other options as given, by a user whose client speaks ``locale``. The bot answers
+        with callback type 8 (``choices``)."""
         await self.wait_ready()
         command, guild_command = self._registered_command(name, guild_id)
         definitions = {o["name"]: o for o in command.get("options") or []}
@@ -1366,6 +1371,7 @@ class FakeDiscordAPI:
             channel_id=channel_id,
             user_id=user_id,
             permissions=permissions,
+            locale=locale,
         )
 
     async def _deliver_interaction(

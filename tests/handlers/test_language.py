@@ -17,7 +17,7 @@ from bot.platforms.console.render import render_reply_text
 from handlers.model import Command, User
 from tests.support.clock import FakeClock
 from tests.support.console import ConsoleBot, console_bot_with, harness
-from tests.support.feeds import FeedServer, rss_feed
+from tests.support.feeds import FeedServer, rss_feed, stories
 
 # Distinct words per story, so that no two are taken for the same event and grouped.
 WORDS = [
@@ -296,3 +296,135 @@ async def test_a_stored_language_nobody_speaks_reads_as_english(
     out = await console_bot.say("/language")
     assert "Language: English (en)." in out
     assert "Subscriptions" not in out
+
+
+def _option(out: str, label: str) -> str:
+    """The number the console printed for the option ``label`` ("[3] Abbestellen…")."""
+    for part in out.replace("\n", "  ").split("  "):
+        part = part.strip()
+        if part.startswith("[") and "] " in part and part.split("] ", 1)[1].startswith(label):
+            return part[1 : part.index("]")]
+    raise AssertionError(f"no option {label!r} in:\n{out}")
+
+
+BUTTONS_IN_ENGLISH = (
+    "Manage feed",
+    "Type a number",
+    "Unsubscribe",
+    "Mute",
+    "Back to the list",
+    "Cancel",
+    "In digests",
+    "Full text of short items",
+    "Rename it",
+    "(muted)",
+    "stories' pictures",
+    "[image]",
+    "There is no option",
+    "no longer followed",
+)
+
+
+async def test_buttons_and_what_they_answer_in_german(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """/list, a feed's card, its buttons and what pressing them answers, /mute, /unsubscribe
+    all and the images setting, in German; no English word of those features is left."""
+    async with console_bot_with(database_url, clock, tmp_path) as bot:
+        await bot.say("/language de")
+        for name in ("Alpha", "Beta"):
+            url = feed_server.serve(f"/{name}.xml", rss_feed(stories(1, prefix=name), title=name))
+            assert f"{name} abonniert." in await bot.say(f"/subscribe {url}")
+
+        listing = await bot.say("/list")
+        assert "Feed verwalten…" in listing
+        assert "Tipp eine Nummer, um zu wählen." in listing
+        card = await bot.say(_option(listing, "2. Beta"))
+        assert "In Digests; letzte neue Meldung" in card
+        assert "Volltext kurzer Einträge: an." in card  # short items: on by default
+        assert "Umbenennen: /rename 2 <new name>" in card
+        assert "Zurück zur Liste" in card
+        assert "Stummschalten" in card
+        asked = await bot.say(_option(card, "Abbestellen…"))
+        assert "Beta abbestellen?" in asked
+        assert "Abbrechen" in asked
+        wrong = await bot.say("9")
+        assert "Fehler: Es gibt keine Option 9: Wähle 1 bis 2." in wrong
+        done = await bot.say(_option(asked, "Abbestellen"))
+        assert "Beta abbestellt." in done
+        back = await bot.say(_option(done, "Zurück zur Liste"))
+        assert "Abos (1):" in back
+
+        muted = await bot.say("/mute 1")
+        assert "Alpha stummgeschaltet: Seine Meldungen bleiben bis /unmute 1" in muted
+        assert "1. Alpha (stumm) — " in await bot.say("/list")
+        assert "Alpha ist schon stummgeschaltet." in await bot.say("/mute 1")
+        assert "Stummschaltung von Alpha aufgehoben" in await bot.say("/unmute 1")
+        usage = await bot.say("/mute x")
+        assert "Verwendung: /mute <Nummer> (die Nummer des Feeds in /list)" in usage
+
+        images = await bot.say("/settings images")
+        assert "images: on (Standard) — Bilder der Meldungen in Digests (Layout full)" in images
+        assert "on oder off" in images
+
+        everything = await bot.say("/unsubscribe all")
+        assert "Alle Feeds dieses Chats abbestellen (1 Feed)?" in everything
+        removed = await bot.say(_option(everything, "Alle abbestellen"))
+        assert "Alle Feeds abbestellt (1 Feed)." in removed
+        assert "Füge mit /subscribe <url> wieder Feeds hinzu." in removed
+
+        for out in (listing, card, asked, wrong, done, back, muted, usage, images, removed):
+            assert_no_english(out, *BUTTONS_IN_ENGLISH)
+
+
+async def test_unsubscribing_many_and_a_pictured_digest_in_russian(
+    database_url: str, clock: FakeClock, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Russian's three plural forms on the bulk replies, and the console's [image] line."""
+    async with console_bot_with(database_url, clock, tmp_path) as bot:
+        await bot.say("/language ru")
+        for n in range(1, 6):  # and one /digest: within the 6 fetches a minute
+            url = feed_server.serve(
+                f"/{n}.xml", rss_feed(stories(1, prefix=f"F{n}"), title=f"F{n}")
+            )
+            await bot.say(f"/subscribe {url}")
+        two = await bot.say("/unsubscribe 1 2 9")
+        assert "Отменена подписка на 2 ленты:" in two
+        assert "Не найдено, поэтому ничего не удалено для: 9." in two
+        one = await bot.say("/unsubscribe 3")
+        assert "Подписка на F5 отменена." in one  # 3 is F5 once 1 and 2 went
+        assert "Подписки 8, 9 нет: в этом чате 2 подписки." in await bot.say("/unsubscribe 8 9")
+
+        item = stories(2, prefix="F4")[0] | {"thumbnail": "https://img.example.com/p.jpg"}
+        feed_server.serve("/4.xml", rss_feed([item], title="F4"))
+        digest = await bot.say("/digest")
+        assert "  [изображение] https://img.example.com/p.jpg" in digest
+
+        everything = await bot.say("/unsubscribe all confirm")
+        assert "Вы отписались от всех лент (2 ленты)." in everything
+        for out in (two, one, digest, everything):
+            assert_no_english(out, *BUTTONS_IN_ENGLISH)
+
+
+async def test_a_refused_press_is_worded_and_marked_in_the_chats_language(
+    console_bot: ConsoleBot, feed_server: FeedServer
+) -> None:
+    """A member pressing an administrator's button in a German chat: the refusal and its
+    "Error:" mark are German, whatever the presser's own language."""
+    services, registry = console_bot.app.services, console_bot.app.registry
+    url = feed_server.serve("/a.xml", rss_feed(stories(1, prefix="A"), title="A"))
+    await console_bot.say(f"/subscribe {url}")
+    await console_bot.say("/language de")
+    press = Command(
+        platform="console",
+        target=console_bot.console.target,
+        user=User("member"),
+        name="unsubscribe",
+        args=("1",),
+        is_admin=False,
+        pressed=True,
+        locale="en-US",
+    )
+    refused = await registry.dispatch(services, press)
+    assert refused.locale == "de"
+    assert render_reply_text(refused).startswith("Fehler: Nur Admins dieses Chats")

@@ -32,7 +32,7 @@ NO_SCHEDULER_NOTE = N_(
     "Note: the console runs no scheduler, so this chat gets no scheduled digests; "
     "/digest shows the news here. Telegram and Discord chats get theirs from the running bot."
 )
-OPTIONS_HINT = "Type a number to choose."
+OPTIONS_HINT = N_("Type a number to choose.")
 QUIT_WORDS = frozenset({"/quit", "/exit", "quit", "exit"})
 
 
@@ -77,8 +77,10 @@ class ConsolePlatform:
         self.download_dir = download_dir or Path.cwd()
         self.locale = locale
         self.intake = CommandIntake(services, platform=self.name)
-        # The numbered options of the last reply: typing a number presses one.
+        # The numbered options of the last reply: typing a number presses one; and the
+        # language they were shown in, for a complaint about a number out of range.
         self.options: list[Action] = []
+        self.options_locale: str | None = None
 
     async def start(self) -> None:
         with using(self.locale):
@@ -94,8 +96,10 @@ class ConsolePlatform:
         resume (``progress``). The options replace those of the previous reply."""
         text = render_reply_text(reply)
         self.options, lines = numbered_actions(reply.actions)
+        self.options_locale = reply.locale
         if lines:
-            text += "\n" + "\n".join([*lines, OPTIONS_HINT])
+            with using(reply.locale):
+                text += "\n" + "\n".join([*lines, _(OPTIONS_HINT)])
         self._write(text)
         if reply.document is not None:
             path = self.download_dir / reply.document.filename
@@ -115,11 +119,17 @@ class ConsolePlatform:
         parsed = parse_command_line(line)
         if pressed is not None:
             parsed = (pressed.command, pressed.args)
-        options = self.options
+        options, options_locale = self.options, self.options_locale
         if pressed is None and options and line[1:].isascii() and line[1:].isdigit():
-            reply = Reply.error(f"There is no option {line[1:]}: choose 1 to {len(options)}.")
+            with using(options_locale) as language:
+                complaint = _("There is no option {number}: choose 1 to {count}.")
+                reply = replace(
+                    Reply.error(complaint.format(number=line[1:], count=len(options))),
+                    locale=language,
+                )
             await self.send(self.target, reply)
-            self.options = options  # a mistyped number: the options still stand
+            # A mistyped number: the options still stand.
+            self.options, self.options_locale = options, options_locale
             return reply
         if parsed is None:
             with using(self.locale):

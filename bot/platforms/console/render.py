@@ -37,7 +37,7 @@ def render_digest_text(digest: Digest, *, width: int = 88) -> str:
             if item.link:
                 out.append(f"  {item.link}")
             if safe_href(item.image):
-                out.append(f"  [image] {item.image}")
+                out.append("  " + _("[image] {address}").format(address=item.image))
             for index, also in enumerate(item.also):  # the story as other outlets told it
                 label = f"  {_(ALSO_LABEL)} " if index == 0 else " " * (len(_(ALSO_LABEL)) + 3)
                 href = safe_href(also.link)

@@ -35,6 +35,7 @@ import inspect
 import io
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +47,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.i18n import N_
+from bot.i18n import N_, _, chat_language, using
 from bot.keyed_locks import KeyedLocks
 from bot.models import ChatTarget
 from bot.platforms.base import (
@@ -96,7 +97,7 @@ PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
 # A press acknowledged without a placeholder (DEFERRED_UPDATE_MESSAGE): the pressed
 # message stays as it is until the answer edits it or follows it.
 PRESS_PLACEHOLDER = "press"
-NOT_OURS = "This button is no longer valid."
+NOT_OURS = N_("This button is no longer valid.")
 OPTION_TYPES: dict[ArgKind, type] = {
     ArgKind.TEXT: str,
     ArgKind.URL: str,
@@ -362,8 +363,12 @@ class DiscordPlatform:
                 for other in spec.args
                 if (value := getattr(interaction.namespace, other.name, None)) is not None
             }
+            locale = _locale_value(interaction.locale) or _locale_value(interaction.guild_locale)
             try:
-                found = await complete(arg.completes, self.services, target, str(current), others)
+                with using(locale):  # the typist's language: only they see the suggestions
+                    found = await complete(
+                        arg.completes, self.services, target, str(current), others
+                    )
             except Exception:
                 log.exception("discord: no suggestions for /%s %s", spec.name, arg.name)
                 return []
@@ -404,11 +409,18 @@ class DiscordPlatform:
         )
         target = target_of(interaction)
         space_id = str(interaction.guild_id) if interaction.guild_id else None
-        refusal = self.intake.refusal(target, space_id)
-        if pressed is None or refusal is not None:
-            if pressed is None:
-                log.info("discord: a press in %s that is not ours", target)
-            reply = refusal or Reply.error(NOT_OURS)
+        # The presser's client language; the server's when Discord sends no user one.
+        locale = _locale_value(interaction.locale) or _locale_value(interaction.guild_locale)
+        refusal = self.intake.refusal(target, space_id, locale=locale)
+        if refusal is not None:
+            await self._answer(interaction, target, refusal, deferred=False, press=True)
+            return
+        if pressed is None:
+            log.info("discord: a press in %s that is not ours", target)
+            # In the chat's language when it chose one, else the presser's.
+            known = await self.services.store.find_chat(target)
+            with using(chat_language(known, locale)) as language:
+                reply = replace(Reply.error(_(NOT_OURS)), locale=language)
             await self._answer(interaction, target, reply, deferred=False, press=True)
             return
         spec = self.registry.get(pressed.command)
@@ -427,6 +439,7 @@ class DiscordPlatform:
             space_id=space_id,
             file_hint=FILE_HINT,
             pressed=True,
+            locale=locale,
         )
         reply = await self.registry.dispatch(self.services, command)
         await self._answer(

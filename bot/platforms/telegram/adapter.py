@@ -56,7 +56,7 @@ from telegram.ext import (
 )
 from telegram.ext import MessageHandler as TelegramMessageHandler
 
-from bot.i18n import N_, TELEGRAM_CODES, translate
+from bot.i18n import N_, TELEGRAM_CODES, _, chat_language, translate, using
 from bot.keyed_locks import KeyedLocks
 from bot.models import Action, ChatTarget
 from bot.platforms.base import (
@@ -358,19 +358,20 @@ class TelegramPlatform:
         """
         pressed = decode_action(query.data or "", self._action_key)
         message = query.message
+        user = query.from_user
         if pressed is None or message is None:
             log.info("telegram: a press the bot did not make (%r)", (query.data or "")[:64])
-            await self._answer_query(query, NOT_VALID, alert=True)
+            with using(await self._press_language(query)):
+                await self._answer_query(query, _(NOT_VALID), alert=True)
             return
         # Telegram sends an inaccessible message (too old) without its thread or text.
         accessible = message if isinstance(message, Message) else None
         target = target_of(accessible) if accessible else ChatTarget(PLATFORM, str(message.chat.id))
-        refusal = self.intake.refusal(target)
+        refusal = self.intake.refusal(target, locale=user.language_code)
         if refusal is not None:
             await self._answer_query(query, refusal.text, alert=True)
             return
         await self.intake.on_contact(target)
-        user = query.from_user
         command = Command(
             platform=PLATFORM,
             target=target,
@@ -380,6 +381,7 @@ class TelegramPlatform:
             is_admin=await self._user_is_admin(message.chat, user),
             file_hint=FILE_HINT,
             pressed=True,
+            locale=user.language_code,
         )
         spec = self.registry.get(pressed.command)
         answered = False
@@ -400,6 +402,20 @@ class TelegramPlatform:
         if reply.replaces_pressed and accessible and await self._edit(target, accessible, reply):
             return
         await self._reply_safely(target, reply)
+
+    async def _press_language(self, query: CallbackQuery) -> str:
+        """The language to answer a press that runs nothing in: the chat's, when the
+        message is in a chat the bot knows (and may serve), else the presser's app's."""
+        known = None
+        message = query.message
+        if message is not None:
+            accessible = message if isinstance(message, Message) else None
+            target = (
+                target_of(accessible) if accessible else ChatTarget(PLATFORM, str(message.chat.id))
+            )
+            if self.intake.refusal(target) is None:  # never look up a chat of others
+                known = await self.services.store.find_chat(target)
+        return chat_language(known, query.from_user.language_code)
 
     async def _answer_query(
         self, query: CallbackQuery, text: str | None = None, *, alert: bool = False
