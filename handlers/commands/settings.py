@@ -24,7 +24,7 @@ from handlers.context import CommandContext
 from handlers.model import Action, ActionRow, Reply
 from handlers.registry import ArgSpec, Changes, CommandRegistry, CommandSpec
 
-SWITCHES = ("previews", "silent")
+SWITCHES = ("previews", "silent", "images")
 SENTENCE_CHOICES = tuple(str(n) for n in range(MIN_SENTENCES, MAX_SENTENCES + 1))
 ALGORITHM_CHOICES = tuple(sorted(ALGORITHMS))
 HOW_TO_CHANGE = N_(

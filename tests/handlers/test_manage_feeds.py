@@ -157,6 +157,10 @@ async def test_settings_options_change_the_setting(console_bot: ConsoleBot) -> N
     prefs = console_bot.app.services.composer.settings_for(chat)
     assert prefs.previews is True
     assert prefs.layout == "compact"
+    out = await console_bot.say(_option(out, "Images: on → off"))
+    assert out.startswith("images set to off.")
+    chat = await console_bot.app.services.store.get_or_create_chat(console_bot.console.target)
+    assert console_bot.app.services.composer.settings_for(chat).images is False
 
 
 async def test_hostile_feed_references_are_refused_and_change_nothing(
