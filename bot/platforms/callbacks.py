@@ -76,7 +76,11 @@ def decode_action(data: str, key: bytes) -> Pressed | None:
     if len(data) <= _TAG_CHARS:
         return None
     tag, body = data[:_TAG_CHARS], data[_TAG_CHARS:]
-    if not hmac.compare_digest(tag, _tag(key, body)):
+    try:  # a client may send anything: non-ASCII tags, lone surrogates
+        expected = _tag(key, body).encode()
+        if not hmac.compare_digest(tag.encode(), expected):
+            return None
+    except UnicodeError:
         return None
     command, *args = body.split(_SEPARATOR)
     return Pressed(command=command, args=tuple(args))

@@ -165,7 +165,8 @@ class ConsolePlatform:
 
     def _pressed(self, line: str) -> Action | None:
         """The option a typed number picks from the last reply's, else None (a command)."""
-        if not line.isascii() or not line.isdigit() or not self.options:
+        # Six digits at most: int() refuses thousands of them, and no list is that long.
+        if not line.isascii() or not line.isdigit() or len(line) > 6 or not self.options:
             return None
         index = int(line) - 1
         return self.options[index] if 0 <= index < len(self.options) else None

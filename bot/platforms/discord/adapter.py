@@ -98,6 +98,7 @@ PUBLIC_PLACEHOLDER, PRIVATE_PLACEHOLDER = "public", "private"
 # message stays as it is until the answer edits it or follows it.
 PRESS_PLACEHOLDER = "press"
 NOT_OURS = N_("This button is no longer valid.")
+POSTERS_ONLY = N_("Only those who can post here can use these buttons.")
 OPTION_TYPES: dict[ArgKind, type] = {
     ArgKind.TEXT: str,
     ArgKind.URL: str,
@@ -423,6 +424,14 @@ class DiscordPlatform:
                 reply = replace(Reply.error(_(NOT_OURS)), locale=language)
             await self._answer(interaction, target, reply, deferred=False, press=True)
             return
+        if not self._may_post(interaction):
+            # A read-only member (an announcement channel's readers) sees the buttons but
+            # must not make the bot post there: "Show more" would send stories early.
+            known = await self.services.store.find_chat(target)
+            with using(chat_language(known, locale)) as language:
+                reply = replace(Reply.error(_(POSTERS_ONLY)), locale=language)
+            await self._answer(interaction, target, reply, deferred=False, press=True)
+            return
         spec = self.registry.get(pressed.command)
         deferred = expired = False
         if spec is not None and spec.fetches:
@@ -615,6 +624,13 @@ class DiscordPlatform:
             else:
                 args.append(str(value))
         return tuple(args), attachment, None
+
+    def _may_post(self, interaction: discord.Interaction) -> bool:
+        """Whether the presser could post in the channel themselves (always in DMs)."""
+        if interaction.guild is None or self._is_admin(interaction):
+            return True
+        permissions = interaction.permissions
+        return permissions.send_messages or permissions.send_messages_in_threads
 
     def _is_admin(self, interaction: discord.Interaction) -> bool:
         """DMs: always. Servers: Manage Server or Manage Channels, or a bot operator."""

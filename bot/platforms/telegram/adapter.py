@@ -30,6 +30,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     Message,
     Update,
 )
@@ -45,6 +46,7 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -101,6 +103,8 @@ MAX_NETWORK_RETRIES = 3
 # Telegram shows at most 200 characters in a callback query's answer.
 MAX_ANSWER = 200
 NOT_VALID = N_("This button is no longer valid.")
+TOO_OLD = N_("This message is too old for its buttons: send the command again.")
+POSTERS_ONLY = N_("Only those who can post here can use these buttons.")
 UPDATES = ["message", "channel_post", "callback_query"]
 FILE_HINT = N_("send the file with /import as its caption, or reply /import to it")
 
@@ -284,7 +288,10 @@ class TelegramPlatform:
             commands = [
                 BotCommand(spec.name, translate(spec.summary, language)[:256]) for spec in specs
             ]
-            await self.application.bot.set_my_commands(commands, language_code=code)
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as exc:  # a translated menu is not worth failing start for
+                log.warning("telegram: the %s command menu was not published: %s", code, exc)
 
     # -- incoming --------------------------------------------------------------------------
 
@@ -365,11 +372,28 @@ class TelegramPlatform:
                 await self._answer_query(query, _(NOT_VALID), alert=True)
             return
         # Telegram sends an inaccessible message (too old) without its thread or text.
-        accessible = message if isinstance(message, Message) else None
+        accessible = _accessible(message)
         target = target_of(accessible) if accessible else ChatTarget(PLATFORM, str(message.chat.id))
         refusal = self.intake.refusal(target, locale=user.language_code)
         if refusal is not None:
             await self._answer_query(query, refusal.text, alert=True)
+            return
+        if accessible is None and message.chat.is_forum:
+            # Without the message its topic is unknown: running the press would act on
+            # (or create) the group's General chat instead of the topic's.
+            with using(await self._press_language(query)):
+                await self._answer_query(query, _(TOO_OLD), alert=True)
+            return
+        try:
+            is_admin = await self._user_is_admin(message.chat, user)
+        except TelegramError as exc:  # the press must still be answered
+            log.info("telegram: could not check a presser's rights: %s", exc)
+            is_admin = False
+        if message.chat.type == ChatType.CHANNEL and not is_admin:
+            # Only admins post in a channel; its readers see the buttons but must not
+            # make the bot post (a "Show more" would send stories early to everyone).
+            with using(await self._press_language(query)):
+                await self._answer_query(query, _(POSTERS_ONLY), alert=True)
             return
         await self.intake.on_contact(target)
         command = Command(
@@ -378,7 +402,7 @@ class TelegramPlatform:
             user=User(id=str(user.id), name=user.username or user.full_name),
             name=pressed.command,
             args=pressed.args,
-            is_admin=await self._user_is_admin(message.chat, user),
+            is_admin=is_admin,
             file_hint=FILE_HINT,
             pressed=True,
             locale=user.language_code,
@@ -409,7 +433,7 @@ class TelegramPlatform:
         known = None
         message = query.message
         if message is not None:
-            accessible = message if isinstance(message, Message) else None
+            accessible = _accessible(message)
             target = (
                 target_of(accessible) if accessible else ChatTarget(PLATFORM, str(message.chat.id))
             )
@@ -423,7 +447,7 @@ class TelegramPlatform:
         """Answer a press; an answer that fails (too late, network) is only logged."""
         try:
             await query.answer(text=text[:MAX_ANSWER] if text else None, show_alert=alert)
-        except (BadRequest, NetworkError) as exc:
+        except TelegramError as exc:  # too late, network, a flood wait
             log.info("telegram: could not answer a press: %s", exc)
 
     async def _edit(self, target: ChatTarget, message: Message, reply: Reply) -> bool:
@@ -454,7 +478,7 @@ class TelegramPlatform:
                         continue
                     log.info("telegram: could not edit a pressed message: %s", exc)
                     return False
-                except (Forbidden, NetworkError) as exc:
+                except TelegramError as exc:  # refused, network, a flood wait: send it
                     log.info("telegram: could not edit a pressed message: %s", exc)
                     return False
         return False
@@ -742,3 +766,14 @@ def _alert_text(reply: Reply) -> str:
 
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _accessible(message: MaybeInaccessibleMessage) -> Message | None:
+    """The pressed message, or None when Telegram no longer shows it (too old, deleted).
+
+    Such a message arrives as a Message dated 0 with neither its topic nor its text
+    (python-telegram-bot parses a callback's message as Message either way).
+    """
+    if isinstance(message, Message) and message.is_accessible:
+        return message
+    return None

@@ -18,7 +18,7 @@ from bot.platforms.callbacks import action_key, decode_action, encode_action
 from handlers.context import CommandContext
 from handlers.model import Reply
 from handlers.registry import ArgKind, ArgSpec, CommandSpec
-from tests.fakes.discord_api import FakeDiscordAPI
+from tests.fakes.discord_api import SEND_MESSAGES, FakeDiscordAPI
 from tests.support.clock import FakeClock
 from tests.support.discord import (
     CHANNEL,
@@ -173,13 +173,26 @@ async def test_picking_from_a_menu_changes_the_setting(dc: DiscordHarness) -> No
 async def test_a_member_may_not_press_an_admin_action(dc: DiscordHarness) -> None:
     await subscribed(dc, "BBC News")
     message = await posted(dc, CONFIRM)
-    [answer] = await dc.press(message, "Unsubscribe", user_id=43, permissions=NO_PERMISSIONS)
+    [answer] = await dc.press(message, "Unsubscribe", user_id=43, permissions=SEND_MESSAGES)
     assert answer["ephemeral"]
     assert "Only administrators of this chat" in text_of([answer])
     assert await titles(dc) == ["BBC News"]
     # ... while anyone may press what anyone may type.
-    [shown] = await dc.press(message, "Keep it", user_id=43, permissions=NO_PERMISSIONS)
+    [shown] = await dc.press(message, "Keep it", user_id=43, permissions=SEND_MESSAGES)
     assert "BBC News" in text_of([shown])
+
+
+async def test_a_reader_who_cannot_post_here_cannot_make_the_bot_post(
+    dc: DiscordHarness,
+) -> None:
+    """An announcement channel's readers see the buttons; a press must not post for them."""
+    await subscribed(dc, "BBC News")
+    message = await posted(dc, CONFIRM)
+    before = len(dc.fake.channel_messages(CHANNEL))
+    [answer] = await dc.press(message, "Keep it", user_id=43, permissions=NO_PERMISSIONS)
+    assert answer["ephemeral"]
+    assert "Only those who can post here can use these buttons." in text_of([answer])
+    assert len(dc.fake.channel_messages(CHANNEL)) == before
 
 
 @pytest.mark.parametrize(
@@ -212,13 +225,13 @@ async def test_a_page_replaces_the_message_pressed(dcx: DiscordHarness) -> None:
     assert "Page 1, pressed: False" in text_of(first)
     message = first[0]["message"]
     before = len(dcx.fake.channel_messages(CHANNEL))
-    [update] = await dcx.press(message, "Next", user_id=43, permissions=NO_PERMISSIONS)
+    [update] = await dcx.press(message, "Next", user_id=43, permissions=SEND_MESSAGES)
     assert update["type"] == 7  # UPDATE_MESSAGE
     now = dcx.fake.message(CHANNEL, int(message["id"]))
     assert now is not None
     assert now["content"] == "Page 2, pressed: True"
     # ... with the next page's button, which works in turn.
-    [again] = await dcx.press(now, "Next", user_id=43, permissions=NO_PERMISSIONS)
+    [again] = await dcx.press(now, "Next", user_id=43, permissions=SEND_MESSAGES)
     assert again["type"] == 7
     assert dcx.fake.message(CHANNEL, int(message["id"]))["content"].startswith("Page 3")  # type: ignore[index]
     assert len(dcx.fake.channel_messages(CHANNEL)) == before

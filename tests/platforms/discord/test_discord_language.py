@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from bot.i18n import translate
 from bot.models import Action, ActionRow, ChatTarget, Reply
+from tests.fakes.discord_api import SEND_MESSAGES
 from tests.support.discord import (
     CHANNEL,
     MANAGE_CHANNELS,
-    NO_PERMISSIONS,
     DiscordHarness,
     component,
     text_of,
@@ -81,7 +81,7 @@ async def test_buttons_and_presses_in_a_german_chat(dc: DiscordHarness) -> None:
     shown = dc.fake.message(CHANNEL, int(message["id"]))
     assert shown is not None
     assert component(shown, "Abbrechen")
-    [refused] = await dc.press(shown, "Abbestellen", user_id=43, permissions=NO_PERMISSIONS)
+    [refused] = await dc.press(shown, "Abbestellen", user_id=43, permissions=SEND_MESSAGES)
     assert refused["ephemeral"]
     assert "Nur Admins dieses Chats" in text_of([refused])
 

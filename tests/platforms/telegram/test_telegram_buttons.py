@@ -164,7 +164,7 @@ async def test_a_forged_press_is_answered_politely_and_runs_nothing(
     forged = encode_action(
         Action("x", "unsubscribe", ("all", "confirm")), other_key, limit=TELEGRAM_LIMIT
     )
-    for data in (forged, "garbage", "x" * 64):
+    for data in (forged, "garbage", "x" * 64, "é" * 8 + "settings", "\udc80" * 9):
         calls = await tg.press_data(data, message_id=message_id)
         answer = _answer(calls)
         assert answer["text"] == "This button is no longer valid."
@@ -209,3 +209,49 @@ async def test_a_press_in_a_chat_the_operator_did_not_allow_runs_nothing(
         assert "previews set to on." in " ".join(
             str(c.params.get("text")) for c in calls if c.method == "sendMessage"
         )
+
+
+FORUM = -1_000_000_000_777
+CHANNEL = -1_001_234_000_000
+
+
+async def test_a_press_on_a_topic_message_too_old_to_read_runs_nothing(
+    tg: TelegramHarness,
+) -> None:
+    """Telegram sends such a message without its topic: running the press would change
+    (or create) the group's General chat instead of the topic's."""
+    tg.fake.chat_admins[FORUM] = [ADMIN]
+    await tg.command(
+        "/settings",
+        chat_id=FORUM,
+        chat_type="supergroup",
+        message_thread_id=7,
+        is_topic_message=True,
+    )
+    data = tg.buttons(tg.last_message_id(FORUM), FORUM)["Previews: off → on"]
+    calls = await tg.press_data(data, message_id=999, chat_id=FORUM)  # no longer readable
+    answer = _answer(calls)
+    assert answer["text"].startswith("This message is too old for its buttons")
+    assert _methods(calls) == ["answerCallbackQuery"]
+    store = tg.app.services.store
+    assert await store.find_chat(ChatTarget("telegram", str(FORUM))) is None
+    topic = await store.find_chat(ChatTarget("telegram", str(FORUM), "7"))
+    assert topic is not None
+    assert "previews" not in topic.settings
+
+
+async def test_a_channel_reader_cannot_make_the_bot_post(tg: TelegramHarness) -> None:
+    tg.fake.chat_admins[CHANNEL] = [ADMIN]
+    await tg.command("/settings", chat_id=CHANNEL, chat_type="channel")
+    message_id = tg.last_message_id(CHANNEL)
+    show_more = encode_action(
+        Action("Show more", "digest"), action_key(tg.fake.token), limit=TELEGRAM_LIMIT
+    )
+    reader = 555
+    for data in (show_more, tg.buttons(message_id, CHANNEL)["Previews: off → on"]):
+        calls = await tg.press_data(data, message_id=message_id, chat_id=CHANNEL, user_id=reader)
+        assert _answer(calls)["text"] == "Only those who can post here can use these buttons."
+        assert "sendMessage" not in _methods(calls)
+        assert "editMessageText" not in _methods(calls)
+    calls = await tg.press(message_id, "Previews: off → on", chat_id=CHANNEL)  # its admin
+    assert "editMessageText" in _methods(calls)
