@@ -121,7 +121,7 @@ def extract_main_text(
     if charset:
         try:
             document = content.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown, odd (NUL), or no "strict" text (idna)
             document = content
     try:
         extracted = trafilatura.extract(
@@ -173,7 +173,7 @@ def page_lead_image(page: FetchResult | None) -> str | None:
     charset = _charset(page.content_type) or "utf-8"
     try:
         html = page.content.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, odd (NUL), or no "replace" (idna)
         html = page.content.decode("utf-8", "replace")
     return page_image(html, page.url)
 

@@ -93,6 +93,8 @@ def _normalise_bytes(content: bytes) -> bytes:
         raise OPMLError(
             f"the file says it is {declared} but byte {exc.start} is not valid {declared}"
         ) from None
+    except (LookupError, ValueError):  # a codec that is not for text: rot13, hex, idna…
+        raise OPMLError(f"the file declares an unknown character encoding {declared!r}") from None
     return _DECLARATION_TEXT.sub(r"\g<1>UTF-8", text, count=1).encode("utf-8")
 
 

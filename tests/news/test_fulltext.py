@@ -32,6 +32,7 @@ from bot.news.fulltext import (
     full_text_or_teaser,
     is_html_page,
     is_teaser,
+    page_lead_image,
     word_count,
 )
 from bot.news.parse import parse_feed
@@ -693,3 +694,28 @@ async def test_fulltext_reply_warns_when_the_global_switch_is_off(
         reply = await say(app, "local", "1", "on", platform="console")
         assert "[error]" not in reply
         assert "NEWSDIGEST_FULL_TEXT is off" in reply
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "utf-8\x00", "x" * 300])
+def test_a_page_with_a_hostile_charset_keeps_its_text_and_picture(charset: str) -> None:
+    """``idna`` has no "replace" or "strict" text decoding (UnicodeError, not
+    LookupError): such a page once failed the whole feed's poll."""
+    body = (
+        "<html><head><meta property='og:image' content='https://pics.example/lead.jpg'>"
+        "</head><body><article>"
+        + "<p>The council approved the budget after a long debate about the new bus line.</p>" * 8
+        + "</article></body></html>"
+    ).encode()
+    page = FetchResult(
+        url="https://news.example/story",
+        status_code=200,
+        content=body,
+        content_type=f"text/html; charset={charset}",
+        etag=None,
+        last_modified=None,
+        not_modified=False,
+        headers={},
+    )
+    assert page_lead_image(page) == "https://pics.example/lead.jpg"
+    text = extract_main_text(body, url=page.url, content_type=page.content_type)
+    assert "council approved the budget" in text

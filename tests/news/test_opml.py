@@ -184,6 +184,14 @@ def test_hostile_fixture_files_are_refused(name: str) -> None:
             "unknown character encoding 'klingon'",
         ),
         (
+            b'<?xml version="1.0" encoding="rot13"?><opml><body/></opml>',
+            "unknown character encoding 'rot13'",
+        ),
+        (
+            b'<?xml version="1.0" encoding="hex"?><opml><body/></opml>',
+            "unknown character encoding 'hex'",
+        ),
+        (
             '<?xml version="1.0" encoding="shift_jis"?><opml><body>'
             '<outline text="中文新闻" xmlUrl="https://a.example/f"/></body></opml>'.encode(),
             "says it is shift_jis but byte",

@@ -121,7 +121,7 @@ def without_thumbnails(message: DiscordMessage) -> DiscordMessage:
     """The message with its stories' pictures left out: what is sent again when Discord
     refuses one of them, so the digest still arrives."""
     embeds = [{k: v for k, v in embed.items() if k != "thumbnail"} for embed in message.embeds]
-    return DiscordMessage(content=message.content, embeds=embeds)
+    return replace(message, embeds=embeds)  # its buttons stay
 
 
 def has_thumbnails(message: DiscordMessage) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app.runner import build_scheduler
 from bot.delivery.scheduler import BotScheduler
 from bot.models import DigestItem
-from bot.platforms.discord.render import story_embed
+from bot.platforms.discord.render import DiscordMessage, story_embed, without_thumbnails
 from bot.store.tables import DeliveryRow
 from tests.support.clock import FakeClock
 from tests.support.discord import CHANNEL, MANAGE_CHANNELS, DiscordHarness
@@ -112,3 +112,16 @@ def test_story_embed_thumbnail_only_for_web_addresses() -> None:
     assert "thumbnail" not in story_embed(replace(item, image="javascript:alert(1)"))
     long = PICTURE + "?" + "x" * 2100
     assert "thumbnail" not in story_embed(replace(item, image=long))
+
+
+def test_leaving_the_pictures_out_keeps_the_buttons() -> None:
+    """A capped digest whose picture Discord refuses is resent without it, Show more too."""
+    buttons = [{"type": 1, "components": [{"type": 2, "label": "Show more", "custom_id": "x"}]}]
+    message = DiscordMessage(
+        content="News",
+        embeds=[{"title": "T", "thumbnail": {"url": PICTURE}}],
+        components=buttons,
+    )
+    resent = without_thumbnails(message)
+    assert resent.components == buttons
+    assert resent.embeds == [{"title": "T"}]
