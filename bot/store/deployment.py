@@ -62,7 +62,10 @@ async def deployment_kind(engine: AsyncEngine, kind: str) -> AsyncIterator[None]
             text(
                 "SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
                 " AND classid = :cls AND objid = :key AND objsubid = 2"
-                " AND pid <> pg_backend_pid() ORDER BY pid"
+                " AND pid <> pg_backend_pid()"
+                # pg_locks covers the whole server: another database is another deployment
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " ORDER BY pid"
             ),
             {"cls": LOCK_CLASS, "key": _KIND_KEYS[other]},
         )

@@ -84,3 +84,25 @@ async def test_a_role_refuses_to_start_beside_a_single_process(env: dict[str, st
         assert await single.stop() == -signal.SIGKILL
     worker = await RoleProcess("worker", env).start()  # a killed one holds nothing
     assert await worker.stop() == 0
+
+
+async def test_kinds_on_other_databases_of_the_server_do_not_count(pg_url: str) -> None:
+    """pg_locks lists the whole server: roles on one database (staging beside production,
+    parallel test databases) must not stop a single process on another."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.deployment import ROLES, SINGLE, DeploymentConflictError, deployment_kind
+
+    here, again = create_async_engine(pg_url), create_async_engine(pg_url)
+    elsewhere = create_async_engine(make_url(pg_url).set(database="postgres"))
+    try:
+        async with deployment_kind(here, ROLES):
+            async with deployment_kind(elsewhere, SINGLE):
+                pass  # another database: no conflict
+            with pytest.raises(DeploymentConflictError):
+                async with deployment_kind(again, SINGLE):
+                    pass
+    finally:
+        for engine in (here, again, elsewhere):
+            await engine.dispose()
