@@ -179,3 +179,13 @@ async def test_hostile_feed_references_are_refused_and_change_nothing(
     assert "Unsubscribed from 1 feed:" in out
     assert f"Not found, so nothing removed for: id:9223372036854775807, {'9' * 18}." in out
     assert await _titles(console_bot) == []
+
+
+async def test_a_huge_number_typed_under_options_is_a_complaint_not_a_crash(
+    console_bot: ConsoleBot,
+) -> None:
+    out = await console_bot.say("/settings")
+    assert "[1]" in out
+    out = await console_bot.say("9" * 5000)  # int() refuses more than 4,300 digits
+    assert out.startswith("Error:")
+    assert "[1]" in await console_bot.say("/settings")  # the console still answers
