@@ -83,6 +83,8 @@ PLATFORM = "console"
 GOAL_FEEDS, GOAL_SECONDS, GOAL_MB = 20_000, 600, 250
 #: A few sentences of a real article, so that summaries cost what they cost.
 SENTENCES = " ".join(SEED_BODY.split("\n\n")[0:2])
+#: glibc's limit on malloc arenas, read once at process start (``--arena-max``).
+ARENA_ENV = "MALLOC_ARENA_MAX"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 log = logging.getLogger("bench.polling")
@@ -213,8 +215,28 @@ async def poll_loop(url: str, concurrency: int) -> None:
         loop = asyncio.get_running_loop()
         while await loop.run_in_executor(None, sys.stdin.readline):
             report, _ = await poller.poll_due(platforms=[PLATFORM])
-            print(json.dumps({"due": report.due, "failed": report.failed}), flush=True)
+            print(
+                json.dumps({"due": report.due, "failed": report.failed, **memory_now()}),
+                flush=True,
+            )
     await fetcher.aclose()
+
+
+def memory_now() -> dict[str, float | None]:
+    """This process's resident memory now and, when ``tracemalloc`` traces (``--trace``),
+    how much of it Python objects hold: the rest is C (libraries, allocator arenas).
+    The largest Python allocation sites go to stderr, for reading where memory went."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    python_mb = None
+    if tracemalloc.is_tracing():
+        python_mb = tracemalloc.get_traced_memory()[0] / 2**20
+        top = tracemalloc.take_snapshot().statistics("lineno")[:15]
+        for stat in top:
+            print(f"memory: {stat}", file=sys.stderr, flush=True)
+    return {"rss_mb": rss_mb(os.getpid()), "python_mb": python_mb}
 
 
 async def worker(url: str, concurrency: int) -> None:
@@ -251,8 +273,17 @@ def cpu_seconds(pid: int) -> float:
 
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory so far (VmHWM), in MB."""
+    return _status_mb(pid, "VmHWM:")
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory now (VmRSS), in MB."""
+    return _status_mb(pid, "VmRSS:")
+
+
+def _status_mb(pid: int, key: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(key):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -260,14 +291,15 @@ def peak_rss_mb(pid: int) -> float:
 class Child:
     """A process of this benchmark (feed server, poll loop, worker), talked to by lines."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.args = args
+        self.env = env or {}
         self.process: asyncio.subprocess.Process | None = None
         self.errors: list[str] = []
         self._stderr: asyncio.Task[None] | None = None
 
     async def start(self, *, expect: str | None = None) -> str:
-        env = {**os.environ, "NO_PROXY": "*"}
+        env = {**os.environ, "NO_PROXY": "*", **self.env}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
@@ -294,7 +326,12 @@ class Child:
         async for raw in self.process.stderr:
             line = raw.decode(errors="replace").rstrip()
             self.errors.append(line)
-            if "Traceback" in line or " ERROR " in line or "ERROR:" in line:
+            if (
+                "Traceback" in line
+                or " ERROR " in line
+                or "ERROR:" in line
+                or line.startswith("memory:")
+            ):
                 print(f"[{self.args[0]}] {line}", file=sys.stderr)
 
     async def send(self, line: str) -> None:
@@ -345,6 +382,10 @@ class Cycle:
     answers: dict[str, int]
     failed: int
     entries_ok: bool
+    #: Resident memory after the cycle, and what Python objects held then (``--trace``);
+    #: the single process reports them.
+    rss_mb: float | None = None
+    python_mb: float | None = None
 
     @property
     def rate(self) -> float:
@@ -356,6 +397,8 @@ class Setup:
     name: str
     processes: int
     cycles: list[Cycle] = field(default_factory=list)
+    #: Environment the bot's processes ran with on top of the benchmark's.
+    env: dict[str, str] = field(default_factory=dict)
     #: Jobs a worker took for stalled (no heartbeat in time) and queued again.
     requeued: int = 0
 
@@ -365,9 +408,21 @@ class Setup:
 
 class Bench:
     def __init__(
-        self, url: str, feeds: int, steady: int, concurrency: int, first: int = FIRST_ITEMS
+        self,
+        url: str,
+        feeds: int,
+        steady: int,
+        concurrency: int,
+        first: int = FIRST_ITEMS,
+        *,
+        env: dict[str, str] | None = None,
+        arena_max: int | None = None,
     ) -> None:
         self.url = url
+        #: Environment of every bot process (``--trace`` turns tracemalloc on there).
+        self.env = env or {}
+        #: Measure the single process a second time with MALLOC_ARENA_MAX set to this.
+        self.arena_max = arena_max
         self.first = first
         self.feeds = feeds
         self.steady = steady
@@ -383,6 +438,8 @@ class Bench:
     async def seed(self) -> None:
         """An empty database with every feed followed by one chat, none due yet."""
         await empty_database(self.url)
+        if self.url.startswith("sqlite"):  # a set-up measured after another starts afresh
+            await asyncio.to_thread(Path(self.url.split(":///", 1)[1]).unlink, missing_ok=True)
         store = await Store.open(self.url)
         try:
             chat = await store.get_or_create_chat(ChatTarget(PLATFORM, "bench"))
@@ -426,7 +483,8 @@ class Bench:
                 await connection.execute(
                     update(FeedRow).values(next_poll_at=began_at - timedelta(seconds=1))
                 )
-            failed = await run(store, began_at)  # type: ignore[operator]
+            ran = await run(store, began_at)  # type: ignore[operator]
+            failed, memory = ran if isinstance(ran, tuple) else (ran, {})
             wall = time.perf_counter() - began
             cpu = sum(cpu_seconds(c.pid) for c in children) - cpu
             async with store.session() as session:
@@ -456,22 +514,32 @@ class Bench:
                 answers=await self.farm_call("/_answers"),
                 failed=max(failed, failing or 0),
                 entries_ok=entries == expected,
+                rss_mb=memory.get("rss_mb"),
+                python_mb=memory.get("python_mb"),
             )
         )
         print(f"{setup.name}: {setup.cycles[-1]}", file=sys.stderr)
 
-    async def one_process(self) -> Setup:
-        setup = Setup("one process", 1)
+    async def one_process(self, env: dict[str, str] | None = None) -> Setup:
+        env = env or {}
+        name = "one process" + "".join(f", {k}={v}" for k, v in env.items())
+        setup = Setup(name, 1, env=env)
         await self.seed()
         loop = Child(
-            "poll-loop", "--database-url", self.url, "--concurrency", f"{self.concurrency}"
+            "poll-loop",
+            "--database-url",
+            self.url,
+            "--concurrency",
+            f"{self.concurrency}",
+            env={**self.env, **env},
         )
         await loop.start()
         try:
 
-            async def run(store: Store, began_at: datetime) -> int:
+            async def run(store: Store, began_at: datetime) -> tuple[int, dict[str, float]]:
                 await loop.send("cycle")
-                return int(json.loads(await loop.read_line())["failed"])
+                answer = json.loads(await loop.read_line())
+                return int(answer["failed"]), answer
 
             for number in range(self.steady + 1):
                 await self.cycle(setup, number, [loop], run)
@@ -483,7 +551,14 @@ class Bench:
         setup = Setup("two workers", 2)
         await self.seed()
         workers = [
-            Child("worker", "--database-url", self.url, "--concurrency", f"{self.concurrency}")
+            Child(
+                "worker",
+                "--database-url",
+                self.url,
+                "--concurrency",
+                f"{self.concurrency}",
+                env=self.env,
+            )
             for _ in range(2)
         ]
         try:
@@ -515,6 +590,8 @@ class Bench:
         self.port = int((await self.farm.start()).split()[1])
         try:
             setups = [await self.one_process()]
+            if self.arena_max is not None:
+                setups.append(await self.one_process({ARENA_ENV: str(self.arena_max)}))
             if workers:
                 setups.append(await self.two_workers())
             return setups
@@ -532,7 +609,7 @@ def mean(values: list[float]) -> float:
 
 def table(setups: list[Setup]) -> str:
     single = setups[0]
-    pair = setups[1] if len(setups) > 1 else None
+    pair = next((s for s in setups if s.processes == 2), None)
     head = "| cycle | answers 200 / 304 | one process: s | feeds/s | CPU s | peak RSS MB |"
     rule = "|---|---|---:|---:|---:|---:|"
     if pair:
@@ -559,6 +636,40 @@ def table(setups: list[Setup]) -> str:
             line += (
                 f" {two.seconds:.1f} | {two.rate:.0f} | {two.cpu:.1f} | {two.peak_mb:.0f} |"
                 f" {two.rate / one.rate:.2f} | {two.cpu / one.cpu if one.cpu else 0:.2f} |"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def memory_table(setups: list[Setup]) -> str:
+    """The single process's memory per cycle: resident after the cycle, its peak so far,
+    what Python objects held (with ``--trace``), and, with ``--arena-max``, the same
+    process measured with MALLOC_ARENA_MAX set, side by side with ratios."""
+    singles = [s for s in setups if s.processes == 1]
+    base = singles[0]
+    other = singles[1] if len(singles) > 1 else None
+
+    def mb(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0f}"
+
+    head = "| cycle | RSS after MB | peak MB | Python objects MB |"
+    rule = "|---|---:|---:|---:|"
+    if other:
+        setting = ", ".join(f"{k}={v}" for k, v in other.env.items())
+        head += (
+            f" {setting}: RSS after MB | peak MB | Python objects MB | peak: ratio |"
+            " s: ratio | CPU: ratio |"
+        )
+        rule += "---:|---:|---:|---:|---:|---:|"
+    lines = [head, rule]
+    for i, one in enumerate(base.cycles):
+        line = f"| {one.name} | {mb(one.rss_mb)} | {mb(one.peak_mb)} | {mb(one.python_mb)} |"
+        if other and i < len(other.cycles):
+            two = other.cycles[i]
+            line += (
+                f" {mb(two.rss_mb)} | {mb(two.peak_mb)} | {mb(two.python_mb)} |"
+                f" {two.peak_mb / one.peak_mb:.2f} | {two.seconds / one.seconds:.2f} |"
+                f" {two.cpu / one.cpu if one.cpu else 0:.2f} |"
             )
         lines.append(line)
     return "\n".join(lines)
@@ -626,7 +737,15 @@ async def bench(args: argparse.Namespace) -> int:
             args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         )
         workers = url.startswith("postgresql") and not args.one_process
-        bench = Bench(url, args.feeds, args.steady_cycles, args.concurrency, args.first_items)
+        bench = Bench(
+            url,
+            args.feeds,
+            args.steady_cycles,
+            args.concurrency,
+            args.first_items,
+            env={"PYTHONTRACEMALLOC": "1"} if args.trace else None,
+            arena_max=args.arena_max,
+        )
         setups = await bench.run(workers=workers)
     backend = url.split(":", 1)[0].split("+", 1)[0]
     print(
@@ -636,6 +755,8 @@ async def bench(args: argparse.Namespace) -> int:
         f"(load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after)\n"
     )
     print(table(setups))
+    print("\nThe single process's memory:\n")
+    print(memory_table(setups))
     if not workers:
         why = "--one-process" if args.one_process else "the worker roles need PostgreSQL"
         print(f"\n(two workers not measured: {why})")
@@ -670,6 +791,17 @@ def main() -> int:
         help="new items per feed in the first cycle (fewer: a quicker start for big runs)",
     )
     parser.add_argument("--one-process", action="store_true", help="skip the two workers")
+    parser.add_argument(
+        "--arena-max",
+        type=int,
+        help="measure the single process a second time with MALLOC_ARENA_MAX set to this",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="tracemalloc in the bot's processes: Python objects' share of the memory, the "
+        "largest allocation sites on stderr (slower, and adds its own memory)",
+    )
     args = parser.parse_args()
     if args.role == "bench":
         logging.basicConfig(level=logging.WARNING)

@@ -23,7 +23,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -93,6 +94,39 @@ def host_of(url: str) -> str:
         return url
 
 
+class HostTurns:
+    """At most ``limit`` polls at a time per host, waiters served in arrival order; a
+    host's semaphore is forgotten when nobody holds or waits for it.
+
+    Why forget: a process polling 20,000 feeds on as many hosts kept a semaphore for
+    every host it ever polled, for good; only the hosts being polled need one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._turns: dict[str, asyncio.Semaphore] = {}
+        self._users: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        turn = self._turns.get(host)
+        if turn is None:
+            turn = self._turns[host] = asyncio.Semaphore(self.limit)
+        self._users[host] += 1
+        try:
+            async with turn:
+                yield
+        finally:
+            self._users[host] -= 1
+            if not self._users[host]:
+                del self._users[host]
+                del self._turns[host]
+
+    def __len__(self) -> int:
+        """Hosts with a poll running or waiting (the table does not grow with the feeds)."""
+        return len(self._turns)
+
+
 class FeedPoller:
     """Runs poll cycles; the scheduler calls :meth:`poll_due` on a timer."""
 
@@ -114,12 +148,11 @@ class FeedPoller:
         self.min_interval = min_interval
         self.max_interval = max(max_interval, min_interval)
         self.concurrency = concurrency
-        self.per_host = per_host
         self.on_feed_disabled = on_feed_disabled
         # Told of every round of polls, with its duration (the metrics).
         self.on_cycle: CycleHook | None = None
         self._in_flight: set[int] = set()
-        self._host_limits: dict[str, asyncio.Semaphore] = {}
+        self.host_turns = HostTurns(per_host)
 
     async def poll_due(
         self, *, platforms: Collection[str] | None = None
@@ -141,7 +174,10 @@ class FeedPoller:
         slots = asyncio.Semaphore(self.concurrency)
         waiting = asyncio.Semaphore(self.concurrency * WAITING_PER_SLOT)
         per_host: Counter[str] = Counter()  # started and not finished, by host
-        tasks: list[asyncio.Task[None]] = []
+        # Polls not yet finished, and finished ones that raised (to be raised below): a
+        # finished poll is let go at once, so that a cycle of 20,000 feeds does not hold
+        # 20,000 spent tasks until its end.
+        tasks: set[asyncio.Task[None]] = set()
         later: list[Feed] = []
 
         async def launch(feed: Feed, host: str) -> None:
@@ -150,12 +186,16 @@ class FeedPoller:
             report.due += 1
             task = asyncio.create_task(self._poll_one(feed, slots, report, new_ids))
 
-            def done(_task: asyncio.Task[None]) -> None:
+            def done(task: asyncio.Task[None]) -> None:
                 per_host[host] -= 1
+                if not per_host[host]:
+                    del per_host[host]
                 waiting.release()
+                if not task.cancelled() and task.exception() is None:
+                    tasks.discard(task)
 
             task.add_done_callback(done)
-            tasks.append(task)
+            tasks.add(task)
 
         for start in range(0, len(due_ids), DUE_PAGE):
             for feed in await self.store.get_feeds(due_ids[start : start + DUE_PAGE]):
@@ -198,7 +238,7 @@ class FeedPoller:
         try:
             # The host's turn first, then a slot: a feed waiting for a busy host must not
             # hold a slot that a feed on another host could use.
-            async with self._host_limit(feed.url), slots:
+            async with self.host_turns.hold(host_of(feed.url)), slots:
                 outcome = await self._poll_guarded(feed)
             await self._after_poll(feed, outcome, report)
             new_ids.extend(outcome.new_article_ids)
@@ -266,11 +306,14 @@ class FeedPoller:
         except Exception:
             log.exception("feed %s could not be rescheduled", feed.id)
 
-    def _host_limit(self, url: str) -> asyncio.Semaphore:
-        host = host_of(url)
-        if host not in self._host_limits:
-            self._host_limits[host] = asyncio.Semaphore(self.per_host)
-        return self._host_limits[host]
+    @property
+    def per_host(self) -> int:
+        """Polls at a time per host (PER_HOST_LIMIT unless configured)."""
+        return self.host_turns.limit
+
+    @per_host.setter
+    def per_host(self, limit: int) -> None:
+        self.host_turns.limit = limit
 
     async def _after_poll(self, feed: Feed, outcome: PollOutcome, report: CycleReport) -> None:
         """Count the outcome; disable a feed gone for good or failing for too long.

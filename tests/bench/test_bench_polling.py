@@ -45,8 +45,27 @@ def test_the_benchmark_runs_and_stores_what_was_served() -> None:
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]
     assert "PROBLEM" not in result.stdout
     changed = sum(1 for feed in range(FEEDS) if new_items(feed, 1))
-    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if "|" in line}
+    throughput, memory = result.stdout.split("The single process's memory:")
+    rows = {line.split("|")[1].strip(): line for line in throughput.splitlines() if "|" in line}
+    memory_rows = [line for line in memory.splitlines() if line.startswith("| steady 1 |")]
+    assert len(memory_rows) == 1
+    assert "| – |" in memory_rows[0]  # no tracemalloc unless asked for
     assert f"| {FEEDS} / 0 |" in rows["first"]  # every feed answered 200
     assert f"| {changed} / {FEEDS - changed} |" in rows["steady 1"]  # the rest 304
     assert ("| two workers: s |" in result.stdout) == bool(url)
     assert "a steady cycle of 20,000 feeds takes" in result.stdout
+
+
+def test_the_single_process_is_measured_again_with_fewer_malloc_arenas() -> None:
+    command = [sys.executable, "bench/polling.py", "--feeds", "5", "--steady-cycles", "1"]
+    command += ["--one-process", "--arena-max", "2"]
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-5000:]
+    assert "PROBLEM" not in result.stdout  # both set-ups stored what was served
+    memory = result.stdout.split("The single process's memory:")[1]
+    assert "| MALLOC_ARENA_MAX=2: RSS after MB |" in memory
+    steady = next(line for line in memory.splitlines() if line.startswith("| steady 1 |"))
+    assert len(steady.split("|")) == 12  # both set-ups' figures and the three ratios
+    assert "one process, MALLOC_ARENA_MAX=2: a steady cycle" in result.stdout

@@ -70,10 +70,14 @@ async def test_feeds_waiting_for_a_busy_host_leave_their_slots_to_other_hosts(
                 await asyncio.wait_for(feed_server.request_seen.wait(), timeout=10)
                 feed_server.request_seen.clear()
             assert sum(feed_server.hits.get(f"/slow-{n}.xml", 0) for n in range(3)) == 2
+            assert len(poller.host_turns) == 2  # both hosts are being polled
         finally:
             release.set()
         report, _ = await cycle
         assert (report.due, report.fetched, report.failed) == (4, 4, 0)
+        # Nobody polls either host any more: the process keeps no turn for them (it kept
+        # one for every host it ever polled, which grew with the feeds).
+        assert len(poller.host_turns) == 0
 
 
 async def test_a_site_with_many_due_feeds_does_not_take_every_waiting_place(
