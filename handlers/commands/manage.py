@@ -118,12 +118,16 @@ async def _card(ctx: CommandContext, sub: Subscription, *, note: str | None = No
 
 
 def feed_actions(sub: Subscription, *, may_fulltext: bool, page: int) -> tuple[ActionRow, ...]:
-    """Unsubscribe (asks first), mute or unmute, full text for operators, back to the list."""
+    """Unsubscribe (asks first), mute or unmute, the chat's filters, full text for
+    operators, back to the list."""
     ref = subscription_ref(sub)
     muting = ("unmute", _("Unmute")) if sub.muted else ("mute", _("Mute"))
     mute = Action(muting[1], muting[0], (ref,))
+    filters = Action(_("Filters"), "filter", ("list",))  # with how to add one for this feed
     rows = [
-        ActionRow((Action(_("Unsubscribe…"), "unsubscribe", (ref,), ActionStyle.DANGER), mute)),
+        ActionRow(
+            (Action(_("Unsubscribe…"), "unsubscribe", (ref,), ActionStyle.DANGER), mute, filters)
+        ),
     ]
     if may_fulltext:  # feeds are shared: only operators switch it (see /fulltext)
         if sub.feed.full_text:

@@ -116,6 +116,8 @@ async def _pages_and_cards(console_bot: ConsoleBot, feed_server: FeedServer) -> 
     card = await console_bot.say(_option(page2, "12. Feed12"))
     assert card.startswith("12. Feed12")
     assert "Rename it: /rename 12 <new name>" in card
+    assert "/filter 3 add include" in await console_bot.say(_option(card, "Filters"))
+    card = await console_bot.say("/feed 12")
     muted = await console_bot.say(_option(card, "Mute"))
     assert "Muted Feed12" in muted
     assert "Unmute" in muted
