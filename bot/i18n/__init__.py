@@ -196,21 +196,21 @@ def format_day(day: date | datetime) -> str:
 
 def format_moment(moment: datetime, zone: tzinfo | None = None) -> str:
     """A day and a time (in ``zone`` when given): 2026-03-01 08:05 / 1. März 2026 08:05."""
-    moment = _local(moment, zone)
-    if _current.get() == SOURCE_LANGUAGE:
-        return f"{moment:%Y-%m-%d %H:%M}"
-    locale = _babel_locale()
-    day = format_skeleton("yMMMd", moment, locale=locale)
-    return f"{day} {format_skeleton('Hm', moment, locale=locale)}"
+    return _day_and_time(moment, zone, english="%Y-%m-%d %H:%M", day_skeleton="yMMMd")
 
 
 def format_weekday_moment(moment: datetime, zone: tzinfo | None = None) -> str:
     """With the weekday, for the next digest: Sunday 2026-03-01 08:05 / So., 1. März 2026 08:05."""
+    return _day_and_time(moment, zone, english="%A %Y-%m-%d %H:%M", day_skeleton="yMMMEd")
+
+
+def _day_and_time(moment: datetime, zone: tzinfo | None, *, english: str, day_skeleton: str) -> str:
+    """English keeps its earlier fixed format; other languages get Babel's day and time."""
     moment = _local(moment, zone)
     if _current.get() == SOURCE_LANGUAGE:
-        return f"{moment:%A %Y-%m-%d %H:%M}"
+        return moment.strftime(english)
     locale = _babel_locale()
-    day = format_skeleton("yMMMEd", moment, locale=locale)
+    day = format_skeleton(day_skeleton, moment, locale=locale)
     return f"{day} {format_skeleton('Hm', moment, locale=locale)}"
 
 
