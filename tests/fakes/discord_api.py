@@ -1308,10 +1308,7 @@ class FakeDiscordAPI:
                 raise ValueError(f"{values!r} are not all options of {custom_id!r}")
             data["values"] = list(values or [])
         _, guild_id = self._find_channel(channel_id)
-        if user_id not in self._users:
-            self.add_user(user_id)
-        if guild_id is not None and user_id not in self._guilds[guild_id]["members"]:
-            self.add_member(guild_id, user_id)
+        self._ensure_member(guild_id, user_id)
         return await self._deliver_interaction(
             3,
             data,
@@ -1360,10 +1357,7 @@ class FakeDiscordAPI:
         }
         if guild_command:
             data["guild_id"] = str(guild_id)
-        if user_id not in self._users:
-            self.add_user(user_id)
-        if user_id not in self._guilds[guild_id]["members"]:
-            self.add_member(guild_id, user_id)
+        self._ensure_member(guild_id, user_id)
         return await self._deliver_interaction(
             4,
             data,
@@ -1373,6 +1367,13 @@ class FakeDiscordAPI:
             permissions=permissions,
             locale=locale,
         )
+
+    def _ensure_member(self, guild_id: int | None, user_id: int) -> None:
+        """A user the test names exists, and is a member of the guild (None: a DM)."""
+        if user_id not in self._users:
+            self.add_user(user_id)
+        if guild_id is not None and user_id not in self._guilds[guild_id]["members"]:
+            self.add_member(guild_id, user_id)
 
     async def _deliver_interaction(
         self,
